@@ -1,4 +1,20 @@
 //! dockerleak: find secret leaks in Dockerfiles before an image is built.
+//!
+//! The library is the whole linter; the binary only parses arguments and
+//! maps the outcome to an exit code. Data flows one way: source → syntax →
+//! analysis → rules → suppression/redaction → reporters.
+
+pub mod cli;
+pub mod config;
+pub mod discover;
+pub mod finding;
+pub mod input;
+pub mod lint;
+pub mod report;
+pub mod secrets;
 pub mod source;
 pub mod syntax;
-pub mod secrets;
+
+pub use config::Config;
+pub use finding::{FileError, FileReport, Finding, Label, Severity};
+pub use lint::lint_source;

@@ -1,0 +1,1 @@
+//! Command-line interface (clap): subcommands check, parse, rules, explain.

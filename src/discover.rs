@@ -1,0 +1,1 @@
+//! Finding the Dockerfiles under the paths a user gives.

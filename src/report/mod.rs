@@ -1,0 +1,1 @@
+//! Reporters: turn sorted file reports into text (pretty, json, ...).
