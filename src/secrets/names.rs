@@ -1,0 +1,912 @@
+//! Secret-looking variable names: decides whether an ARG, ENV or LABEL key
+//! such as `NPM_TOKEN` names a secret, and whether a value is harmless
+//! whatever the name.
+//!
+//! The word lists live in `rules/secret-names.toml`; this module holds the
+//! logic, which the header of that file describes in full. In short, a name
+//! is split into whole-word parts (`_`, `-`, `.`, camelCase, known glued
+//! words such as `PGPASSWORD`), and it is secret when a part is a secret
+//! word in the right position, unless the name is about public material
+//! (`GPG_KEY`, `SSH_PUBLIC_KEY`) or its last part names a role rather than
+//! the secret itself (`PASSWORD_FILE`, `TOKEN_URL`, `KEY_ID`).
+//!
+//! Compared with BuildKit's `SecretsUsedInArgOrEnv` (only `_` splits parts,
+//! any `key` part is secret), this finds `DB_PASS`, `JENKINS_PSW`,
+//! `GITHUB_PAT`, `myApiKey` and `API-KEY`, and stays silent on `GPG_KEY`,
+//! `KMS_KEY_ALIAS`, `AUTH_MODE`, `KEY_NAME`, `CREDENTIAL_MANAGER` and
+//! `PASSWORD_PROMPT_STRING`.
+//!
+//! The verdict is about the name only: what the value is, which stage the
+//! variable reaches and how severe that is belong to the rules.
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::fmt;
+use std::sync::{Arc, LazyLock};
+
+use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
+use serde::Deserialize;
+
+use super::{parse_toml, SecretsError};
+
+const BUILTIN_SOURCE_NAME: &str = "rules/secret-names.toml";
+const BUILTIN_TOML: &str = include_str!("../../rules/secret-names.toml");
+
+/// Why a name is, or is not, considered secret.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NameVerdict {
+    /// The name looks like it holds a secret.
+    Secret {
+        /// The secret word or phrase that decided it (`token`, `api key`,
+        /// `access key id`), or the configured pattern or exact name.
+        word: String,
+    },
+    /// The name does not look like it holds a secret.
+    NotSecret {
+        /// Why not.
+        reason: NotSecretReason,
+    },
+}
+
+impl NameVerdict {
+    /// Whether the verdict is [`NameVerdict::Secret`].
+    pub fn is_secret(&self) -> bool {
+        matches!(self, NameVerdict::Secret { .. })
+    }
+}
+
+/// Why a name is not considered secret.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum NotSecretReason {
+    /// No part of the name is a secret word (`NODE_VERSION`, `GOPRIVATE`,
+    /// `KEY` without a qualifier).
+    NoSecretWord,
+    /// The last part names a role, not the secret (`PASSWORD_FILE` → `file`).
+    Role {
+        /// The role word.
+        word: String,
+    },
+    /// A part names public material (`SSH_PUBLIC_KEY` → `public`).
+    PublicMaterial {
+        /// The public word.
+        word: String,
+    },
+    /// The qualifier in front of a secret word makes it public or only an
+    /// identifier (`GPG_KEY` → `gpg key`, `CACHE_KEY`).
+    NonSecretQualifier {
+        /// The qualifier and the word it qualifies (`gpg key`).
+        phrase: String,
+    },
+    /// The exact name is listed as not secret (`PWD`,
+    /// `GOOGLE_APPLICATION_CREDENTIALS`).
+    KnownName,
+    /// Configuration allows this name.
+    AllowedByConfig {
+        /// The configured name or glob that matched.
+        pattern: String,
+    },
+}
+
+impl fmt::Display for NameVerdict {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            NameVerdict::Secret { word } => write!(formatter, "looks like a secret (`{word}`)"),
+            NameVerdict::NotSecret { reason } => write!(formatter, "not a secret: {reason}"),
+        }
+    }
+}
+
+impl fmt::Display for NotSecretReason {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            NotSecretReason::NoSecretWord => write!(formatter, "no secret word in the name"),
+            NotSecretReason::Role { word } => {
+                write!(formatter, "it names the {word} of a secret, not the secret")
+            }
+            NotSecretReason::PublicMaterial { word } => {
+                write!(formatter, "`{word}` names public material")
+            }
+            NotSecretReason::NonSecretQualifier { phrase } => {
+                write!(formatter, "a `{phrase}` is public or only an identifier")
+            }
+            NotSecretReason::KnownName => {
+                write!(formatter, "a well-known name that is not a secret")
+            }
+            NotSecretReason::AllowedByConfig { pattern } => {
+                write!(formatter, "allowed by configuration (`{pattern}`)")
+            }
+        }
+    }
+}
+
+/// The schema of `rules/secret-names.toml`.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct NameData {
+    secret_names: Vec<String>,
+    not_secret_names: Vec<String>,
+    anywhere: Vec<String>,
+    last: Vec<String>,
+    public_words: Vec<String>,
+    secret_endings: Vec<String>,
+    role_words: Vec<String>,
+    ignorable_suffixes: Vec<String>,
+    glued_suffixes: Vec<String>,
+    qualified: Vec<QualifiedWordData>,
+    compounds: BTreeMap<String, Vec<String>>,
+    #[cfg_attr(not(test), allow(dead_code))]
+    examples: NameExamples,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct QualifiedWordData {
+    words: Vec<String>,
+    #[serde(default)]
+    secret_qualifiers: Vec<String>,
+    #[serde(default)]
+    non_secret_qualifiers: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[cfg_attr(not(test), allow(dead_code))]
+struct NameExamples {
+    secret: Vec<String>,
+    not_secret: Vec<String>,
+}
+
+/// A word that is secret only as the last part, right after a qualifier.
+#[derive(Debug, Clone)]
+struct QualifiedWord {
+    /// When not empty, the qualifier must be one of these.
+    secret_qualifiers: HashSet<String>,
+    /// The qualifier must not be one of these.
+    non_secret_qualifiers: HashSet<String>,
+}
+
+/// Globs from configuration, compiled once, with the text of each glob for
+/// explanations.
+#[derive(Debug, Clone)]
+struct NamePatterns {
+    set: GlobSet,
+    patterns: Vec<String>,
+}
+
+impl NamePatterns {
+    fn compile(patterns: &[String]) -> Result<Option<NamePatterns>, SecretsError> {
+        if patterns.is_empty() {
+            return Ok(None);
+        }
+        let mut builder = GlobSetBuilder::new();
+        for pattern in patterns {
+            let glob = GlobBuilder::new(pattern)
+                .case_insensitive(true)
+                .build()
+                .map_err(|source| SecretsError::NameGlob {
+                    pattern: pattern.clone(),
+                    source: Box::new(source),
+                })?;
+            builder.add(glob);
+        }
+        let set = builder.build().map_err(|source| SecretsError::NameGlob {
+            pattern: patterns.join(", "),
+            source: Box::new(source),
+        })?;
+        Ok(Some(NamePatterns {
+            set,
+            patterns: patterns.to_vec(),
+        }))
+    }
+
+    /// The first configured pattern that matches `name`.
+    fn first_match(&self, name: &str) -> Option<&str> {
+        self.set
+            .matches(name)
+            .into_iter()
+            .min()
+            .map(|index| self.patterns[index].as_str())
+    }
+}
+
+/// The secret-name classifier: builtin word lists plus configured names.
+#[derive(Debug, Clone)]
+pub struct SecretNames {
+    secret_names: HashSet<String>,
+    not_secret_names: HashSet<String>,
+    anywhere: HashSet<String>,
+    last: HashSet<String>,
+    qualified: HashMap<String, QualifiedWord>,
+    public_words: HashSet<String>,
+    secret_endings: Vec<Vec<String>>,
+    role_words: HashSet<String>,
+    ignorable_suffixes: HashSet<String>,
+    glued_suffixes: Vec<String>,
+    compounds: HashMap<String, Vec<String>>,
+    extra_secret_names: Option<NamePatterns>,
+    allowed_names: Option<NamePatterns>,
+}
+
+static BUILTIN: LazyLock<Arc<SecretNames>> =
+    LazyLock::new(|| Arc::new(SecretNames::from_data(builtin_data(), None, None)));
+
+/// The builtin classifier, shared with [`super::Catalog::builtin`].
+pub(crate) fn builtin_shared() -> Arc<SecretNames> {
+    Arc::clone(&BUILTIN)
+}
+
+fn builtin_data() -> NameData {
+    parse_toml(BUILTIN_SOURCE_NAME, BUILTIN_TOML)
+        .expect("rules/secret-names.toml parses (checked by the unit tests)")
+}
+
+fn lowercase_set(words: &[String]) -> HashSet<String> {
+    words.iter().map(|word| word.to_lowercase()).collect()
+}
+
+impl SecretNames {
+    /// The builtin classifier from `rules/secret-names.toml`, built on first
+    /// use.
+    pub fn builtin() -> &'static SecretNames {
+        &BUILTIN
+    }
+
+    /// The builtin classifier with names from configuration.
+    ///
+    /// Both lists hold exact names or globs (`*_SESAME`), matched
+    /// case-insensitively against the whole name. `allowed_names` win over
+    /// everything (a name listed there is never secret); `extra_secret_names`
+    /// win over the builtin lists.
+    pub fn with_extra(
+        extra_secret_names: &[String],
+        allowed_names: &[String],
+    ) -> Result<SecretNames, SecretsError> {
+        Ok(SecretNames::from_data(
+            builtin_data(),
+            NamePatterns::compile(extra_secret_names)?,
+            NamePatterns::compile(allowed_names)?,
+        ))
+    }
+
+    fn from_data(
+        data: NameData,
+        extra_secret_names: Option<NamePatterns>,
+        allowed_names: Option<NamePatterns>,
+    ) -> SecretNames {
+        let mut qualified = HashMap::new();
+        for entry in &data.qualified {
+            let word = QualifiedWord {
+                secret_qualifiers: lowercase_set(&entry.secret_qualifiers),
+                non_secret_qualifiers: lowercase_set(&entry.non_secret_qualifiers),
+            };
+            for name in &entry.words {
+                qualified.insert(name.to_lowercase(), word.clone());
+            }
+        }
+        SecretNames {
+            secret_names: lowercase_set(&data.secret_names),
+            not_secret_names: lowercase_set(&data.not_secret_names),
+            anywhere: lowercase_set(&data.anywhere),
+            last: lowercase_set(&data.last),
+            qualified,
+            public_words: lowercase_set(&data.public_words),
+            secret_endings: data
+                .secret_endings
+                .iter()
+                .map(|ending| split_parts(ending))
+                .collect(),
+            role_words: lowercase_set(&data.role_words),
+            ignorable_suffixes: lowercase_set(&data.ignorable_suffixes),
+            glued_suffixes: data
+                .glued_suffixes
+                .iter()
+                .map(|suffix| suffix.to_lowercase())
+                .collect(),
+            compounds: data
+                .compounds
+                .into_iter()
+                .map(|(word, parts)| {
+                    let parts = parts.iter().map(|part| part.to_lowercase()).collect();
+                    (word.to_lowercase(), parts)
+                })
+                .collect(),
+            extra_secret_names,
+            allowed_names,
+        }
+    }
+
+    /// Whether `name` looks like it holds a secret.
+    pub fn is_secret(&self, name: &str) -> bool {
+        self.classify(name).is_secret()
+    }
+
+    /// The verdict on `name`, with the word or reason that decided it.
+    pub fn classify(&self, name: &str) -> NameVerdict {
+        if let Some(pattern) = self
+            .allowed_names
+            .as_ref()
+            .and_then(|patterns| patterns.first_match(name))
+        {
+            return NameVerdict::NotSecret {
+                reason: NotSecretReason::AllowedByConfig {
+                    pattern: pattern.to_owned(),
+                },
+            };
+        }
+        if let Some(pattern) = self
+            .extra_secret_names
+            .as_ref()
+            .and_then(|patterns| patterns.first_match(name))
+        {
+            return NameVerdict::Secret {
+                word: pattern.to_owned(),
+            };
+        }
+        let lowercase = name.to_lowercase();
+        if self.not_secret_names.contains(&lowercase) {
+            return NameVerdict::NotSecret {
+                reason: NotSecretReason::KnownName,
+            };
+        }
+        if self.secret_names.contains(&lowercase) {
+            return NameVerdict::Secret { word: lowercase };
+        }
+
+        let parts = self.parts(name);
+        if let Some(public) = parts.iter().find(|part| self.public_words.contains(*part)) {
+            return NameVerdict::NotSecret {
+                reason: NotSecretReason::PublicMaterial {
+                    word: public.clone(),
+                },
+            };
+        }
+        let effective = self.without_ignorable_suffixes(&parts);
+        let Some(last_part) = effective.last() else {
+            return NameVerdict::NotSecret {
+                reason: NotSecretReason::NoSecretWord,
+            };
+        };
+        if let Some(ending) = self
+            .secret_endings
+            .iter()
+            .find(|ending| !ending.is_empty() && effective.ends_with(ending))
+        {
+            return NameVerdict::Secret {
+                word: ending.join(" "),
+            };
+        }
+        match self.secret_word(effective) {
+            SecretWord::Found(_) if self.role_words.contains(last_part) => NameVerdict::NotSecret {
+                reason: NotSecretReason::Role {
+                    word: last_part.clone(),
+                },
+            },
+            SecretWord::Found(word) => NameVerdict::Secret { word },
+            SecretWord::NonSecretQualifier(phrase) => NameVerdict::NotSecret {
+                reason: NotSecretReason::NonSecretQualifier { phrase },
+            },
+            SecretWord::None => NameVerdict::NotSecret {
+                reason: NotSecretReason::NoSecretWord,
+            },
+        }
+    }
+
+    /// The lower-case parts of `name`, with compounds and glued words cut.
+    fn parts(&self, name: &str) -> Vec<String> {
+        let mut parts = Vec::new();
+        for part in split_parts(name) {
+            if let Some(pieces) = self.compounds.get(&part) {
+                parts.extend(pieces.iter().cloned());
+                continue;
+            }
+            let glued = self
+                .glued_suffixes
+                .iter()
+                .find(|suffix| part.len() >= suffix.len() + 2 && part.ends_with(suffix.as_str()));
+            match glued {
+                Some(suffix) => {
+                    parts.push(part[..part.len() - suffix.len()].to_owned());
+                    match self.compounds.get(suffix) {
+                        Some(pieces) => parts.extend(pieces.iter().cloned()),
+                        None => parts.push(suffix.clone()),
+                    }
+                }
+                None => parts.push(part),
+            }
+        }
+        parts
+    }
+
+    /// `parts` without trailing parts that do not change what the name
+    /// names (`_PROD`, `_V2`, `_2`).
+    fn without_ignorable_suffixes<'a>(&self, parts: &'a [String]) -> &'a [String] {
+        let mut end = parts.len();
+        while end > 0 {
+            let part = &parts[end - 1];
+            let ignorable = self.ignorable_suffixes.contains(part)
+                || part.chars().all(|character| character.is_ascii_digit());
+            if !ignorable {
+                break;
+            }
+            end -= 1;
+        }
+        &parts[..end]
+    }
+
+    /// The first secret word of `parts`, honouring position and qualifier
+    /// rules.
+    fn secret_word(&self, parts: &[String]) -> SecretWord {
+        let mut non_secret_qualifier = None;
+        for (index, part) in parts.iter().enumerate() {
+            let is_last = index + 1 == parts.len();
+            if self.anywhere.contains(part) || (is_last && self.last.contains(part)) {
+                return SecretWord::Found(part.clone());
+            }
+            let Some(rule) = self.qualified.get(part).filter(|_| is_last) else {
+                continue;
+            };
+            let Some(qualifier) = index.checked_sub(1).map(|previous| &parts[previous]) else {
+                continue;
+            };
+            let phrase = format!("{qualifier} {part}");
+            if rule.non_secret_qualifiers.contains(qualifier) {
+                non_secret_qualifier = Some(phrase);
+            } else if rule.secret_qualifiers.is_empty()
+                || rule.secret_qualifiers.contains(qualifier)
+            {
+                return SecretWord::Found(phrase);
+            }
+        }
+        match non_secret_qualifier {
+            Some(phrase) => SecretWord::NonSecretQualifier(phrase),
+            None => SecretWord::None,
+        }
+    }
+}
+
+enum SecretWord {
+    Found(String),
+    NonSecretQualifier(String),
+    None,
+}
+
+/// Splits a name into lower-case parts on every character that is neither a
+/// letter nor a digit, and on camelCase boundaries (`myAPIKey` → my, api,
+/// key; `oauth2Token` → oauth2, token).
+fn split_parts(name: &str) -> Vec<String> {
+    let mut parts = Vec::new();
+    for run in name.split(|character: char| !character.is_alphanumeric()) {
+        let characters: Vec<char> = run.chars().collect();
+        let mut start = 0;
+        for index in 1..characters.len() {
+            let previous = characters[index - 1];
+            let current = characters[index];
+            let next_is_lowercase = characters
+                .get(index + 1)
+                .is_some_and(|next| next.is_lowercase());
+            let lower_to_upper =
+                (previous.is_lowercase() || previous.is_ascii_digit()) && current.is_uppercase();
+            let acronym_end =
+                previous.is_uppercase() && current.is_uppercase() && next_is_lowercase;
+            if lower_to_upper || acronym_end {
+                parts.push(
+                    characters[start..index]
+                        .iter()
+                        .collect::<String>()
+                        .to_lowercase(),
+                );
+                start = index;
+            }
+        }
+        if start < characters.len() {
+            parts.push(
+                characters[start..]
+                    .iter()
+                    .collect::<String>()
+                    .to_lowercase(),
+            );
+        }
+    }
+    parts
+}
+
+/// Whether `value` can never be a leak, whatever name it is assigned to.
+///
+/// Expects the value as the Dockerfile gives it after unquoting; surrounding
+/// whitespace and one pair of matching quotes are ignored anyway. Harmless
+/// values are:
+/// - empty;
+/// - a boolean or switch: `true`, `false`, `yes`, `no`, `on`, `off`, `0`,
+///   `1` (any case);
+/// - a path under `/run/secrets/` (where secret mounts live);
+/// - a bare variable reference with no default (`$X`, `${X}`, or `${X:-}`
+///   with an empty default): it expands to whatever the build passes, and
+///   to nothing when it passes nothing;
+/// - one or more GPG fingerprints (40 hex digits, also as ten groups of
+///   four) or long key ids (16 hex digits), separated by spaces.
+///
+/// A 40-hex value is also the shape of a SHA-1 and of legacy GitHub tokens
+/// (before 2021); a rule that wants to be strict can check the name first
+/// (fingerprints go with `GPG_KEY`-like names, which are never secret).
+pub fn is_non_secret_value(value: &str) -> bool {
+    let value = unquote(value.trim()).trim();
+    if value.is_empty() {
+        return true;
+    }
+    const SWITCHES: [&str; 8] = ["true", "false", "yes", "no", "on", "off", "0", "1"];
+    if SWITCHES
+        .iter()
+        .any(|switch| value.eq_ignore_ascii_case(switch))
+    {
+        return true;
+    }
+    if value == "/run/secrets" || value.starts_with("/run/secrets/") {
+        return true;
+    }
+    if is_bare_variable_reference(value) {
+        return true;
+    }
+    is_fingerprint_list(value)
+}
+
+/// Strips one pair of matching surrounding quotes.
+fn unquote(value: &str) -> &str {
+    for quote in ['"', '\''] {
+        if let Some(inner) = value
+            .strip_prefix(quote)
+            .and_then(|rest| rest.strip_suffix(quote))
+        {
+            return inner;
+        }
+    }
+    value
+}
+
+fn is_variable_name(name: &str) -> bool {
+    let mut characters = name.chars();
+    characters
+        .next()
+        .is_some_and(|first| first.is_ascii_alphabetic() || first == '_')
+        && characters.all(|character| character.is_ascii_alphanumeric() || character == '_')
+}
+
+/// `$X`, `${X}`, `${X:-}` or `${X-}`.
+pub(crate) fn is_bare_variable_reference(value: &str) -> bool {
+    let Some(reference) = value.strip_prefix('$') else {
+        return false;
+    };
+    if let Some(braced) = reference
+        .strip_prefix('{')
+        .and_then(|rest| rest.strip_suffix('}'))
+    {
+        let name = braced
+            .strip_suffix(":-")
+            .or_else(|| braced.strip_suffix('-'))
+            .unwrap_or(braced);
+        return is_variable_name(name);
+    }
+    is_variable_name(reference)
+}
+
+fn is_hex(text: &str, length: usize) -> bool {
+    let digits = text
+        .strip_prefix("0x")
+        .or_else(|| text.strip_prefix("0X"))
+        .unwrap_or(text);
+    digits.len() == length
+        && digits
+            .chars()
+            .all(|character| character.is_ascii_hexdigit())
+}
+
+fn is_fingerprint_list(value: &str) -> bool {
+    let words: Vec<&str> = value.split_whitespace().collect();
+    if words
+        .iter()
+        .all(|word| is_hex(word, 40) || is_hex(word, 16))
+    {
+        return true;
+    }
+    // `gpg --fingerprint` prints ten groups of four hex digits.
+    words.len() % 10 == 0 && words.iter().all(|word| is_hex(word, 4))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn names() -> &'static SecretNames {
+        SecretNames::builtin()
+    }
+
+    fn failures(expected_secret: bool, list: &[&str]) -> Vec<String> {
+        list.iter()
+            .filter_map(|name| {
+                let verdict = names().classify(name);
+                (verdict.is_secret() != expected_secret).then(|| format!("{name}: {verdict}"))
+            })
+            .collect()
+    }
+
+    #[test]
+    fn every_toml_example_gets_its_verdict() {
+        let data = builtin_data();
+        let secret: Vec<&str> = data.examples.secret.iter().map(String::as_str).collect();
+        let not_secret: Vec<&str> = data
+            .examples
+            .not_secret
+            .iter()
+            .map(String::as_str)
+            .collect();
+        let mut wrong = failures(true, &secret);
+        wrong.extend(failures(false, &not_secret));
+        assert!(wrong.is_empty(), "wrong verdicts:\n{}", wrong.join("\n"));
+    }
+
+    /// The verdict table of PRIOR-ART.md, "Names: what a careful rule
+    /// decides", with every `*_X` row instantiated with secret words in
+    /// front (the hard case) and plain words.
+    #[test]
+    fn prior_art_name_table_verdicts() {
+        let secret = [
+            "NPM_TOKEN",
+            "GH_TOKEN",
+            "DB_PASSWORD",
+            "MYSQL_ROOT_PASSWORD",
+            "AWS_SECRET_ACCESS_KEY",
+            "SSH_PRIVATE_KEY",
+            "API_KEY",
+            "apiKey",
+            "myApiKey",
+            "api-key",
+            "DB_PASS",
+            "JENKINS_PSW",
+            "GITHUB_PAT",
+            "CLIENT_SECRET",
+            "JWT_SECRET",
+            "LICENSE_KEY",
+            "PGPASSWORD",
+            "npm_auth_token",
+            "AWS_ACCESS_KEY_ID",
+        ];
+        let mut not_secret: Vec<String> = [
+            "GPG_KEY",
+            "GPG_KEYS",
+            "PYTHON_PGP_KEY_ID",
+            "PYTHON_PGP_KEY_IDS",
+            "NODE_PGP_KEY_ID",
+            "KEY_ID",
+            "PUBLIC_KEY",
+            "SSH_PUBLIC_KEY",
+            "DEPLOY_PUBKEY",
+            "SSH_PUBKEY",
+            "GOPRIVATE",
+            "TOKENIZERS_PARALLELISM",
+            "KEYCLOAK_REALM",
+            "KEYRING",
+            "KEYSERVER",
+            "PGP_KEYSERVER",
+            "AUTH_MODE",
+            "PASSWORD_PROMPT_STRING",
+            "CREDENTIAL_MANAGER",
+        ]
+        .iter()
+        .map(|name| name.to_string())
+        .collect();
+        let roles = [
+            "FILE", "PATH", "DIR", "VERSION", "URL", "HOST", "PORT", "USER", "USERNAME", "NAME",
+            "MODE", "TYPE", "ENABLED", "LENGTH", "ALIAS", "REGION",
+        ];
+        for role in roles {
+            for prefix in [
+                "DB_PASSWORD",
+                "NPM_TOKEN",
+                "API_KEY",
+                "CLIENT_SECRET",
+                "APP",
+            ] {
+                not_secret.push(format!("{prefix}_{role}"));
+            }
+        }
+        let not_secret: Vec<&str> = not_secret.iter().map(String::as_str).collect();
+        let mut wrong = failures(true, &secret);
+        wrong.extend(failures(false, &not_secret));
+        assert!(wrong.is_empty(), "wrong verdicts:\n{}", wrong.join("\n"));
+    }
+
+    /// BuildKit's false positives and misses from PRIOR-ART.md's tool table,
+    /// and the names RULES.md says must not be flagged.
+    #[test]
+    fn prior_art_tool_failures_and_rules_md_precision_names() {
+        let secret = [
+            "DB_PASS",
+            "JENKINS_PSW",
+            "GITHUB_PAT",
+            "myApiKey",
+            "API-KEY",
+        ];
+        let not_secret = [
+            // BuildKit, hadolint and trivy false positives.
+            "GPG_KEY",
+            "KMS_KEY_ALIAS",
+            "AUTH_MODE",
+            "KEY_NAME",
+            "CREDENTIAL_MANAGER",
+            "PASSWORD_PROMPT_STRING",
+            "GOPRIVATE",
+            "USERNAME",
+            "TRAVIS_OS_NAME",
+            "GITHUB_TOKEN_FILE",
+            "MYSQL_PASSWORD_FILE",
+            "KEY_VERSION",
+            // RULES.md "What the linter must NOT flag".
+            "GPG_KEYS",
+            "PUBLIC_KEY",
+            "SSH_PUBKEY",
+            "KEY_ID",
+            "GPG_KEY_ID",
+            "TOKENIZERS_PARALLELISM",
+            "PASSWORD_FILE",
+            "POSTGRES_PASSWORD_FILE",
+            "TOKEN_PATH",
+            "SECRETS_DIR",
+            "TOKEN_URL",
+            "PASSWORD_HOST",
+            "DB_PASSWORD_PORT",
+            "API_KEY_USER",
+            "SECRET_NAME",
+            "API_KEY_ENABLED",
+            "PASSWORD_LENGTH",
+            "KEYCLOAK_VERSION",
+            "AUTH_TYPE",
+            "KEYRING",
+            "KEYSERVER",
+        ];
+        let mut wrong = failures(true, &secret);
+        wrong.extend(failures(false, &not_secret));
+        assert!(wrong.is_empty(), "wrong verdicts:\n{}", wrong.join("\n"));
+    }
+
+    #[test]
+    fn verdicts_explain_the_deciding_word() {
+        let classify = |name| names().classify(name);
+        assert_eq!(
+            classify("NPM_TOKEN"),
+            NameVerdict::Secret {
+                word: "token".into()
+            }
+        );
+        assert_eq!(
+            classify("myApiKey"),
+            NameVerdict::Secret {
+                word: "api key".into()
+            }
+        );
+        assert_eq!(
+            classify("AWS_ACCESS_KEY_ID"),
+            NameVerdict::Secret {
+                word: "access key id".into()
+            }
+        );
+        assert_eq!(
+            classify("PASSWORD_FILE"),
+            NameVerdict::NotSecret {
+                reason: NotSecretReason::Role {
+                    word: "file".into()
+                }
+            }
+        );
+        assert_eq!(
+            classify("SSH_PUBLIC_KEY"),
+            NameVerdict::NotSecret {
+                reason: NotSecretReason::PublicMaterial {
+                    word: "public".into()
+                }
+            }
+        );
+        assert_eq!(
+            classify("GPG_KEY"),
+            NameVerdict::NotSecret {
+                reason: NotSecretReason::NonSecretQualifier {
+                    phrase: "gpg key".into()
+                }
+            }
+        );
+        assert_eq!(
+            classify("GOPRIVATE"),
+            NameVerdict::NotSecret {
+                reason: NotSecretReason::NoSecretWord
+            }
+        );
+        assert_eq!(
+            classify("PWD"),
+            NameVerdict::NotSecret {
+                reason: NotSecretReason::KnownName
+            }
+        );
+        assert!(classify("GPG_KEY").to_string().contains("gpg key"));
+    }
+
+    #[test]
+    fn split_parts_handles_separators_and_camel_case() {
+        assert_eq!(split_parts("myApiKey"), ["my", "api", "key"]);
+        assert_eq!(split_parts("myAPIKey"), ["my", "api", "key"]);
+        assert_eq!(split_parts("oauth2Token"), ["oauth2", "token"]);
+        assert_eq!(split_parts("API-KEY.v2"), ["api", "key", "v2"]);
+        assert_eq!(split_parts("_authToken"), ["auth", "token"]);
+        assert_eq!(split_parts("PGPASSWORD"), ["pgpassword"]);
+        assert_eq!(split_parts(""), Vec::<String>::new());
+        assert_eq!(names().parts("PGPASSWORD"), ["pg", "password"]);
+    }
+
+    #[test]
+    fn configured_names_extend_and_allow() {
+        let names = SecretNames::with_extra(
+            &["*_SESAME".to_owned(), "MAGIC".to_owned()],
+            &["NPM_TOKEN".to_owned(), "legacy_*".to_owned()],
+        )
+        .expect("valid globs");
+        assert!(names.is_secret("OPEN_SESAME"));
+        assert!(names.is_secret("magic"));
+        assert!(!names.is_secret("npm_token"));
+        assert!(!names.is_secret("LEGACY_PASSWORD"));
+        assert!(names.is_secret("DB_PASSWORD"));
+        assert_eq!(
+            names.classify("LEGACY_PASSWORD"),
+            NameVerdict::NotSecret {
+                reason: NotSecretReason::AllowedByConfig {
+                    pattern: "legacy_*".into()
+                }
+            }
+        );
+        let error = SecretNames::with_extra(&["[oops".to_owned()], &[]).expect_err("bad glob");
+        assert!(error.to_string().contains("[oops"), "{error}");
+    }
+
+    #[test]
+    fn non_secret_values_are_recognised() {
+        for value in [
+            "",
+            "  ",
+            "\"\"",
+            "''",
+            "true",
+            "FALSE",
+            "yes",
+            "No",
+            "on",
+            "off",
+            "0",
+            "1",
+            "/run/secrets/npm_token",
+            "/run/secrets",
+            "${NPM_TOKEN}",
+            "$NPM_TOKEN",
+            "${NPM_TOKEN:-}",
+            "\"${NPM_TOKEN}\"",
+            "0123456789ABCDEF0123456789ABCDEF01234567",
+            "0123456789abcdef0123456789abcdef01234567 DEADBEEF0123456789ABCDEF0123456789ABCDEF",
+            "0x0123456789ABCDEF",
+            "0123 4567 89AB CDEF 0123 4567 89AB CDEF 0123 4567",
+        ] {
+            assert!(is_non_secret_value(value), "{value:?} should be harmless");
+        }
+    }
+
+    #[test]
+    fn literal_values_and_defaults_are_not_harmless() {
+        for value in [
+            "s3cr3tP4ssw0rd!",
+            "changeme",
+            "${NPM_TOKEN:-fake-default}",
+            "${NPM_TOKEN:+x}",
+            "prefix-$TOKEN",
+            "/etc/secret",
+            "/run/secretsx",
+            "2",
+            "0123456789ABCDEF012345",
+            "0123 4567 89AB",
+        ] {
+            assert!(!is_non_secret_value(value), "{value:?} may be a secret");
+        }
+    }
+}
