@@ -3,6 +3,7 @@
 //! stage, build context). `.dockerleak.toml` loading extends this later.
 
 use crate::finding::Severity;
+use crate::secrets::Catalog;
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
@@ -19,9 +20,16 @@ pub struct Config {
     pub target: Option<String>,
     /// The build context for context-aware rules (`--context`).
     pub context: Option<PathBuf>,
+    /// Secret knowledge extended by configuration; `None`: the builtin one.
+    pub catalog: Option<Catalog>,
 }
 
 impl Config {
+    /// The secret catalogues in effect.
+    pub fn catalog(&self) -> &Catalog {
+        self.catalog.as_ref().unwrap_or_else(|| Catalog::builtin())
+    }
+
     /// Whether rule `code` runs under this configuration.
     pub fn is_enabled(&self, code: &str) -> bool {
         let selected = self.select.is_empty() || self.select.iter().any(|selected| selected.eq_ignore_ascii_case(code));

@@ -4,6 +4,7 @@
 //! maps the outcome to an exit code. Data flows one way: source → syntax →
 //! analysis → rules → suppression/redaction → reporters.
 
+pub mod analysis;
 pub mod cli;
 pub mod config;
 pub mod discover;
@@ -11,10 +12,15 @@ pub mod finding;
 pub mod input;
 pub mod lint;
 pub mod report;
+pub mod rules;
 pub mod secrets;
 pub mod source;
+pub mod suppress;
 pub mod syntax;
 
 pub use config::Config;
 pub use finding::{FileError, FileReport, Finding, Label, Severity};
 pub use lint::lint_source;
+
+/// Where the project lives (rule documentation links point here).
+pub const REPOSITORY: &str = env!("CARGO_PKG_REPOSITORY");

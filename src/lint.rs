@@ -2,16 +2,20 @@
 //! suppression → fingerprints. Reading files and printing results belong to
 //! the CLI and the reporters.
 
+use crate::analysis::Analysis;
 use crate::config::Config;
-use crate::finding::{FileError, FileReport};
-use crate::source::LineIndex;
+use crate::finding::{FileError, FileReport, Finding};
+use crate::rules::{self, RuleContext};
+use crate::source::{LineIndex, Span};
+use crate::suppress::Suppressions;
 use crate::syntax;
+use std::collections::HashMap;
 
-/// Lints one Dockerfile's text. `path` is only used to name the file in the
-/// report (and, for context-aware rules, to find its build context).
+/// Lints one Dockerfile's text. `path` names the file in the report (and,
+/// for context-aware rules, locates its build context).
 pub fn lint_source(path: &str, text: &str, config: &Config) -> FileReport {
     let dockerfile = syntax::parse(text);
-    let line_index = LineIndex::new(text);
+    let analysis = Analysis::new(&dockerfile, config.target.as_deref());
     let errors = dockerfile
         .errors
         .iter()
@@ -20,14 +24,106 @@ pub fn lint_source(path: &str, text: &str, config: &Config) -> FileReport {
             span: Some(error.span),
         })
         .collect();
-    let _ = config;
-    let mut report = FileReport {
+    let context = RuleContext {
+        path,
+        text,
+        dockerfile: &dockerfile,
+        analysis: &analysis,
+        catalog: config.catalog(),
+        config,
+    };
+    let mut findings = Vec::new();
+    for rule in rules::registry() {
+        let meta = rule.meta();
+        if config.is_enabled(meta.code) {
+            rule.check(&context, &mut findings);
+        }
+    }
+    let suppressions = Suppressions::new(&dockerfile);
+    findings.retain(|finding| {
+        let instruction = instruction_index(&dockerfile, finding.span);
+        // A directive can't silence the report about itself.
+        finding.code == rules::InvalidDirective::META.code || !suppressions.is_suppressed(finding.code, instruction)
+    });
+    for finding in &mut findings {
+        if let Some(severity) = config.severity.get(finding.code) {
+            finding.severity = *severity;
+        }
+    }
+    findings.sort_by(|a, b| (a.span.start, a.code, a.span.end).cmp(&(b.span.start, b.code, b.span.end)));
+    findings.dedup_by(|a, b| a.code == b.code && a.span == b.span);
+    assign_fingerprints(path, text, &dockerfile, &mut findings);
+    FileReport {
         path: path.to_string(),
         text: text.to_string(),
-        line_index,
-        findings: Vec::new(),
+        line_index: LineIndex::new(text),
+        findings,
         errors,
-    };
-    report.findings.sort_by(|a, b| (a.span.start, a.code).cmp(&(b.span.start, b.code)));
-    report
+    }
+}
+
+/// The instruction whose source holds `span` (its first byte).
+fn instruction_index(dockerfile: &syntax::Dockerfile, span: Span) -> Option<usize> {
+    let index = dockerfile
+        .instructions
+        .partition_point(|instruction| instruction.span.start <= span.start)
+        .checked_sub(1)?;
+    let instruction = &dockerfile.instructions[index];
+    (span.start <= instruction.span.end).then_some(index)
+}
+
+/// Fingerprint = hash of code + path + the finding's instruction text with
+/// whitespace collapsed and secrets masked + an occurrence counter. Edits
+/// elsewhere in the file (lines above, other instructions) keep it stable.
+fn assign_fingerprints(path: &str, text: &str, dockerfile: &syntax::Dockerfile, findings: &mut [Finding]) {
+    let mut occurrences: HashMap<u64, usize> = HashMap::new();
+    for finding in findings.iter_mut() {
+        let scope = instruction_index(dockerfile, finding.span)
+            .map(|index| dockerfile.instructions[index].span)
+            .unwrap_or(finding.span);
+        let mut normalized = String::with_capacity(scope.len());
+        let mut position = scope.start;
+        let mut secrets: Vec<Span> = finding.secrets.clone();
+        secrets.sort();
+        for secret in secrets.iter().filter(|secret| scope.contains(**secret)) {
+            normalized.push_str(Span::new(position, secret.start.max(position)).slice(text));
+            normalized.push_str("<secret>");
+            position = secret.end.max(position);
+        }
+        normalized.push_str(Span::new(position, scope.end.max(position)).slice(text));
+        let collapsed: Vec<&str> = normalized.split_whitespace().collect();
+        let focus = Span::new(finding.span.start, finding.span.end);
+        let focus_text = if finding.secrets.contains(&focus) { "<secret>" } else { focus.slice(text) };
+        let key = fnv1a(&[finding.code, path, &collapsed.join(" "), focus_text]);
+        let occurrence = occurrences.entry(key).or_default();
+        *occurrence += 1;
+        finding.fingerprint = format!("{key:016x}:{occurrence}");
+    }
+}
+
+/// FNV-1a over the parts (with a separator): stable across runs and
+/// platforms, which `std`'s hasher is not.
+fn fnv1a(parts: &[&str]) -> u64 {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for part in parts {
+        for byte in part.bytes().chain(std::iter::once(0xff)) {
+            hash ^= u64::from(byte);
+            hash = hash.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    hash
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fingerprints_survive_edits_above_the_finding() {
+        let config = Config::default();
+        let before = lint_source("Dockerfile", "FROM alpine\nCOPY .netrc /root/\n", &config);
+        let after = lint_source("Dockerfile", "# a comment\nFROM alpine:3\nRUN true\n\nCOPY .netrc /root/\n", &config);
+        assert_eq!(before.findings.len(), 1);
+        assert_eq!(before.findings[0].fingerprint, after.findings[0].fingerprint);
+    }
 }

@@ -134,6 +134,9 @@ pub struct Instruction {
     /// The argument text after the flags (shell form command line, raw
     /// ENV/LABEL text...), as BuildKit sees it with continuations joined.
     pub rest: Word,
+    /// Maps offsets in `rest.text` back to the source across continuations:
+    /// `(offset in rest, source offset)` where each piece starts.
+    pub rest_map: Vec<(usize, usize)>,
     /// Exec form: the arguments (or HEALTHCHECK's command) are a JSON array.
     pub json: bool,
     /// 1-based lines, inclusive.
@@ -147,6 +150,20 @@ impl Instruction {
     /// The instruction that does the work: itself, or what ONBUILD wraps.
     pub fn effective(&self) -> &Instruction {
         self.onbuild.as_deref().unwrap_or(self)
+    }
+
+    /// The source span of `range`, a byte range of `rest.text`.
+    pub fn rest_span(&self, range: std::ops::Range<usize>) -> Span {
+        let map = |offset: usize| {
+            let index = self.rest_map.partition_point(|(start, _)| *start <= offset).saturating_sub(1);
+            self.rest_map
+                .get(index)
+                .map_or(self.rest.span.start + offset, |(start, source)| source + (offset - start))
+        };
+        if range.start >= range.end {
+            return Span::empty(map(range.start));
+        }
+        Span::new(map(range.start), map(range.end - 1) + 1)
     }
 
     pub fn flag(&self, name: &str) -> Option<&Flag> {

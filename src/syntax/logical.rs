@@ -49,6 +49,19 @@ impl LogicalLine {
         self.source_offset(offset - 1) + 1
     }
 
+    /// The pieces that cover `range`, as `(offset from range.start, source
+    /// offset)`: enough to map any offset inside the range back to the source.
+    pub fn pieces_for(&self, range: std::ops::Range<usize>) -> Vec<(usize, usize)> {
+        let mut pieces = vec![(0, self.source_offset(range.start))];
+        pieces.extend(
+            self.pieces
+                .iter()
+                .filter(|(logical, _)| *logical > range.start && *logical < range.end)
+                .map(|(logical, source)| (logical - range.start, *source)),
+        );
+        pieces
+    }
+
     /// The source span of the logical range `start..end`.
     pub fn span(&self, start: usize, end: usize) -> Span {
         if start >= end {

@@ -326,6 +326,7 @@ impl<'a> Parser<'a> {
                 text: text[arguments_range.clone()].to_string(),
                 span: logical.span(arguments_range.start, arguments_range.end),
             },
+            rest_map: logical.pieces_for(arguments_range.clone()),
             json: false,
             start_line: self.line_number,
             end_line: self.line_number,

@@ -1,0 +1,421 @@
+//! What a Dockerfile means, as far as leaks are concerned: its stages and
+//! which of them reach the built image, and which ARG/ENV are in scope at
+//! each instruction (with their values, where known, and where they came
+//! from). Rules ask questions here; they never re-parse text.
+
+pub mod expand;
+
+use crate::source::Span;
+use crate::syntax::{Arguments, Dockerfile, Instruction, Keyword, Word};
+use expand::{expand_word, Expansion, Lookup};
+use std::collections::HashMap;
+use std::ops::Range;
+
+/// Where a stage starts from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Base {
+    /// An image reference (`alpine:3`, `scratch`, `${BASE}` expanded).
+    Image(String),
+    /// An earlier stage of this file.
+    Stage(usize),
+}
+
+/// One `FROM` and the instructions after it.
+#[derive(Clone, Debug)]
+pub struct Stage {
+    pub index: usize,
+    /// `AS name`, lower-cased as BuildKit compares it.
+    pub name: Option<String>,
+    pub base: Base,
+    /// Index of the FROM instruction.
+    pub from_instruction: usize,
+    /// Indices of the instructions of the stage (FROM excluded).
+    pub instructions: Range<usize>,
+    /// Earlier stages this one reads: its base, `COPY --from`, `RUN --mount=from=`.
+    pub depends_on: Vec<usize>,
+    /// The built image (the target stage) is this stage or builds on it /
+    /// copies from it.
+    pub reaches_final: bool,
+}
+
+impl Stage {
+    /// The name a user sees: `AS name`, or the stage's index.
+    pub fn label(&self) -> String {
+        self.name.clone().unwrap_or_else(|| self.index.to_string())
+    }
+}
+
+/// ARG or ENV.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BindingKind {
+    Arg,
+    Env,
+}
+
+/// A variable declared by ARG or ENV.
+#[derive(Clone, Debug)]
+pub struct Binding {
+    pub name: String,
+    pub kind: BindingKind,
+    /// The declaring instruction.
+    pub instruction: usize,
+    /// `None` for a global ARG (before the first FROM).
+    pub stage: Option<usize>,
+    /// The span of the name.
+    pub key_span: Span,
+    /// The span of the value as written, if any.
+    pub value_span: Option<Span>,
+    /// The value with quotes removed and known variables expanded; `None`
+    /// for `ARG NAME` without a default.
+    pub value: Option<Expansion>,
+}
+
+/// The answer to "what is `$NAME` here?".
+#[derive(Clone, Debug)]
+pub struct Resolved<'a> {
+    /// The declaration in scope.
+    pub binding: &'a Binding,
+    /// Where the value comes from: the binding itself, or the global ARG
+    /// whose default a bare `ARG NAME` in a stage picks up.
+    pub origin: &'a Binding,
+}
+
+impl Resolved<'_> {
+    /// The known value, if any.
+    pub fn value(&self) -> Option<&str> {
+        self.origin.value.as_ref().map(|value| value.value.as_str())
+    }
+
+    /// The value is only known at build time (an ARG without default, or
+    /// a value built from one).
+    pub fn is_build_time(&self) -> bool {
+        match &self.origin.value {
+            None => true,
+            Some(value) => value.has_unknown,
+        }
+    }
+}
+
+/// The analysed file.
+#[derive(Debug)]
+pub struct Analysis {
+    pub stages: Vec<Stage>,
+    /// The stage that is built: `--target`, else the last one.
+    pub final_stage: Option<usize>,
+    /// Per instruction: its stage (`None` before the first FROM).
+    instruction_stage: Vec<Option<usize>>,
+    pub bindings: Vec<Binding>,
+    bindings_by_name: HashMap<String, Vec<usize>>,
+    escape: char,
+}
+
+impl Analysis {
+    pub fn new(dockerfile: &Dockerfile, target: Option<&str>) -> Analysis {
+        let mut analysis = Analysis {
+            stages: Vec::new(),
+            final_stage: None,
+            instruction_stage: Vec::with_capacity(dockerfile.instructions.len()),
+            bindings: Vec::new(),
+            bindings_by_name: HashMap::new(),
+            escape: dockerfile.escape,
+        };
+        analysis.build(dockerfile);
+        analysis.mark_reaching_stages(target);
+        analysis
+    }
+
+    fn build(&mut self, dockerfile: &Dockerfile) {
+        for (index, instruction) in dockerfile.instructions.iter().enumerate() {
+            if instruction.keyword == Keyword::From {
+                self.start_stage(index, instruction);
+            }
+            let current = self.stages.len().checked_sub(1);
+            self.instruction_stage.push(current);
+            if let Some(stage) = current {
+                self.stages[stage].instructions.end = index + 1;
+                self.record_dependencies(stage, index, instruction);
+            }
+            if matches!(instruction.keyword, Keyword::Arg | Keyword::Env) {
+                self.record_bindings(index, current, instruction);
+            }
+        }
+    }
+
+    fn start_stage(&mut self, index: usize, instruction: &Instruction) {
+        let values = instruction.values();
+        let image_word = values.first().copied().unwrap_or("");
+        let image = self.expand_at(image_word, index, true).value;
+        let name = match (values.get(1), values.get(2)) {
+            (Some(keyword), Some(name)) if keyword.eq_ignore_ascii_case("as") => Some(name.to_ascii_lowercase()),
+            _ => None,
+        };
+        let base = match self.stage_by_reference(&image, self.stages.len()) {
+            Some(parent) => Base::Stage(parent),
+            None => Base::Image(image),
+        };
+        let depends_on = match base {
+            Base::Stage(parent) => vec![parent],
+            Base::Image(_) => Vec::new(),
+        };
+        self.stages.push(Stage {
+            index: self.stages.len(),
+            name,
+            base,
+            from_instruction: index,
+            instructions: index + 1..index + 1,
+            depends_on,
+            reaches_final: false,
+        });
+    }
+
+    /// An earlier stage named (or numbered) `reference`, before stage `before`.
+    fn stage_by_reference(&self, reference: &str, before: usize) -> Option<usize> {
+        let lowered = reference.to_ascii_lowercase();
+        if let Some(stage) = self.stages[..before.min(self.stages.len())]
+            .iter()
+            .rev()
+            .find(|stage| stage.name.as_deref() == Some(lowered.as_str()))
+        {
+            return Some(stage.index);
+        }
+        reference.parse::<usize>().ok().filter(|number| *number < before)
+    }
+
+    fn record_dependencies(&mut self, stage: usize, index: usize, instruction: &Instruction) {
+        let effective = instruction.effective();
+        if instruction.keyword == Keyword::Onbuild {
+            return;
+        }
+        let mut references = Vec::new();
+        if matches!(effective.keyword, Keyword::Copy | Keyword::Add) {
+            if let Some(from) = effective.flag("from").and_then(|flag| flag.value.as_ref()) {
+                references.push(from.text.clone());
+            }
+        }
+        if effective.keyword == Keyword::Run {
+            for flag in effective.flags_named("mount") {
+                if let Some(from) = flag.mount.as_ref().and_then(|mount| mount.value("from")) {
+                    references.push(from.to_string());
+                }
+            }
+        }
+        for reference in references {
+            let expanded = self.expand_at(&reference, index, false).value;
+            if let Some(dependency) = self.stage_by_reference(&expanded, stage) {
+                if !self.stages[stage].depends_on.contains(&dependency) {
+                    self.stages[stage].depends_on.push(dependency);
+                }
+            }
+        }
+    }
+
+    fn record_bindings(&mut self, index: usize, stage: Option<usize>, instruction: &Instruction) {
+        let kind = if instruction.keyword == Keyword::Arg {
+            BindingKind::Arg
+        } else {
+            BindingKind::Env
+        };
+        let pairs = match &instruction.arguments {
+            Arguments::Pairs(pairs) | Arguments::Args(pairs) => pairs,
+            _ => return,
+        };
+        for pair in pairs {
+            let name = match kind {
+                BindingKind::Arg => pair.key.text.clone(),
+                BindingKind::Env => self.expand_at(&pair.key.text, index, stage.is_none()).value,
+            };
+            let value = pair
+                .value
+                .as_ref()
+                .map(|value| self.expand_at(&value.text, index, stage.is_none()));
+            self.bindings_by_name.entry(name.clone()).or_default().push(self.bindings.len());
+            self.bindings.push(Binding {
+                name,
+                kind,
+                instruction: index,
+                stage,
+                key_span: pair.key.span,
+                value_span: pair.value.as_ref().map(|value| value.span),
+                value,
+            });
+        }
+    }
+
+    /// Marks the target stage and every stage it builds on or copies from.
+    fn mark_reaching_stages(&mut self, target: Option<&str>) {
+        let final_stage = match target {
+            Some(name) => self.stage_by_reference(name, self.stages.len()),
+            None => self.stages.len().checked_sub(1),
+        };
+        self.final_stage = final_stage;
+        let mut pending: Vec<usize> = final_stage.into_iter().collect();
+        while let Some(stage) = pending.pop() {
+            if std::mem::replace(&mut self.stages[stage].reaches_final, true) {
+                continue;
+            }
+            pending.extend(self.stages[stage].depends_on.iter().copied());
+        }
+    }
+
+    /// The stage of instruction `index` (`None` before the first FROM).
+    pub fn stage_of(&self, index: usize) -> Option<&Stage> {
+        self.instruction_stage
+            .get(index)
+            .copied()
+            .flatten()
+            .and_then(|stage| self.stages.get(stage))
+    }
+
+    /// Whether what instruction `index` does ends up in the built image.
+    pub fn reaches_final(&self, index: usize) -> bool {
+        self.stage_of(index).is_some_and(|stage| stage.reaches_final)
+    }
+
+    /// `$name` as seen by instruction `index`.
+    pub fn resolve(&self, name: &str, index: usize) -> Option<Resolved<'_>> {
+        let stage = self.instruction_stage.get(index).copied().flatten();
+        let is_from = self.stages.iter().any(|candidate| candidate.from_instruction == index);
+        if is_from || stage.is_none() {
+            return self.resolve_global(name, index);
+        }
+        self.resolve_in_stage(name, index, stage?)
+    }
+
+    fn candidates(&self, name: &str) -> impl DoubleEndedIterator<Item = &Binding> {
+        self.bindings_by_name
+            .get(name)
+            .into_iter()
+            .flatten()
+            .map(|binding| &self.bindings[*binding])
+    }
+
+    fn resolve_global(&self, name: &str, index: usize) -> Option<Resolved<'_>> {
+        let binding = self
+            .candidates(name)
+            .rev()
+            .find(|binding| binding.stage.is_none() && binding.instruction < index)?;
+        Some(Resolved { binding, origin: binding })
+    }
+
+    fn resolve_in_stage(&self, name: &str, index: usize, stage: usize) -> Option<Resolved<'_>> {
+        if let Some(binding) = self
+            .candidates(name)
+            .rev()
+            .find(|binding| binding.stage == Some(stage) && binding.instruction < index)
+        {
+            let origin = match (binding.kind, &binding.value) {
+                // `ARG NAME` in a stage takes the global ARG's default.
+                (BindingKind::Arg, None) => {
+                    let from = self.stages[stage].from_instruction;
+                    self.resolve_global(name, from).map_or(binding, |global| global.origin)
+                }
+                _ => binding,
+            };
+            return Some(Resolved { binding, origin });
+        }
+        // ENV (not ARG) is inherited from a parent stage.
+        if let Base::Stage(parent) = self.stages[stage].base {
+            let end = self.stages[parent].instructions.end;
+            let inherited = self.resolve_in_stage(name, end, parent)?;
+            if inherited.binding.kind == BindingKind::Env {
+                return Some(inherited);
+            }
+        }
+        None
+    }
+
+    /// Processes a word of instruction `index` (quotes, escapes, variables).
+    pub fn expand(&self, word: &str, index: usize) -> Expansion {
+        self.expand_at(word, index, false)
+    }
+
+    fn expand_at(&self, word: &str, index: usize, global: bool) -> Expansion {
+        let lookup = |name: &str| {
+            let resolved = if global {
+                self.resolve_global(name, index)
+            } else {
+                self.resolve(name, index)
+            };
+            match resolved {
+                None => Lookup::Undefined,
+                Some(resolved) => match &resolved.origin.value {
+                    None => Lookup::Unknown,
+                    Some(value) if value.has_unknown => Lookup::Unknown,
+                    Some(value) => Lookup::Value(value.value.clone()),
+                },
+            }
+        };
+        expand_word(word, self.escape, &lookup)
+    }
+
+    /// `expand` on a word of the syntax tree.
+    pub fn expand_word(&self, word: &Word, index: usize) -> Expansion {
+        self.expand(&word.text, index)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::syntax::parse;
+
+    fn analyse(text: &str) -> (Dockerfile, Analysis) {
+        let dockerfile = parse(text);
+        let analysis = Analysis::new(&dockerfile, None);
+        (dockerfile, analysis)
+    }
+
+    #[test]
+    fn stages_reaching_the_final_image_are_marked() {
+        let (_, analysis) = analyse(
+            "FROM alpine AS base\nFROM base AS build\nRUN make\nFROM alpine AS unused\nRUN x\nFROM scratch\nCOPY --from=build /out /out\n",
+        );
+        let reaches: Vec<bool> = analysis.stages.iter().map(|stage| stage.reaches_final).collect();
+        assert_eq!(reaches, [true, true, false, true]);
+        assert_eq!(analysis.stages[1].base, Base::Stage(0));
+        assert!(!analysis.reaches_final(4));
+        assert!(analysis.reaches_final(6));
+    }
+
+    #[test]
+    fn target_changes_the_final_stage() {
+        let dockerfile = parse("FROM a AS one\nFROM b AS two\n");
+        let analysis = Analysis::new(&dockerfile, Some("one"));
+        assert_eq!(analysis.final_stage, Some(0));
+        assert!(!analysis.stages[1].reaches_final);
+    }
+
+    #[test]
+    fn mount_from_and_numeric_copy_from_are_dependencies() {
+        let (_, analysis) = analyse("FROM a\nFROM b\nFROM c\nRUN --mount=from=0,target=/x true\nCOPY --from=1 /a /b\n");
+        assert_eq!(analysis.stages[2].depends_on, [0, 1]);
+    }
+
+    #[test]
+    fn global_args_need_redeclaration_inside_a_stage() {
+        let (_, analysis) = analyse("ARG V=1\nARG W=2\nFROM img:$V\nARG V\nRUN echo $V $W\n");
+        assert_eq!(analysis.stages[0].base, Base::Image("img:1".into()));
+        let resolved = analysis.resolve("V", 4).unwrap();
+        assert_eq!(resolved.value(), Some("1"));
+        assert_eq!(resolved.origin.instruction, 0);
+        assert_eq!(resolved.binding.instruction, 3);
+        assert!(analysis.resolve("W", 4).is_none());
+    }
+
+    #[test]
+    fn env_is_inherited_through_from_stage_but_arg_is_not() {
+        let (_, analysis) = analyse("FROM a AS base\nENV HOME_DIR=/home/app\nARG TOKEN\nFROM base\nRUN x\n");
+        assert_eq!(analysis.resolve("HOME_DIR", 4).unwrap().value(), Some("/home/app"));
+        assert!(analysis.resolve("TOKEN", 4).is_none());
+    }
+
+    #[test]
+    fn env_from_arg_keeps_its_origin() {
+        let (_, analysis) = analyse("FROM a\nARG TOKEN\nENV TOKEN=$TOKEN\nRUN x\n");
+        let resolved = analysis.resolve("TOKEN", 3).unwrap();
+        assert_eq!(resolved.binding.kind, BindingKind::Env);
+        assert!(resolved.is_build_time());
+        let references = &resolved.binding.value.as_ref().unwrap().references;
+        assert_eq!(references[0].name, "TOKEN");
+    }
+}

@@ -1,0 +1,199 @@
+use super::{code, declare_rule, Rule, RuleContext, RuleMeta};
+use crate::finding::{Finding, Severity};
+use crate::secrets::files::CredentialFilePattern;
+use crate::source::Span;
+use crate::syntax::{Arguments, Keyword, Word};
+
+declare_rule! {
+    /// ## What it finds
+    /// `COPY` or `ADD` of a credential file: `.netrc`, `.npmrc`, `.pypirc`,
+    /// `pip.conf`, `.git-credentials`, SSH private keys and the `.ssh/`
+    /// directory, `*.pem`/`*.key`/`*.p12`, cloud credentials (`.aws/credentials`,
+    /// `.docker/config.json`, `.kube/config`, service-account JSON), `.env`
+    /// files, and the rest of the list in `rules/credential-files.toml`. Sources
+    /// and destinations are both checked, through variables, in exec (JSON)
+    /// form, with `COPY --from=`, heredoc destinations and `ADD <url>`.
+    ///
+    /// ## Why it leaks
+    /// Every layer is part of the image. Whoever can pull the image can read
+    /// the file, and deleting it in a later `RUN rm` does not help: the layer
+    /// that added it keeps it. In a stage that the final image never uses the
+    /// file still sits in the build cache and in `--target` builds, so it is
+    /// reported as a warning there.
+    ///
+    /// ## Example
+    /// ```dockerfile
+    /// FROM python:3.12
+    /// COPY .netrc /root/.netrc
+    /// RUN pip install -r requirements.txt && rm /root/.netrc
+    /// ```
+    ///
+    /// ## Fix
+    /// Mount the file for the one `RUN` that needs it; it never reaches a layer:
+    /// ```dockerfile
+    /// FROM python:3.12
+    /// RUN --mount=type=secret,id=netrc,target=/root/.netrc \
+    ///     pip install -r requirements.txt
+    /// ```
+    /// and build with `docker build --secret id=netrc,src=$HOME/.netrc .`.
+    /// For SSH keys use `RUN --mount=type=ssh` and `docker build --ssh default`.
+    pub struct SecretFileCopied;
+    code: "DLK001",
+    name: "secret-file-copied",
+    severity: Error,
+    summary: "`COPY` or `ADD` puts a credential file into the image.",
+}
+
+impl Rule for SecretFileCopied {
+    fn meta(&self) -> &'static RuleMeta {
+        &Self::META
+    }
+
+    fn check(&self, context: &RuleContext<'_>, findings: &mut Vec<Finding>) {
+        for (index, instruction) in context.instructions() {
+            let effective = instruction.effective();
+            if !matches!(effective.keyword, Keyword::Copy | Keyword::Add) {
+                continue;
+            }
+            let words: Vec<&Word> = match &effective.arguments {
+                Arguments::Json(words) | Arguments::Words(words) => words.iter().collect(),
+                _ => continue,
+            };
+            let Some((destination, sources)) = words.split_last() else {
+                continue;
+            };
+            let destination_path = context.analysis.expand_word(destination, index).value;
+            let is_add = effective.keyword == Keyword::Add;
+            let heredoc_names: Vec<&str> = effective.heredocs.iter().map(|heredoc| heredoc.name.as_str()).collect();
+            let directory_destination = destination_path.ends_with('/') || sources.len() > 1;
+            let mut reported = false;
+            for source in sources {
+                if source.text.starts_with("<<") && heredoc_names.iter().any(|name| source.text.contains(name)) {
+                    continue;
+                }
+                let source_path = context.analysis.expand_word(source, index).value;
+                let url_file = is_add.then(|| url_file_name(&source_path)).flatten();
+                let copied_name = url_file.unwrap_or_else(|| base_name(&source_path));
+                let landing = if directory_destination {
+                    format!("{}/{}", destination_path.trim_end_matches('/'), copied_name)
+                } else {
+                    destination_path.clone()
+                };
+                let matched_source = if url_file.is_some() {
+                    context.catalog.files.match_path(copied_name)
+                } else {
+                    context.catalog.files.match_path(&source_path)
+                };
+                // A URL may carry credentials: name only the file it fetches.
+                let shown = if url_file.is_some() { copied_name } else { source_path.as_str() };
+                if let Some(pattern) = matched_source {
+                    findings.push(self.report(context, index, source.span, shown, &landing, pattern));
+                    reported = true;
+                } else if let Some(pattern) = context.catalog.files.match_path(&landing) {
+                    findings.push(self.report(context, index, destination.span, &landing, &landing, pattern));
+                    reported = true;
+                }
+            }
+            let has_heredoc_source = sources.iter().any(|source| source.text.starts_with("<<"));
+            if !reported && has_heredoc_source {
+                if let Some(pattern) = context.catalog.files.match_path(&destination_path) {
+                    findings.push(self.report(context, index, destination.span, &destination_path, &destination_path, pattern));
+                }
+            }
+        }
+    }
+}
+
+impl SecretFileCopied {
+    fn report(
+        &self,
+        context: &RuleContext<'_>,
+        index: usize,
+        span: Span,
+        shown: &str,
+        landing: &str,
+        pattern: &CredentialFilePattern,
+    ) -> Finding {
+        let severity = context.stage_severity(index, Severity::Error);
+        let instruction = &context.dockerfile.instructions[index];
+        let verb = instruction.effective().keyword_word.text.to_ascii_uppercase();
+        let where_it_lands = if severity == Severity::Error {
+            "into the image".to_string()
+        } else {
+            format!(
+                "into stage {} (not in the final image, but kept in the build cache)",
+                context.stage_label(index).unwrap_or_default()
+            )
+        };
+        let help = if pattern.kind.is_ssh_key() {
+            "Don't copy SSH keys: use `RUN --mount=type=ssh <command>` and build with `docker build --ssh default .`".to_string()
+        } else {
+            let id = secret_id(landing);
+            let target = if landing.starts_with('/') { landing.to_string() } else { format!("/{landing}") };
+            format!(
+                "Mount it only where it is needed: `RUN --mount=type=secret,id={id},target={target} <command>` and build with `--secret id={id},src=<path>`"
+            )
+        };
+        context
+            .finding(&SecretFileCopied::META, index, span)
+            .severity(severity)
+            .message(format!(
+                "{verb} puts {} ({}) {where_it_lands}",
+                code(shown),
+                pattern.description
+            ))
+            .label(format!("{} is a credential file", code(base_name(shown))))
+            .help(help)
+            .build()
+    }
+}
+
+/// The last path component (`/root/.netrc` → `.netrc`; a trailing `/` kept off).
+fn base_name(path: &str) -> &str {
+    let trimmed = path.trim_end_matches('/');
+    trimmed.rsplit('/').next().unwrap_or(trimmed)
+}
+
+/// For `ADD https://host/path/file?x`: `file`.
+fn url_file_name(source: &str) -> Option<&str> {
+    let (scheme, rest) = source.split_once("://")?;
+    if !scheme.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '+') {
+        return None;
+    }
+    let path = rest.split(['?', '#']).next().unwrap_or(rest);
+    let (_, path) = path.split_once('/')?;
+    let name = base_name(path);
+    (!name.is_empty()).then_some(name)
+}
+
+/// A secret id derived from a file name: `.netrc` → `netrc`.
+fn secret_id(path: &str) -> String {
+    let name = base_name(path).trim_start_matches('.');
+    let id: String = name
+        .chars()
+        .map(|ch| if ch.is_ascii_alphanumeric() || ch == '-' || ch == '_' { ch } else { '_' })
+        .collect();
+    if id.is_empty() {
+        "secret".to_string()
+    } else {
+        id
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn url_file_names() {
+        assert_eq!(url_file_name("https://example.com/keys/id_rsa?raw=1"), Some("id_rsa"));
+        assert_eq!(url_file_name("https://example.com"), None);
+        assert_eq!(url_file_name("./local"), None);
+    }
+
+    #[test]
+    fn secret_ids_are_derived_from_the_file_name() {
+        assert_eq!(secret_id("/root/.netrc"), "netrc");
+        assert_eq!(secret_id("/root/.docker/config.json"), "config_json");
+    }
+}

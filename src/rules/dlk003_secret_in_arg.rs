@@ -1,0 +1,137 @@
+use super::{code, declare_rule, Rule, RuleContext, RuleMeta};
+use crate::analysis::expand::references_in_shell;
+use crate::analysis::{Binding, BindingKind};
+use crate::finding::{Finding, Severity};
+use crate::syntax::Keyword;
+
+declare_rule! {
+    /// ## What it finds
+    /// An `ARG` whose name looks like a secret (`NPM_TOKEN`, `DB_PASSWORD`,
+    /// `AWS_SECRET_ACCESS_KEY`, `GITHUB_PAT`, `apiKey`…). Names that only look
+    /// alike are left alone: `GPG_KEY`, `*_KEY_ID`, `PUBLIC_KEY`, `*_FILE`,
+    /// `*_PATH`, `*_USER`, `*_VERSION`, `TOKENIZERS_PARALLELISM`, `AUTH_MODE`…
+    ///
+    /// ## Why it leaks
+    /// Build arguments are not secret: the value given with `--build-arg` is
+    /// recorded in the image history (`docker history`) for every `RUN` that
+    /// uses it, and in provenance attestations. It is an error when a `RUN` of
+    /// a stage that reaches the final image uses the argument, a warning
+    /// otherwise (the exposure then depends on how the image is built).
+    ///
+    /// ## Example
+    /// ```dockerfile
+    /// FROM node:22
+    /// ARG NPM_TOKEN
+    /// RUN npm config set //registry.npmjs.org/:_authToken=$NPM_TOKEN && npm ci
+    /// ```
+    ///
+    /// ## Fix
+    /// Pass it as a secret and read it from a secret mount:
+    /// ```dockerfile
+    /// FROM node:22
+    /// RUN --mount=type=secret,id=NPM_TOKEN,env=NPM_TOKEN \
+    ///     npm config set //registry.npmjs.org/:_authToken=$NPM_TOKEN && npm ci
+    /// ```
+    /// and build with `docker build --secret id=NPM_TOKEN,env=NPM_TOKEN .`.
+    pub struct SecretInArg;
+    code: "DLK003",
+    name: "secret-in-arg",
+    severity: Warning,
+    summary: "An `ARG` with a secret-looking name: build args end up in the image history.",
+}
+
+impl Rule for SecretInArg {
+    fn meta(&self) -> &'static RuleMeta {
+        &Self::META
+    }
+
+    fn check(&self, context: &RuleContext<'_>, findings: &mut Vec<Finding>) {
+        let analysis = context.analysis;
+        for binding in analysis.bindings.iter().filter(|binding| binding.kind == BindingKind::Arg) {
+            if !context.catalog.names.is_secret(&binding.name) {
+                continue;
+            }
+            if let Some(value) = &binding.value {
+                if !value.value.is_empty() && crate::secrets::names::is_non_secret_value(&value.value) {
+                    continue;
+                }
+            }
+            let uses = match binding.stage {
+                Some(stage) => runs_using(context, binding, stage),
+                None => {
+                    // A global ARG is only visible where a stage re-declares it;
+                    // those declarations are reported themselves.
+                    let redeclared = analysis
+                        .bindings
+                        .iter()
+                        .any(|other| other.kind == BindingKind::Arg && other.stage.is_some() && other.name == binding.name);
+                    if redeclared {
+                        continue;
+                    }
+                    Vec::new()
+                }
+            };
+            let used_in_final = uses.iter().any(|(index, _)| analysis.reaches_final(*index));
+            let severity = if used_in_final { Severity::Error } else { Severity::Warning };
+            let message = if used_in_final {
+                format!("build arg {} looks like a secret and a RUN of the final image uses it", code(&binding.name))
+            } else if uses.is_empty() {
+                format!("build arg {} looks like a secret", code(&binding.name))
+            } else {
+                format!("build arg {} looks like a secret and a RUN uses it", code(&binding.name))
+            };
+            let mut builder = context
+                .finding(&Self::META, binding.instruction, binding.key_span)
+                .severity(severity)
+                .message(message)
+                .label("declared here: build args are recorded in the image history")
+                .help(format!(
+                    "Pass it as a secret: `RUN --mount=type=secret,id={name},env={name} <command>` and build with `--secret id={name},env={name}`",
+                    name = binding.name
+                ));
+            if let Some((_, span)) = uses.first() {
+                builder = builder.secondary(*span, format!("{} used here", code(&binding.name)));
+            }
+            findings.push(builder.build());
+        }
+    }
+}
+
+/// RUN instructions of `stage` after the declaration that reference the ARG,
+/// with the span of the first reference.
+fn runs_using(context: &RuleContext<'_>, binding: &Binding, stage: usize) -> Vec<(usize, crate::source::Span)> {
+    let stage = &context.analysis.stages[stage];
+    let mut uses = Vec::new();
+    for index in binding.instruction + 1..stage.instructions.end {
+        let instruction = &context.dockerfile.instructions[index];
+        if instruction.keyword != Keyword::Run {
+            continue;
+        }
+        let still_this_arg = context
+            .analysis
+            .resolve(&binding.name, index)
+            .is_some_and(|resolved| std::ptr::eq(resolved.binding, binding));
+        if !still_this_arg {
+            continue;
+        }
+        let in_command = references_in_shell(&instruction.rest.text)
+            .into_iter()
+            .find(|reference| reference.name == binding.name)
+            .map(|reference| instruction.rest_span(reference.range));
+        let in_heredoc = || {
+            instruction.heredocs.iter().find_map(|heredoc| {
+                references_in_shell(&heredoc.content)
+                    .into_iter()
+                    .find(|reference| reference.name == binding.name)
+                    .map(|reference| {
+                        let start = heredoc.content_span.start;
+                        crate::source::Span::new(start + reference.range.start, start + reference.range.end)
+                    })
+            })
+        };
+        if let Some(span) = in_command.or_else(in_heredoc) {
+            uses.push((index, span));
+        }
+    }
+    uses
+}

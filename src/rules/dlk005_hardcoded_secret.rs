@@ -1,0 +1,146 @@
+use super::{code, declare_rule, Rule, RuleContext, RuleMeta};
+use crate::analysis::expand::references_in_shell;
+use crate::finding::{Finding, Severity};
+use crate::secrets::names::is_non_secret_value;
+use crate::secrets::tokens::looks_like_secret_value;
+use crate::source::Span;
+use crate::syntax::{Arguments, Keyword};
+use regex::Regex;
+use std::sync::LazyLock;
+
+declare_rule! {
+    /// ## What it finds
+    /// A literal secret written in the Dockerfile: a known token format
+    /// anywhere in the file (AWS access keys, GitHub `ghp_…`/`github_pat_…`,
+    /// GitLab `glpat-…`, Slack `xox…`, Stripe `sk_live_…`, npm `npm_…`, PyPI,
+    /// Docker Hub `dckr_pat_…`, Google `AIza…`, OpenAI, Anthropic, Hugging Face,
+    /// SendGrid, Twilio, Azure storage keys, PEM private keys, JWTs; the
+    /// catalogue is `rules/token-formats.toml`), and a high-entropy value
+    /// assigned to a secret-looking name in `ENV`, `ARG`, `LABEL` or a `RUN`
+    /// command line (`export DB_PASSWORD=…`).
+    ///
+    /// ## Why it leaks
+    /// The Dockerfile is committed, shared and often public; a literal value
+    /// in it also lands in the image config or history. Anyone who reads the
+    /// file has the credential. Rotate it: it is already exposed.
+    ///
+    /// ## Example
+    /// ```dockerfile
+    /// FROM alpine
+    /// ENV AWS_ACCESS_KEY_ID=AKIAFAKEFAKEFAKE0000
+    /// ```
+    ///
+    /// ## Fix
+    /// Revoke the credential, remove it from the file (and the history), and
+    /// pass a new one at build time as a secret:
+    /// ```dockerfile
+    /// FROM alpine
+    /// RUN --mount=type=secret,id=aws,target=/root/.aws/credentials aws s3 cp s3://bucket/file .
+    /// ```
+    pub struct HardcodedSecret;
+    code: "DLK005",
+    name: "hardcoded-secret",
+    severity: Error,
+    summary: "A literal secret (a known token format or a high-entropy value of a secret-looking name) is written in the Dockerfile.",
+}
+
+/// `NAME=value` assignments on a shell command line.
+static ASSIGNMENT: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#"(?:^|[\s;&|(])(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)=("[^"$`]*"|'[^']*'|[^\s;&|"'$`]+)"#)
+        .expect("the assignment pattern is a valid regex")
+});
+
+impl Rule for HardcodedSecret {
+    fn meta(&self) -> &'static RuleMeta {
+        &Self::META
+    }
+
+    fn check(&self, context: &RuleContext<'_>, findings: &mut Vec<Finding>) {
+        let mut reported: Vec<Span> = Vec::new();
+        for token in context.catalog.tokens.scan(context.text) {
+            let span = Span::new(token.range.start, token.range.end);
+            let index = instruction_at(context, span.start);
+            findings.push(
+                context
+                    .finding(&Self::META, index, span)
+                    .severity(Severity::Error)
+                    .message(format!("{} is written in the Dockerfile", token.description))
+                    .label("hard-coded secret")
+                    .help(HELP)
+                    .secret(span)
+                    .build(),
+            );
+            reported.push(span);
+        }
+        let overlaps = |span: Span, reported: &[Span]| reported.iter().any(|other| other.start < span.end && span.start < other.end);
+        for (index, instruction) in context.instructions() {
+            let effective = instruction.effective();
+            match (&effective.keyword, &effective.arguments) {
+                (Keyword::Env | Keyword::Label | Keyword::Arg, Arguments::Pairs(pairs) | Arguments::Args(pairs)) => {
+                    for pair in pairs {
+                        let Some(value) = &pair.value else { continue };
+                        let expanded = context.analysis.expand(&value.text, index);
+                        if !expanded.references.is_empty() || !context.catalog.names.is_secret(&context.analysis.expand(&pair.key.text, index).value) {
+                            continue;
+                        }
+                        if !looks_like_secret_value(&expanded.value) || is_non_secret_value(&expanded.value) || overlaps(value.span, &reported) {
+                            continue;
+                        }
+                        findings.push(self.assignment(context, index, &pair.key.text, value.span));
+                        reported.push(value.span);
+                    }
+                }
+                (Keyword::Run, _) => {
+                    let mut texts = vec![(instruction.rest.text.as_str(), None)];
+                    texts.extend(effective.heredocs.iter().map(|heredoc| (heredoc.content.as_str(), Some(heredoc.content_span.start))));
+                    for (text, heredoc_start) in texts {
+                        for captures in ASSIGNMENT.captures_iter(text) {
+                            let (Some(name), Some(value)) = (captures.get(1), captures.get(2)) else { continue };
+                            let unquoted = value.as_str().trim_matches(['"', '\'']);
+                            if !context.catalog.names.is_secret(name.as_str()) || !looks_like_secret_value(unquoted) || is_non_secret_value(unquoted) {
+                                continue;
+                            }
+                            if !references_in_shell(value.as_str()).is_empty() {
+                                continue;
+                            }
+                            let span = match heredoc_start {
+                                Some(start) => Span::new(start + value.start(), start + value.end()),
+                                None => instruction.rest_span(value.range()),
+                            };
+                            if overlaps(span, &reported) {
+                                continue;
+                            }
+                            findings.push(self.assignment(context, index, name.as_str(), span));
+                            reported.push(span);
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+}
+
+const HELP: &str = "Revoke this credential (it is exposed), delete it from the file and its history, and pass a new one at build time with `RUN --mount=type=secret,id=…`";
+
+impl HardcodedSecret {
+    fn assignment(&self, context: &RuleContext<'_>, index: usize, name: &str, span: Span) -> Finding {
+        context
+            .finding(&Self::META, index, span)
+            .severity(Severity::Error)
+            .message(format!("{} is assigned a literal secret value", code(name)))
+            .label("hard-coded secret value")
+            .help(HELP)
+            .secret(span)
+            .build()
+    }
+}
+
+/// The instruction whose span holds `offset` (or the nearest one before it,
+/// for comments).
+pub(crate) fn instruction_at(context: &RuleContext<'_>, offset: usize) -> usize {
+    let instructions = &context.dockerfile.instructions;
+    instructions
+        .partition_point(|instruction| instruction.span.start <= offset)
+        .saturating_sub(1)
+}

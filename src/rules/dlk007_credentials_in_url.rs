@@ -1,0 +1,136 @@
+use super::dlk005_hardcoded_secret::instruction_at;
+use super::{declare_rule, Rule, RuleContext, RuleMeta};
+use crate::finding::{Finding, Severity};
+use crate::source::Span;
+use regex::Regex;
+use std::sync::LazyLock;
+
+declare_rule! {
+    /// ## What it finds
+    /// A URL with credentials in it: `https://user:password@host`,
+    /// `https://oauth2:TOKEN@gitlab.com`, `https://x-access-token:TOKEN@github.com`,
+    /// or a bare token as the user (`https://ghp_…@github.com`), in `ADD`,
+    /// `RUN`, `ENV`, `ARG`, `LABEL` or anywhere else in the file. When the
+    /// credential part is a variable (`https://$USER:$PASS@…`) it is not
+    /// written in the file: that case is `DLK006`.
+    ///
+    /// ## Why it leaks
+    /// The password is in plain text in the Dockerfile, and the URL is also
+    /// kept in the image: in the history for `RUN` and `ADD`, in the config
+    /// for `ENV` and `LABEL`, and often in files the command writes
+    /// (`.git/config`, `pip.conf`).
+    ///
+    /// ## Example
+    /// ```dockerfile
+    /// FROM python:3.12
+    /// RUN pip install --index-url https://deploy:Sup3rS3cret@pypi.example.com/simple app
+    /// ```
+    ///
+    /// ## Fix
+    /// Revoke the password, and give the credential to the build as a secret:
+    /// ```dockerfile
+    /// FROM python:3.12
+    /// RUN --mount=type=secret,id=pip_index_url,env=PIP_INDEX_URL pip install app
+    /// ```
+    pub struct CredentialsInUrl;
+    code: "DLK007",
+    name: "credentials-in-url",
+    severity: Error,
+    summary: "A URL with `user:password@` (or a token as the user) is written in the Dockerfile.",
+}
+
+/// `scheme://userinfo@` with the user and the optional password captured.
+static URL_CREDENTIALS: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r#"(?i)\b[a-z][a-z0-9+.-]*://([^\s/?#@:'"`]+)(?::([^\s/?#@'"`]*))?@[a-z0-9\[]"#)
+        .expect("the URL credentials pattern is a valid regex")
+});
+
+/// Passwords that are obviously not real.
+fn is_placeholder(password: &str) -> bool {
+    let lowered = password.to_ascii_lowercase();
+    password.is_empty()
+        || password.starts_with('<') && password.ends_with('>')
+        || password.starts_with("{{") && password.ends_with("}}")
+        || password.chars().all(|ch| ch == '*' || ch == 'x' || ch == 'X' || ch == '.')
+        || matches!(lowered.as_str(), "password" | "pass" | "passwd" | "secret" | "token" | "pwd" | "changeme" | "mypassword" | "yourpassword")
+}
+
+impl Rule for CredentialsInUrl {
+    fn meta(&self) -> &'static RuleMeta {
+        &Self::META
+    }
+
+    fn check(&self, context: &RuleContext<'_>, findings: &mut Vec<Finding>) {
+        let text = context.text;
+        if !text.contains("://") {
+            return;
+        }
+        for captures in URL_CREDENTIALS.captures_iter(text) {
+            let Some(user) = captures.get(1) else { continue };
+            let password = captures.get(2);
+            let secret = match password {
+                Some(password) => {
+                    if password.as_str().contains('$') || user.as_str().contains('$') && password.as_str().is_empty() {
+                        continue;
+                    }
+                    if is_placeholder(password.as_str()) {
+                        continue;
+                    }
+                    password
+                }
+                None => {
+                    let token = user.as_str();
+                    let token_like = token.len() >= 20 && !token.contains('$') && crate::secrets::tokens::looks_like_secret_value(token);
+                    if !token_like && context.catalog.tokens.scan(token).is_empty() {
+                        continue;
+                    }
+                    user
+                }
+            };
+            let span = Span::new(secret.start(), secret.end());
+            let index = instruction_at(context, span.start);
+            let message = if password.is_some() {
+                format!("a URL holds the password of user `{}`", user.as_str())
+            } else {
+                "a URL holds a token as its user name".to_string()
+            };
+            findings.push(
+                context
+                    .finding(&Self::META, index, span)
+                    .severity(Severity::Error)
+                    .message(message)
+                    .label("credential in a URL")
+                    .help("Revoke this credential; pass the URL or token at build time as a secret: `RUN --mount=type=secret,id=…,env=… <command>`")
+                    .secret(span)
+                    .build(),
+            );
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn credentials(text: &str) -> Vec<(String, Option<String>)> {
+        URL_CREDENTIALS
+            .captures_iter(text)
+            .map(|captures| (captures[1].to_string(), captures.get(2).map(|password| password.as_str().to_string())))
+            .collect()
+    }
+
+    #[test]
+    fn finds_user_and_password() {
+        assert_eq!(credentials("git clone https://bob:hunter22@example.com/x.git"), [("bob".into(), Some("hunter22".into()))]);
+        assert_eq!(credentials("https://oauth2:abc@gitlab.com"), [("oauth2".into(), Some("abc".into()))]);
+        assert!(credentials("git@github.com:org/repo.git").is_empty());
+        assert!(credentials("https://example.com/a@b").is_empty());
+    }
+
+    #[test]
+    fn placeholders_are_not_passwords() {
+        assert!(is_placeholder("<password>"));
+        assert!(is_placeholder("****"));
+        assert!(!is_placeholder("hunter22"));
+    }
+}

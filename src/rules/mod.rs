@@ -1,0 +1,211 @@
+//! The rules: one module per rule, each declaring its metadata and its
+//! documentation (the doc comment, which is also what `docs/rules/`,
+//! `dockerleak explain` and SARIF help are generated from) and a check over
+//! the analysed file. `registry()` lists them all.
+
+use crate::analysis::Analysis;
+use crate::config::Config;
+use crate::finding::{Finding, Label, Severity};
+use crate::secrets::Catalog;
+use crate::source::Span;
+use crate::syntax::{Dockerfile, Instruction};
+
+mod dlk000_invalid_directive;
+mod dlk001_secret_file_copied;
+mod dlk003_secret_in_arg;
+mod dlk004_secret_in_env;
+mod dlk005_hardcoded_secret;
+mod dlk007_credentials_in_url;
+
+pub use dlk000_invalid_directive::InvalidDirective;
+
+/// What every rule declares about itself.
+#[derive(Debug)]
+pub struct RuleMeta {
+    /// `DLK001`: stable forever.
+    pub code: &'static str,
+    /// `secret-file-copied`: kebab-case.
+    pub name: &'static str,
+    pub severity: Severity,
+    /// One line: what it finds.
+    pub summary: &'static str,
+    /// The doc comment (What it finds / Why it leaks / Example / Fix), as
+    /// written, one leading space per line.
+    pub docs: &'static str,
+}
+
+impl RuleMeta {
+    /// The documentation as Markdown (the page under `docs/rules/`).
+    pub fn markdown(&self) -> String {
+        let body: Vec<&str> = self
+            .docs
+            .lines()
+            .map(|line| line.strip_prefix(' ').unwrap_or(line))
+            .collect();
+        format!(
+            "# {} {}\n\nDefault severity: **{}**\n\n{}\n\n{}\n",
+            self.code,
+            self.name,
+            self.severity,
+            self.summary,
+            body.join("\n").trim()
+        )
+    }
+
+    /// Where the rule's documentation is published.
+    pub fn help_uri(&self) -> String {
+        format!("{}/blob/main/docs/rules/{}.md", crate::REPOSITORY, self.code)
+    }
+}
+
+/// A rule: metadata plus a check.
+pub trait Rule: Sync + Send {
+    fn meta(&self) -> &'static RuleMeta;
+    fn check(&self, context: &RuleContext<'_>, findings: &mut Vec<Finding>);
+}
+
+/// Declares a rule struct whose doc comment becomes its `RuleMeta::docs`.
+macro_rules! declare_rule {
+    (
+        $(#[doc = $doc:expr])+
+        pub struct $name:ident;
+        code: $code:literal,
+        name: $rule_name:literal,
+        severity: $severity:ident,
+        summary: $summary:literal $(,)?
+    ) => {
+        $(#[doc = $doc])+
+        pub struct $name;
+
+        impl $name {
+            pub const META: $crate::rules::RuleMeta = $crate::rules::RuleMeta {
+                code: $code,
+                name: $rule_name,
+                severity: $crate::finding::Severity::$severity,
+                summary: $summary,
+                docs: concat!($($doc, "\n"),+),
+            };
+        }
+    };
+}
+pub(crate) use declare_rule;
+
+/// Every rule, in code order.
+pub fn registry() -> &'static [&'static dyn Rule] {
+    static RULES: &[&dyn Rule] = &[
+        &dlk000_invalid_directive::InvalidDirective,
+        &dlk001_secret_file_copied::SecretFileCopied,
+        &dlk003_secret_in_arg::SecretInArg,
+        &dlk004_secret_in_env::SecretInEnv,
+        &dlk005_hardcoded_secret::HardcodedSecret,
+        &dlk007_credentials_in_url::CredentialsInUrl,
+    ];
+    RULES
+}
+
+/// The rule with this code (case-insensitive), or with this name.
+pub fn find(code_or_name: &str) -> Option<&'static dyn Rule> {
+    registry().iter().copied().find(|rule| {
+        rule.meta().code.eq_ignore_ascii_case(code_or_name) || rule.meta().name.eq_ignore_ascii_case(code_or_name)
+    })
+}
+
+/// Everything a rule may look at.
+pub struct RuleContext<'a> {
+    pub path: &'a str,
+    pub text: &'a str,
+    pub dockerfile: &'a Dockerfile,
+    pub analysis: &'a Analysis,
+    pub catalog: &'a Catalog,
+    pub config: &'a Config,
+}
+
+impl<'a> RuleContext<'a> {
+    /// Top-level instructions with their index.
+    pub fn instructions(&self) -> impl Iterator<Item = (usize, &'a Instruction)> + 'a {
+        self.dockerfile.instructions.iter().enumerate()
+    }
+
+    /// `severity` for a leak by instruction `index`: capped at warning when
+    /// its stage never reaches the built image.
+    pub fn stage_severity(&self, index: usize, severity: Severity) -> Severity {
+        if severity > Severity::Warning && !self.analysis.reaches_final(index) {
+            return Severity::Warning;
+        }
+        severity
+    }
+
+    /// The stage label of instruction `index`.
+    pub fn stage_label(&self, index: usize) -> Option<String> {
+        self.analysis.stage_of(index).map(|stage| stage.label())
+    }
+
+    /// A finding of `meta` at `span`, located in instruction `index`.
+    pub fn finding(&self, meta: &'static RuleMeta, index: usize, span: Span) -> FindingBuilder {
+        FindingBuilder {
+            finding: Finding {
+                code: meta.code,
+                name: meta.name,
+                severity: meta.severity,
+                message: String::new(),
+                help: String::new(),
+                span,
+                label: String::new(),
+                labels: Vec::new(),
+                stage: self.stage_label(index),
+                secrets: Vec::new(),
+                fingerprint: String::new(),
+            },
+        }
+    }
+}
+
+/// Fills in a finding step by step.
+pub struct FindingBuilder {
+    finding: Finding,
+}
+
+impl FindingBuilder {
+    pub fn severity(mut self, severity: Severity) -> Self {
+        self.finding.severity = severity;
+        self
+    }
+
+    pub fn message(mut self, message: impl Into<String>) -> Self {
+        self.finding.message = message.into();
+        self
+    }
+
+    pub fn label(mut self, label: impl Into<String>) -> Self {
+        self.finding.label = label.into();
+        self
+    }
+
+    pub fn help(mut self, help: impl Into<String>) -> Self {
+        self.finding.help = help.into();
+        self
+    }
+
+    pub fn secondary(mut self, span: Span, message: impl Into<String>) -> Self {
+        self.finding.labels.push(Label {
+            span,
+            message: message.into(),
+        });
+        self
+    }
+
+    /// Marks `span` as holding a secret value: reporters mask it.
+    pub fn secret(mut self, span: Span) -> Self {
+        self.finding.secrets.push(span);
+        self
+    }
+
+    pub fn build(self) -> Finding {
+        self.finding
+    }
+}
+
+/// Quotes a name for a message.
+pub(crate) fn code(text: &str) -> String {
+    format!("`{text}`")
+}
