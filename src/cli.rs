@@ -1,1 +1,603 @@
-//! Command-line interface (clap): subcommands check, parse, rules, explain.
+//! The command line: `dockerleak [check] [PATHS]...`, `dockerleak parse`,
+//! `dockerleak rules` and `dockerleak explain CODE`.
+//!
+//! This module parses arguments (clap), runs the one way through
+//! (discover → read → lint, in parallel with rayon), sorts the result,
+//! prints one line per file error on stderr, hands the reports to
+//! [`crate::report`] and maps the outcome to an exit code:
+//! 0 no finding at or above `--fail-level`, 1 findings at or above it,
+//! 2 a usage error or any file that could not be read or parsed (errors win
+//! over findings). The reporters decide what the output looks like.
+
+use crate::config::Config;
+use crate::discover::{
+    compare_paths, discover, validate_glob, DiscoverOptions, Discovery, Input, NameMatcher,
+    DEFAULT_STDIN_NAME,
+};
+use crate::finding::{FileError, FileReport, Severity};
+use crate::input::{self, SourceText};
+use crate::lint::lint_source;
+use crate::report::ast::{AstFormat, LineError, ParsedFile};
+use crate::report::{self, Format, ReportOptions};
+use crate::source::Span;
+use clap::{Args, Parser, Subcommand, ValueEnum};
+use rayon::prelude::*;
+use std::ffi::OsString;
+use std::fs::File;
+use std::io::{self, BufWriter, IsTerminal, Write};
+use std::path::{Path, PathBuf};
+
+/// No finding at or above `--fail-level`.
+pub const EXIT_CLEAN: i32 = 0;
+/// At least one finding at or above `--fail-level`.
+pub const EXIT_FINDINGS: i32 = 1;
+/// A usage error, or a file that could not be read or parsed.
+pub const EXIT_ERROR: i32 = 2;
+
+const EXIT_CODES_HELP: &str = "\
+Exit codes:
+  0  no finding at or above --fail-level
+  1  findings at or above --fail-level
+  2  usage error, or a file that could not be read or parsed (wins over 1)";
+
+/// Find secret leaks in Dockerfiles before an image is built.
+#[derive(Debug, Parser)]
+#[command(
+    name = "dockerleak",
+    version,
+    args_conflicts_with_subcommands = true,
+    after_help = EXIT_CODES_HELP
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    /// `dockerleak PATHS...` is `dockerleak check PATHS...`.
+    #[command(flatten)]
+    pub check: CheckArgs,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Lint Dockerfiles (the default command).
+    #[command(after_help = EXIT_CODES_HELP)]
+    Check(CheckArgs),
+    /// Print what the parser saw: instructions, flags, mounts, heredocs.
+    Parse(ParseArgs),
+    /// List every rule.
+    Rules,
+    /// Explain one rule: what it finds, why it leaks, how to fix it.
+    Explain {
+        /// The rule code, e.g. DLK001.
+        code: String,
+    },
+}
+
+/// When to colour the output.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum ColorMode {
+    /// On a terminal, unless NO_COLOR is set.
+    Auto,
+    Always,
+    Never,
+}
+
+/// The lowest severity that makes the exit code 1.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum FailLevel {
+    Error,
+    Warning,
+    Note,
+    /// Findings never change the exit code (errors still give 2).
+    Never,
+}
+
+impl FailLevel {
+    fn threshold(self) -> Option<Severity> {
+        match self {
+            FailLevel::Error => Some(Severity::Error),
+            FailLevel::Warning => Some(Severity::Warning),
+            FailLevel::Note => Some(Severity::Note),
+            FailLevel::Never => None,
+        }
+    }
+}
+
+/// The flags of `check`.
+#[derive(Clone, Debug, Args)]
+pub struct CheckArgs {
+    /// Files and directories to check (default: the current directory).
+    /// A directory is searched for Dockerfiles; a file is always checked,
+    /// whatever its name; `-` reads standard input.
+    #[arg(value_name = "PATHS")]
+    pub paths: Vec<PathBuf>,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = Format::Pretty)]
+    pub format: Format,
+
+    /// Exit with 1 when a finding is at or above this severity.
+    #[arg(long, value_enum, value_name = "LEVEL", default_value_t = FailLevel::Warning)]
+    pub fail_level: FailLevel,
+
+    /// Do not honour .gitignore, .ignore and git exclude files.
+    #[arg(long)]
+    pub no_ignore: bool,
+
+    /// Also check files whose name matches GLOB (repeatable; case-sensitive).
+    #[arg(long = "include", value_name = "GLOB", value_parser = validate_glob)]
+    pub include: Vec<String>,
+
+    /// The name of standard input in reports (`-` as a path reads stdin;
+    /// with no path at all, stdin is read).
+    #[arg(long, value_name = "NAME")]
+    pub stdin_filename: Option<String>,
+
+    /// The build target stage (default: the last stage).
+    #[arg(long, value_name = "STAGE")]
+    pub target: Option<String>,
+
+    /// The build context directory, for rules that look at it.
+    #[arg(long, value_name = "DIR")]
+    pub context: Option<PathBuf>,
+
+    /// When to use colours.
+    #[arg(long, value_enum, value_name = "WHEN", default_value_t = ColorMode::Auto)]
+    pub color: ColorMode,
+
+    /// Skip (with an error) files larger than this: bytes, or with a unit
+    /// (KiB, MiB, GiB, K, M, G are powers of 1024; KB, MB, GB of 1000).
+    #[arg(long, value_name = "BYTES", value_parser = input::parse_size, default_value = "10MiB")]
+    pub max_file_size: u64,
+
+    /// Write the report to FILE instead of standard output.
+    #[arg(long, short = 'o', value_name = "FILE")]
+    pub output: Option<PathBuf>,
+}
+
+/// The flags of `parse`.
+#[derive(Clone, Debug, Args)]
+pub struct ParseArgs {
+    /// Dockerfiles to parse (a directory is searched as `check` does; `-`
+    /// reads standard input).
+    #[arg(value_name = "FILE", required = true)]
+    pub files: Vec<PathBuf>,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = AstFormat::Text)]
+    pub format: AstFormat,
+
+    /// The name of standard input in the output.
+    #[arg(long, value_name = "NAME")]
+    pub stdin_filename: Option<String>,
+
+    /// Skip (with an error) files larger than this.
+    #[arg(long, value_name = "BYTES", value_parser = input::parse_size, default_value = "10MiB")]
+    pub max_file_size: u64,
+}
+
+/// Runs the command line of this process and returns the exit code.
+pub fn main() -> i32 {
+    run(std::env::args_os())
+}
+
+/// Runs a command line (`arguments[0]` is the program name).
+pub fn run<I, T>(arguments: I) -> i32
+where
+    I: IntoIterator<Item = T>,
+    T: Into<OsString> + Clone,
+{
+    let cli = match Cli::try_parse_from(arguments) {
+        Ok(cli) => cli,
+        Err(error) => {
+            // Help and version are "errors" that exit 0; usage errors exit 2.
+            let _ = error.print();
+            return error.exit_code();
+        }
+    };
+    match cli.command {
+        None => run_check(&cli.check),
+        Some(Command::Check(arguments)) => run_check(&arguments),
+        Some(Command::Parse(arguments)) => run_parse(&arguments),
+        Some(Command::Rules) => run_rules(),
+        Some(Command::Explain { code }) => run_explain(&code),
+    }
+}
+
+fn print_error(path: &str, message: &str) {
+    let _ = writeln!(io::stderr().lock(), "dockerleak: error: {path}: {message}");
+}
+
+fn print_warning(message: &str) {
+    let _ = writeln!(io::stderr().lock(), "dockerleak: warning: {message}");
+}
+
+fn run_check(arguments: &CheckArgs) -> i32 {
+    if let Some(context) = &arguments.context {
+        if !context.is_dir() {
+            print_error(
+                &context.display().to_string(),
+                "--context is not a directory",
+            );
+            return EXIT_ERROR;
+        }
+    }
+    let Some(discovery) = discover_paths(
+        &arguments.paths,
+        arguments.stdin_filename.as_deref(),
+        arguments.no_ignore,
+        &arguments.include,
+    ) else {
+        return EXIT_ERROR;
+    };
+    let config = Config {
+        target: arguments.target.clone(),
+        context: arguments.context.clone(),
+        ..Config::default()
+    };
+    let mut reports = lint_inputs(&discovery.inputs, &config, arguments.max_file_size);
+    reports.extend(
+        discovery
+            .errors
+            .into_iter()
+            .map(|error| FileReport::unreadable(error.path, error.message)),
+    );
+    sort_reports(&mut reports);
+    for report in &reports {
+        for error in &report.errors {
+            print_error(&report.path, &report::error_message(report, error));
+        }
+    }
+    let to_terminal = arguments.output.is_none() && io::stdout().is_terminal();
+    let options = ReportOptions {
+        color: use_color(arguments.color, to_terminal),
+        ..ReportOptions::default()
+    };
+    let written = write_output(arguments.output.as_deref(), |output| {
+        report::write_report(arguments.format, &reports, &options, output)
+    });
+    if !written {
+        return EXIT_ERROR;
+    }
+    exit_code(&reports, arguments.fail_level)
+}
+
+/// Discovers the inputs and prints walk warnings; `None` after printing a
+/// usage error.
+fn discover_paths(
+    paths: &[PathBuf],
+    stdin_filename: Option<&str>,
+    no_ignore: bool,
+    include: &[String],
+) -> Option<Discovery> {
+    let names = match NameMatcher::new(include) {
+        Ok(names) => names,
+        Err(error) => {
+            print_error("--include", &error.to_string());
+            return None;
+        }
+    };
+    // No path: stdin when it has a name, else the current directory.
+    let paths = if paths.is_empty() && stdin_filename.is_some() {
+        vec![PathBuf::from("-")]
+    } else {
+        paths.to_vec()
+    };
+    let options = DiscoverOptions {
+        no_ignore,
+        stdin_name: stdin_filename.unwrap_or(DEFAULT_STDIN_NAME).to_string(),
+        names,
+    };
+    let discovery = discover(&paths, &options);
+    for warning in &discovery.warnings {
+        print_warning(warning);
+    }
+    Some(discovery)
+}
+
+/// Reads and lints every input: in parallel, except for a single input
+/// (the editor case), which is linted on this thread.
+pub fn lint_inputs(inputs: &[Input], config: &Config, max_file_size: u64) -> Vec<FileReport> {
+    let lint_one = |input: &Input| lint_input(input, config, max_file_size);
+    if inputs.len() <= 1 {
+        inputs.iter().map(lint_one).collect()
+    } else {
+        inputs.par_iter().map(lint_one).collect()
+    }
+}
+
+/// Reads one input and lints it; a read problem becomes the report's error.
+pub fn lint_input(input: &Input, config: &Config, max_file_size: u64) -> FileReport {
+    match read_input(input, max_file_size) {
+        Ok(source) => {
+            let mut report = lint_source(input.display(), &source.text, config);
+            if let Some(error) = invalid_utf8_error(&source) {
+                report.errors.insert(0, error);
+            }
+            report
+        }
+        Err(error) => FileReport::unreadable(error.path, error.kind.to_string()),
+    }
+}
+
+fn read_input(input: &Input, max_file_size: u64) -> Result<SourceText, input::InputError> {
+    match input {
+        Input::File { path, display } => input::read_path(path, display, max_file_size),
+        Input::Stdin { display } => input::read_stdin(display, max_file_size),
+    }
+}
+
+/// The error for lossily decoded text, placed on the first replacement
+/// character (the decoded text is unchanged up to it).
+fn invalid_utf8_error(source: &SourceText) -> Option<FileError> {
+    let offset = source.invalid_utf8_at?;
+    Some(FileError {
+        message: source.invalid_utf8_message()?,
+        span: Some(Span::new(
+            offset,
+            offset + char::REPLACEMENT_CHARACTER.len_utf8(),
+        )),
+    })
+}
+
+/// Sorts reports by path and each report's findings by (line, column, code).
+pub fn sort_reports(reports: &mut [FileReport]) {
+    reports.sort_by(|left, right| compare_paths(&left.path, &right.path));
+    for report in reports.iter_mut() {
+        // Byte order within one file is line, then column order.
+        report.findings.sort_by(|left, right| {
+            (left.span.start, left.span.end, left.code).cmp(&(
+                right.span.start,
+                right.span.end,
+                right.code,
+            ))
+        });
+    }
+}
+
+/// The exit code of a check: errors win over findings.
+pub fn exit_code(reports: &[FileReport], fail_level: FailLevel) -> i32 {
+    if reports.iter().any(|report| !report.errors.is_empty()) {
+        return EXIT_ERROR;
+    }
+    let Some(threshold) = fail_level.threshold() else {
+        return EXIT_CLEAN;
+    };
+    let failing = reports
+        .iter()
+        .flat_map(|report| &report.findings)
+        .any(|finding| finding.severity >= threshold);
+    if failing {
+        EXIT_FINDINGS
+    } else {
+        EXIT_CLEAN
+    }
+}
+
+/// `auto`: colour only on a terminal and when `NO_COLOR` is unset or empty.
+fn use_color(mode: ColorMode, to_terminal: bool) -> bool {
+    match mode {
+        ColorMode::Always => true,
+        ColorMode::Never => false,
+        ColorMode::Auto => {
+            to_terminal && std::env::var_os("NO_COLOR").map_or(true, |value| value.is_empty())
+        }
+    }
+}
+
+/// Runs `write` on the output file (or stdout). A closed stdout (`| head`)
+/// is not an error. Returns false after printing why the output failed.
+fn write_output(path: Option<&Path>, write: impl FnOnce(&mut dyn Write) -> io::Result<()>) -> bool {
+    match path {
+        Some(path) => {
+            let result = File::create(path).and_then(|file| {
+                let mut output = BufWriter::new(file);
+                write(&mut output)?;
+                output.flush()
+            });
+            match result {
+                Ok(()) => true,
+                Err(error) => {
+                    print_error(
+                        &path.display().to_string(),
+                        &format!(
+                            "cannot write the report: {}",
+                            input::describe_io_error(&error)
+                        ),
+                    );
+                    false
+                }
+            }
+        }
+        None => {
+            let stdout = io::stdout();
+            let mut output = BufWriter::new(stdout.lock());
+            let result = write(&mut output).and_then(|()| output.flush());
+            match result {
+                Ok(()) => true,
+                Err(error) if error.kind() == io::ErrorKind::BrokenPipe => true,
+                Err(error) => {
+                    print_error(
+                        "<stdout>",
+                        &format!(
+                            "cannot write the report: {}",
+                            input::describe_io_error(&error)
+                        ),
+                    );
+                    false
+                }
+            }
+        }
+    }
+}
+
+fn run_parse(arguments: &ParseArgs) -> i32 {
+    let Some(discovery) = discover_paths(
+        &arguments.files,
+        arguments.stdin_filename.as_deref(),
+        false,
+        &[],
+    ) else {
+        return EXIT_ERROR;
+    };
+    let mut files: Vec<ParsedFile> = discovery
+        .inputs
+        .iter()
+        .map(|input| parse_input(input, arguments.max_file_size))
+        .collect();
+    files.extend(discovery.errors.into_iter().map(|error| ParsedFile {
+        path: error.path,
+        dockerfile: crate::syntax::Dockerfile::default(),
+        input_errors: vec![LineError {
+            line: None,
+            message: error.message,
+        }],
+    }));
+    files.sort_by(|left, right| compare_paths(&left.path, &right.path));
+    let mut failed = false;
+    for file in &files {
+        for error in file.errors() {
+            failed = true;
+            match error.line {
+                Some(line) => print_error(&file.path, &format!("line {line}: {}", error.message)),
+                None => print_error(&file.path, &error.message),
+            }
+        }
+    }
+    let written = write_output(None, |output| {
+        report::ast::write_parsed(arguments.format, &files, output)
+    });
+    if failed || !written {
+        EXIT_ERROR
+    } else {
+        EXIT_CLEAN
+    }
+}
+
+fn parse_input(input: &Input, max_file_size: u64) -> ParsedFile {
+    let path = input.display().to_string();
+    match read_input(input, max_file_size) {
+        Ok(source) => {
+            let dockerfile = crate::syntax::parse(&source.text);
+            let input_errors = source
+                .invalid_utf8_message()
+                .zip(source.invalid_utf8_at)
+                .map(|(message, offset)| LineError {
+                    line: Some(crate::source::LineIndex::new(&source.text).line_of(offset)),
+                    message,
+                })
+                .into_iter()
+                .collect();
+            ParsedFile {
+                path,
+                dockerfile,
+                input_errors,
+            }
+        }
+        Err(error) => ParsedFile {
+            path,
+            dockerfile: crate::syntax::Dockerfile::default(),
+            input_errors: vec![LineError {
+                line: None,
+                message: error.kind.to_string(),
+            }],
+        },
+    }
+}
+
+/// `dockerleak rules`: one line per rule of the registry.
+fn run_rules() -> i32 {
+    let rules = crate::rules::registry();
+    let code_width = rules
+        .iter()
+        .map(|rule| rule.meta().code.len())
+        .max()
+        .unwrap_or(0);
+    let name_width = rules
+        .iter()
+        .map(|rule| rule.meta().name.len())
+        .max()
+        .unwrap_or(0);
+    let mut listing = String::new();
+    for rule in rules {
+        let meta = rule.meta();
+        listing.push_str(&format!(
+            "{:code_width$}  {:name_width$}  {:7}  {}\n",
+            meta.code,
+            meta.name,
+            meta.severity.as_str(),
+            meta.summary
+        ));
+    }
+    if write_output(None, |output| output.write_all(listing.as_bytes())) {
+        EXIT_CLEAN
+    } else {
+        EXIT_ERROR
+    }
+}
+
+/// `dockerleak explain CODE`: the rule's documentation (by code or name).
+fn run_explain(code: &str) -> i32 {
+    let Some(rule) = crate::rules::find(code) else {
+        print_error(code, "unknown rule (`dockerleak rules` lists them)");
+        return EXIT_ERROR;
+    };
+    let markdown = rule.meta().markdown();
+    if write_output(None, |output| output.write_all(markdown.as_bytes())) {
+        EXIT_CLEAN
+    } else {
+        EXIT_ERROR
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn command_line_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn fail_levels_compare_with_severities() {
+        let report = |severity| FileReport {
+            findings: vec![crate::finding::Finding {
+                code: "DLK000",
+                name: "test",
+                severity,
+                message: String::new(),
+                help: String::new(),
+                span: Span::default(),
+                label: String::new(),
+                labels: Vec::new(),
+                stage: None,
+                secrets: Vec::new(),
+                fingerprint: String::new(),
+            }],
+            ..FileReport::default()
+        };
+        assert_eq!(
+            exit_code(&[report(Severity::Warning)], FailLevel::Warning),
+            EXIT_FINDINGS
+        );
+        assert_eq!(
+            exit_code(&[report(Severity::Warning)], FailLevel::Error),
+            EXIT_CLEAN
+        );
+        assert_eq!(
+            exit_code(&[report(Severity::Note)], FailLevel::Note),
+            EXIT_FINDINGS
+        );
+        assert_eq!(
+            exit_code(&[report(Severity::Error)], FailLevel::Never),
+            EXIT_CLEAN
+        );
+        let mut with_error = report(Severity::Error);
+        with_error.errors.push(FileError {
+            message: "bad".into(),
+            span: None,
+        });
+        assert_eq!(exit_code(&[with_error], FailLevel::Never), EXIT_ERROR);
+    }
+}

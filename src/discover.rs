@@ -1,1 +1,373 @@
 //! Finding the Dockerfiles under the paths a user gives.
+//!
+//! - A file named on the command line is always linted, whatever its name
+//!   and whatever the ignore files say.
+//! - `-` is standard input.
+//! - A directory is walked with the `ignore` crate: `.gitignore`, `.ignore`,
+//!   `.git/info/exclude` and the global git excludes are honoured (also
+//!   outside a git repository), unless `no_ignore` is set. Hidden files and
+//!   directories are walked (credential files are often hidden); `.git`,
+//!   `.hg` and `.svn` directories are not. Symbolic links are followed, and
+//!   a link that loops back to one of its ancestors is reported as an error
+//!   for that path, then the walk goes on.
+//! - In a walk, a file is linted when its name matches [`NameMatcher`].
+//! - The result is sorted by path and each file appears once, even when it
+//!   is reached twice (given twice, or through a symbolic link), under the
+//!   name it was first reached by.
+//!
+//! Reading the files is [`crate::input`]'s job.
+
+use globset::{Glob, GlobBuilder, GlobSet, GlobSetBuilder};
+use ignore::WalkBuilder;
+use std::collections::BTreeMap;
+use std::ffi::OsStr;
+use std::path::{Path, PathBuf};
+
+/// The built-in Dockerfile name patterns, matched case-insensitively
+/// against a file's name (not its path).
+pub const DOCKERFILE_NAME_PATTERNS: &[&str] = &[
+    "Dockerfile",
+    "Containerfile",
+    "*.Dockerfile",
+    "*.Containerfile",
+    "Dockerfile.*",
+    "Containerfile.*",
+];
+
+/// Names that match the patterns above but are not Dockerfiles:
+/// BuildKit's per-Dockerfile ignore files (`Dockerfile.dockerignore`,
+/// `app.Dockerfile.dockerignore`).
+const NOT_DOCKERFILE_PATTERNS: &[&str] = &["*.dockerignore"];
+
+/// Directories a walk never enters: version control metadata.
+const SKIPPED_DIRECTORIES: &[&str] = &[".git", ".hg", ".svn"];
+
+/// Decides which file names are Dockerfiles.
+#[derive(Clone, Debug)]
+pub struct NameMatcher {
+    builtin: GlobSet,
+    not_dockerfiles: GlobSet,
+    include: GlobSet,
+}
+
+impl NameMatcher {
+    /// The built-in patterns plus `include` (extra file-name globs,
+    /// matched as written: case-sensitive).
+    pub fn new(include: &[String]) -> Result<NameMatcher, globset::Error> {
+        let case_insensitive = |patterns: &[&str]| -> Result<GlobSet, globset::Error> {
+            let mut builder = GlobSetBuilder::new();
+            for pattern in patterns {
+                builder.add(GlobBuilder::new(pattern).case_insensitive(true).build()?);
+            }
+            builder.build()
+        };
+        let mut include_builder = GlobSetBuilder::new();
+        for pattern in include {
+            include_builder.add(Glob::new(pattern)?);
+        }
+        Ok(NameMatcher {
+            builtin: case_insensitive(DOCKERFILE_NAME_PATTERNS)?,
+            not_dockerfiles: case_insensitive(NOT_DOCKERFILE_PATTERNS)?,
+            include: include_builder.build()?,
+        })
+    }
+
+    /// Whether a file with this name is linted when a walk meets it.
+    pub fn is_dockerfile_name(&self, name: &OsStr) -> bool {
+        let name = Path::new(name);
+        self.include.is_match(name)
+            || (self.builtin.is_match(name) && !self.not_dockerfiles.is_match(name))
+    }
+}
+
+/// Checks one `--include` pattern (for the command line parser).
+pub fn validate_glob(pattern: &str) -> Result<String, String> {
+    Glob::new(pattern)
+        .map(|_| pattern.to_string())
+        .map_err(|error| error.to_string())
+}
+
+/// Where a file to lint comes from.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Input {
+    /// A file on disk; `display` is the path as the user gave it (or as the
+    /// walk joined it to a directory the user gave).
+    File { path: PathBuf, display: String },
+    /// Standard input, named `display` (`--stdin-filename`, or `<stdin>`).
+    Stdin { display: String },
+}
+
+impl Input {
+    /// The name the reports use.
+    pub fn display(&self) -> &str {
+        match self {
+            Input::File { display, .. } | Input::Stdin { display } => display,
+        }
+    }
+}
+
+/// A path that could not be looked at.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PathError {
+    pub path: String,
+    pub message: String,
+}
+
+/// What a discovery found: files to lint (sorted, unique), paths that
+/// failed, and warnings that do not stop anything (an unreadable or
+/// malformed ignore file).
+#[derive(Clone, Debug, Default)]
+pub struct Discovery {
+    pub inputs: Vec<Input>,
+    pub errors: Vec<PathError>,
+    pub warnings: Vec<String>,
+}
+
+/// How to walk.
+#[derive(Clone, Debug)]
+pub struct DiscoverOptions {
+    /// Do not honour `.gitignore`, `.ignore` and git's exclude files.
+    pub no_ignore: bool,
+    /// What `-` is called in reports.
+    pub stdin_name: String,
+    pub names: NameMatcher,
+}
+
+/// The name stdin has in reports when `--stdin-filename` is not given.
+pub const DEFAULT_STDIN_NAME: &str = "<stdin>";
+
+/// Turns the paths of the command line into the inputs to lint.
+/// With no path at all, the current directory is walked and its files are
+/// shown without a leading `./`.
+pub fn discover(paths: &[PathBuf], options: &DiscoverOptions) -> Discovery {
+    if paths.is_empty() {
+        let mut discovery = discover(&[PathBuf::from(".")], options);
+        let strip = |display: &mut String| {
+            if let Some(relative) = display.strip_prefix("./") {
+                *display = relative.to_string();
+            }
+        };
+        for input in &mut discovery.inputs {
+            if let Input::File { display, .. } = input {
+                strip(display);
+            }
+        }
+        for error in &mut discovery.errors {
+            strip(&mut error.path);
+        }
+        return discovery;
+    }
+    let mut discovery = Discovery::default();
+    // Keyed by the file's identity (its canonical path), so that a file
+    // reached twice is linted once, under the name it was first reached by
+    // (command line order, then walk order, which is sorted).
+    let mut found: BTreeMap<PathBuf, Input> = BTreeMap::new();
+    let mut add = |key: PathBuf, input: Input| {
+        found.entry(key).or_insert(input);
+    };
+    for path in paths {
+        if path.as_os_str() == "-" {
+            add(
+                PathBuf::from("-"),
+                Input::Stdin {
+                    display: options.stdin_name.clone(),
+                },
+            );
+            continue;
+        }
+        let display = path.display().to_string();
+        match std::fs::metadata(path) {
+            Err(error) => discovery.errors.push(PathError {
+                path: display,
+                message: crate::input::InputErrorKind::from_io(error).to_string(),
+            }),
+            Ok(metadata) if metadata.is_dir() => {
+                walk(path, options, &mut discovery, &mut add);
+            }
+            Ok(_) => add(
+                identity(path),
+                Input::File {
+                    path: path.clone(),
+                    display,
+                },
+            ),
+        }
+    }
+    discovery.inputs = found.into_values().collect();
+    discovery
+        .inputs
+        .sort_by(|left, right| compare_paths(left.display(), right.display()));
+    discovery
+        .errors
+        .sort_by(|left, right| compare_paths(&left.path, &right.path));
+    discovery.errors.dedup();
+    discovery
+}
+
+/// Path order: component by component (`a/b` before `a.b`), so a
+/// directory's files stay together.
+pub fn compare_paths(left: &str, right: &str) -> std::cmp::Ordering {
+    Path::new(left)
+        .cmp(Path::new(right))
+        .then_with(|| left.cmp(right))
+}
+
+fn identity(path: &Path) -> PathBuf {
+    std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
+}
+
+fn walk(
+    root: &Path,
+    options: &DiscoverOptions,
+    discovery: &mut Discovery,
+    add: &mut impl FnMut(PathBuf, Input),
+) {
+    let honour_ignore_files = !options.no_ignore;
+    let mut builder = WalkBuilder::new(root);
+    builder
+        .hidden(false)
+        .ignore(honour_ignore_files)
+        .git_ignore(honour_ignore_files)
+        .git_global(honour_ignore_files)
+        .git_exclude(honour_ignore_files)
+        .parents(honour_ignore_files)
+        .require_git(false)
+        .follow_links(true)
+        .sort_by_file_name(|left, right| left.cmp(right))
+        .filter_entry(|entry| {
+            let is_directory = entry.file_type().is_some_and(|kind| kind.is_dir());
+            !(is_directory
+                && entry.depth() > 0
+                && SKIPPED_DIRECTORIES
+                    .iter()
+                    .any(|skipped| entry.file_name() == *skipped))
+        });
+    for result in builder.build() {
+        match result {
+            Ok(entry) => {
+                let is_file = entry.file_type().is_some_and(|kind| kind.is_file());
+                if is_file && options.names.is_dockerfile_name(entry.file_name()) {
+                    let path = entry.path().to_path_buf();
+                    let display = path.display().to_string();
+                    add(identity(&path), Input::File { path, display });
+                }
+            }
+            Err(error) => classify_walk_error(&error, &options.names, discovery),
+        }
+    }
+}
+
+/// A walk error becomes an error for its path when it may hide a
+/// Dockerfile (a symbolic link loop, a directory that cannot be read, a
+/// Dockerfile-named entry that cannot be looked at), and a warning when it
+/// concerns an ignore file. Other unreadable entries (a dangling link named
+/// `notes.txt`) are not the linter's business.
+fn classify_walk_error(error: &ignore::Error, names: &NameMatcher, discovery: &mut Discovery) {
+    let mut path: Option<&Path> = None;
+    let mut current = error;
+    loop {
+        match current {
+            ignore::Error::WithPath { path: inner, err } => {
+                path = Some(inner);
+                current = err;
+            }
+            ignore::Error::WithDepth { err, .. } => current = err,
+            ignore::Error::Loop { ancestor, child } => {
+                discovery.errors.push(PathError {
+                    path: child.display().to_string(),
+                    message: format!(
+                        "symbolic link loop: it leads back to {}; not followed",
+                        ancestor.display()
+                    ),
+                });
+                return;
+            }
+            ignore::Error::Io(io_error) => {
+                let Some(path) = path else {
+                    discovery.warnings.push(error.to_string());
+                    return;
+                };
+                let is_directory = std::fs::metadata(path).is_ok_and(|metadata| metadata.is_dir());
+                let named_like_dockerfile = path
+                    .file_name()
+                    .is_some_and(|name| names.is_dockerfile_name(name));
+                if is_directory || named_like_dockerfile {
+                    discovery.errors.push(PathError {
+                        path: path.display().to_string(),
+                        message: crate::input::InputErrorKind::from_io(clone_io_error(io_error))
+                            .to_string(),
+                    });
+                }
+                return;
+            }
+            // Partial, WithLineNumber, Glob, …: problems with ignore files.
+            _ => {
+                discovery.warnings.push(error.to_string());
+                return;
+            }
+        }
+    }
+}
+
+fn clone_io_error(error: &std::io::Error) -> std::io::Error {
+    match error.raw_os_error() {
+        Some(code) => std::io::Error::from_raw_os_error(code),
+        None => std::io::Error::new(error.kind(), error.to_string()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn matcher(include: &[&str]) -> NameMatcher {
+        let include: Vec<String> = include.iter().map(|pattern| pattern.to_string()).collect();
+        NameMatcher::new(&include).expect("test patterns are valid globs")
+    }
+
+    #[test]
+    fn dockerfile_names_match_case_insensitively() {
+        let names = matcher(&[]);
+        for name in [
+            "Dockerfile",
+            "dockerfile",
+            "DOCKERFILE",
+            "Containerfile",
+            "api.Dockerfile",
+            "api.dockerfile",
+            "Dockerfile.dev",
+            "dockerfile.prod",
+            "Containerfile.test",
+            "web.containerfile",
+        ] {
+            assert!(names.is_dockerfile_name(OsStr::new(name)), "{name}");
+        }
+        for name in [
+            "Dockerfile.dockerignore",
+            "api.Dockerfile.dockerignore",
+            ".dockerignore",
+            "Dockerfiles",
+            "MyDockerfile",
+            "docker-compose.yml",
+            "README.md",
+        ] {
+            assert!(!names.is_dockerfile_name(OsStr::new(name)), "{name}");
+        }
+    }
+
+    #[test]
+    fn include_patterns_add_names_as_written() {
+        let names = matcher(&["*.docker", "Buildfile"]);
+        assert!(names.is_dockerfile_name(OsStr::new("web.docker")));
+        assert!(names.is_dockerfile_name(OsStr::new("Buildfile")));
+        assert!(!names.is_dockerfile_name(OsStr::new("buildfile")));
+        assert!(validate_glob("a[").is_err());
+    }
+
+    #[test]
+    fn paths_sort_component_by_component() {
+        let mut paths = vec!["a.Dockerfile", "a/b/Dockerfile", "a/Dockerfile"];
+        paths.sort_by(|left, right| compare_paths(left, right));
+        assert_eq!(paths, ["a/Dockerfile", "a/b/Dockerfile", "a.Dockerfile"]);
+    }
+}

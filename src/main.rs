@@ -1,1 +1,5 @@
-fn main() {}
+//! The `dockerleak` binary: everything happens in [`dockerleak::cli`].
+
+fn main() {
+    std::process::exit(dockerleak::cli::main());
+}

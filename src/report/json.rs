@@ -1,0 +1,229 @@
+//! `--format json`: the stable output contract of ARCHITECTURE.md.
+//!
+//! ```json
+//! {"version": 1,
+//!  "findings": [{"code", "name", "severity", "path", "line", "column",
+//!                "end_line", "end_column", "message", "help", "stage",
+//!                "fingerprint", "labels": [{"line", "column", "end_line",
+//!                "end_column", "message"}]}],
+//!  "errors": [{"path", "message"}],
+//!  "summary": {"files", "findings", "errors"}}
+//! ```
+//!
+//! Lines and columns are 1-based; the end column is exclusive (the
+//! position of the span's end). `labels` is an addition to the contract.
+//! An error with a place has its message prefixed by `line N: `. Messages
+//! never hold secret values, and no source text is printed.
+
+use super::{error_message, ReportOptions, Summary};
+use crate::finding::{FileReport, Severity};
+use crate::source::Span;
+use serde::Serialize;
+use std::io::{self, Write};
+
+/// The version of this JSON shape; bumped only on a breaking change.
+pub const JSON_VERSION: u32 = 1;
+
+#[derive(Serialize)]
+struct Output<'a> {
+    version: u32,
+    findings: Vec<FindingOutput<'a>>,
+    errors: Vec<ErrorOutput<'a>>,
+    summary: SummaryOutput,
+}
+
+#[derive(Serialize)]
+struct FindingOutput<'a> {
+    code: &'a str,
+    name: &'a str,
+    severity: Severity,
+    path: &'a str,
+    line: usize,
+    column: usize,
+    end_line: usize,
+    end_column: usize,
+    message: &'a str,
+    help: &'a str,
+    stage: Option<&'a str>,
+    fingerprint: &'a str,
+    labels: Vec<LabelOutput<'a>>,
+}
+
+#[derive(Serialize)]
+struct LabelOutput<'a> {
+    line: usize,
+    column: usize,
+    end_line: usize,
+    end_column: usize,
+    message: &'a str,
+}
+
+#[derive(Serialize)]
+struct ErrorOutput<'a> {
+    path: &'a str,
+    message: String,
+}
+
+#[derive(Serialize)]
+struct SummaryOutput {
+    files: usize,
+    findings: usize,
+    errors: usize,
+}
+
+/// Where a span starts and ends, 1-based, end exclusive.
+struct Region {
+    line: usize,
+    column: usize,
+    end_line: usize,
+    end_column: usize,
+}
+
+fn region(report: &FileReport, span: Span) -> Region {
+    let start = report.position(span.start);
+    let end = report.position(span.end.max(span.start));
+    Region {
+        line: start.line,
+        column: start.column,
+        end_line: end.line,
+        end_column: end.column,
+    }
+}
+
+/// Writes the JSON document (pretty-printed, with a final newline).
+pub fn write(
+    reports: &[FileReport],
+    _options: &ReportOptions,
+    output: &mut dyn Write,
+) -> io::Result<()> {
+    let summary = Summary::of(reports);
+    let mut findings = Vec::with_capacity(summary.findings);
+    let mut errors = Vec::with_capacity(summary.file_errors);
+    for report in reports {
+        for finding in &report.findings {
+            let place = region(report, finding.span);
+            findings.push(FindingOutput {
+                code: finding.code,
+                name: finding.name,
+                severity: finding.severity,
+                path: &report.path,
+                line: place.line,
+                column: place.column,
+                end_line: place.end_line,
+                end_column: place.end_column,
+                message: &finding.message,
+                help: &finding.help,
+                stage: finding.stage.as_deref(),
+                fingerprint: &finding.fingerprint,
+                labels: finding
+                    .labels
+                    .iter()
+                    .map(|label| {
+                        let place = region(report, label.span);
+                        LabelOutput {
+                            line: place.line,
+                            column: place.column,
+                            end_line: place.end_line,
+                            end_column: place.end_column,
+                            message: &label.message,
+                        }
+                    })
+                    .collect(),
+            });
+        }
+        for error in &report.errors {
+            errors.push(ErrorOutput {
+                path: &report.path,
+                message: error_message(report, error),
+            });
+        }
+    }
+    let document = Output {
+        version: JSON_VERSION,
+        findings,
+        errors,
+        summary: SummaryOutput {
+            files: summary.files,
+            findings: summary.findings,
+            errors: summary.file_errors,
+        },
+    };
+    serde_json::to_writer_pretty(&mut *output, &document).map_err(io::Error::from)?;
+    output.write_all(b"\n")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::finding::{FileError, Finding, Label};
+    use crate::source::LineIndex;
+    use serde_json::Value;
+
+    fn report_with_finding() -> FileReport {
+        let text = "FROM alpine\nCOPY .netrc /root/.netrc\nRUN rm /root/.netrc\n";
+        let netrc = text.find(".netrc").expect("fixture holds .netrc");
+        let removal = text.find("rm /root").expect("fixture holds rm");
+        FileReport {
+            path: "app/Dockerfile".into(),
+            text: text.into(),
+            line_index: LineIndex::new(text),
+            findings: vec![Finding {
+                code: "DLK001",
+                name: "secret-file-copied",
+                severity: Severity::Error,
+                message: "credential file .netrc is copied into the image".into(),
+                help: "mount it with RUN --mount=type=secret".into(),
+                span: Span::new(netrc, netrc + ".netrc".len()),
+                label: "copied here".into(),
+                labels: vec![Label {
+                    span: Span::new(removal, removal + "rm /root/.netrc".len()),
+                    message: "deleting it later does not remove it from the layer".into(),
+                }],
+                stage: Some("0".into()),
+                secrets: Vec::new(),
+                fingerprint: "DLK001:abc".into(),
+            }],
+            errors: vec![FileError {
+                message: "unknown flag".into(),
+                span: Some(Span::new(removal, removal + 2)),
+            }],
+        }
+    }
+
+    #[test]
+    fn findings_follow_the_output_contract() {
+        let mut output = Vec::new();
+        write(
+            &[report_with_finding()],
+            &ReportOptions::default(),
+            &mut output,
+        )
+        .expect("writing to a Vec cannot fail");
+        let document: Value = serde_json::from_slice(&output).expect("output is JSON");
+        assert_eq!(document["version"], 1);
+        let finding = &document["findings"][0];
+        assert_eq!(finding["code"], "DLK001");
+        assert_eq!(finding["name"], "secret-file-copied");
+        assert_eq!(finding["severity"], "error");
+        assert_eq!(finding["path"], "app/Dockerfile");
+        assert_eq!(
+            (finding["line"].as_u64(), finding["column"].as_u64()),
+            (Some(2), Some(6))
+        );
+        assert_eq!(
+            (finding["end_line"].as_u64(), finding["end_column"].as_u64()),
+            (Some(2), Some(12))
+        );
+        assert_eq!(finding["stage"], "0");
+        assert_eq!(finding["fingerprint"], "DLK001:abc");
+        assert_eq!(finding["help"], "mount it with RUN --mount=type=secret");
+        assert_eq!(finding["labels"][0]["line"], 3);
+        assert_eq!(finding["labels"][0]["column"], 5);
+        assert_eq!(document["errors"][0]["path"], "app/Dockerfile");
+        assert_eq!(document["errors"][0]["message"], "line 3: unknown flag");
+        assert_eq!(document["summary"]["files"], 1);
+        assert_eq!(document["summary"]["findings"], 1);
+        assert_eq!(document["summary"]["errors"], 1);
+        assert!(output.ends_with(b"}\n"));
+    }
+}
