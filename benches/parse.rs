@@ -15,16 +15,29 @@ fn corpus_files() -> Option<Vec<String>> {
         .ok()?
         .flatten()
         .filter(|entry| entry.path().is_dir())
-        .flat_map(|entry| std::fs::read_dir(entry.path()).into_iter().flatten().flatten())
+        .flat_map(|entry| {
+            std::fs::read_dir(entry.path())
+                .into_iter()
+                .flatten()
+                .flatten()
+        })
         .map(|entry| entry.path())
         .collect();
     paths.sort();
-    Some(paths.iter().filter_map(|path| std::fs::read(path).ok()).map(|bytes| String::from_utf8_lossy(&bytes).into_owned()).collect())
+    Some(
+        paths
+            .iter()
+            .filter_map(|path| std::fs::read(path).ok())
+            .map(|bytes| String::from_utf8_lossy(&bytes).into_owned())
+            .collect(),
+    )
 }
 
 fn benchmarks(criterion: &mut Criterion) {
     let Some(files) = corpus_files() else {
-        eprintln!("SKIPPED parse benchmark: ../shared/corpus/wild not found (set DOCKERLEAK_CORPUS)");
+        eprintln!(
+            "SKIPPED parse benchmark: ../shared/corpus/wild not found (set DOCKERLEAK_CORPUS)"
+        );
         return;
     };
     let bytes: usize = files.iter().map(String::len).sum();
@@ -34,10 +47,24 @@ fn benchmarks(criterion: &mut Criterion) {
     by_bytes.throughput(Throughput::Bytes(bytes as u64));
     by_bytes.sample_size(20);
     by_bytes.bench_function("parse", |bencher| {
-        bencher.iter(|| files.iter().map(|text| dockerleak::syntax::parse(text).instructions.len()).sum::<usize>())
+        bencher.iter(|| {
+            files
+                .iter()
+                .map(|text| dockerleak::syntax::parse(text).instructions.len())
+                .sum::<usize>()
+        })
     });
     by_bytes.bench_function("lint", |bencher| {
-        bencher.iter(|| files.iter().map(|text| dockerleak::lint_source("Dockerfile", text, &config).findings.len()).sum::<usize>())
+        bencher.iter(|| {
+            files
+                .iter()
+                .map(|text| {
+                    dockerleak::lint_source("Dockerfile", text, &config)
+                        .findings
+                        .len()
+                })
+                .sum::<usize>()
+        })
     });
     by_bytes.finish();
 
@@ -45,7 +72,12 @@ fn benchmarks(criterion: &mut Criterion) {
     by_files.throughput(Throughput::Elements(files.len() as u64));
     by_files.sample_size(20);
     by_files.bench_function("parse", |bencher| {
-        bencher.iter(|| files.iter().map(|text| dockerleak::syntax::parse(text).instructions.len()).sum::<usize>())
+        bencher.iter(|| {
+            files
+                .iter()
+                .map(|text| dockerleak::syntax::parse(text).instructions.len())
+                .sum::<usize>()
+        })
     });
     by_files.finish();
 }

@@ -32,7 +32,15 @@ impl Config {
 
     /// Whether rule `code` runs under this configuration.
     pub fn is_enabled(&self, code: &str) -> bool {
-        let selected = self.select.is_empty() || self.select.iter().any(|selected| selected.eq_ignore_ascii_case(code));
-        selected && !self.ignore.iter().any(|ignored| ignored.eq_ignore_ascii_case(code))
+        let selected = self.select.is_empty()
+            || self
+                .select
+                .iter()
+                .any(|selected| selected.eq_ignore_ascii_case(code));
+        selected
+            && !self
+                .ignore
+                .iter()
+                .any(|ignored| ignored.eq_ignore_ascii_case(code))
     }
 }

@@ -149,7 +149,10 @@ impl RedactedText {
         let mut replacements = Vec::with_capacity(secrets.len());
         let mut copied = 0;
         for span in secrets {
-            let (Some(before), Some(secret)) = (original.get(copied..span.start), original.get(span.start..span.end)) else {
+            let (Some(before), Some(secret)) = (
+                original.get(copied..span.start),
+                original.get(span.start..span.end),
+            ) else {
                 continue;
             };
             text.push_str(before);
@@ -178,7 +181,10 @@ impl RedactedText {
     }
 
     pub fn map_span(&self, span: Span) -> Span {
-        Span::new(self.map(span.start), self.map(span.end).max(self.map(span.start)))
+        Span::new(
+            self.map(span.start),
+            self.map(span.end).max(self.map(span.start)),
+        )
     }
 }
 

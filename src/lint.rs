@@ -43,14 +43,17 @@ pub fn lint_source(path: &str, text: &str, config: &Config) -> FileReport {
     findings.retain(|finding| {
         let instruction = instruction_index(&dockerfile, finding.span);
         // A directive can't silence the report about itself.
-        finding.code == rules::InvalidDirective::META.code || !suppressions.is_suppressed(finding.code, instruction)
+        finding.code == rules::InvalidDirective::META.code
+            || !suppressions.is_suppressed(finding.code, instruction)
     });
     for finding in &mut findings {
         if let Some(severity) = config.severity.get(finding.code) {
             finding.severity = *severity;
         }
     }
-    findings.sort_by(|a, b| (a.span.start, a.code, a.span.end).cmp(&(b.span.start, b.code, b.span.end)));
+    findings.sort_by(|a, b| {
+        (a.span.start, a.code, a.span.end).cmp(&(b.span.start, b.code, b.span.end))
+    });
     findings.dedup_by(|a, b| a.code == b.code && a.span == b.span);
     assign_fingerprints(path, text, &dockerfile, &mut findings);
     FileReport {
@@ -75,7 +78,12 @@ fn instruction_index(dockerfile: &syntax::Dockerfile, span: Span) -> Option<usiz
 /// Fingerprint = hash of code + path + the finding's instruction text with
 /// whitespace collapsed and secrets masked + an occurrence counter. Edits
 /// elsewhere in the file (lines above, other instructions) keep it stable.
-fn assign_fingerprints(path: &str, text: &str, dockerfile: &syntax::Dockerfile, findings: &mut [Finding]) {
+fn assign_fingerprints(
+    path: &str,
+    text: &str,
+    dockerfile: &syntax::Dockerfile,
+    findings: &mut [Finding],
+) {
     let mut occurrences: HashMap<u64, usize> = HashMap::new();
     for finding in findings.iter_mut() {
         let scope = instruction_index(dockerfile, finding.span)
@@ -93,7 +101,11 @@ fn assign_fingerprints(path: &str, text: &str, dockerfile: &syntax::Dockerfile, 
         normalized.push_str(Span::new(position, scope.end.max(position)).slice(text));
         let collapsed: Vec<&str> = normalized.split_whitespace().collect();
         let focus = Span::new(finding.span.start, finding.span.end);
-        let focus_text = if finding.secrets.contains(&focus) { "<secret>" } else { focus.slice(text) };
+        let focus_text = if finding.secrets.contains(&focus) {
+            "<secret>"
+        } else {
+            focus.slice(text)
+        };
         let key = fnv1a(&[finding.code, path, &collapsed.join(" "), focus_text]);
         let occurrence = occurrences.entry(key).or_default();
         *occurrence += 1;
@@ -122,8 +134,15 @@ mod tests {
     fn fingerprints_survive_edits_above_the_finding() {
         let config = Config::default();
         let before = lint_source("Dockerfile", "FROM alpine\nCOPY .netrc /root/\n", &config);
-        let after = lint_source("Dockerfile", "# a comment\nFROM alpine:3\nRUN true\n\nCOPY .netrc /root/\n", &config);
+        let after = lint_source(
+            "Dockerfile",
+            "# a comment\nFROM alpine:3\nRUN true\n\nCOPY .netrc /root/\n",
+            &config,
+        );
         assert_eq!(before.findings.len(), 1);
-        assert_eq!(before.findings[0].fingerprint, after.findings[0].fingerprint);
+        assert_eq!(
+            before.findings[0].fingerprint,
+            after.findings[0].fingerprint
+        );
     }
 }

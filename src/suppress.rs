@@ -35,7 +35,11 @@ pub struct Suppressions {
 
 impl Suppressions {
     pub fn new(dockerfile: &Dockerfile) -> Suppressions {
-        let directives: Vec<Directive> = dockerfile.comments.iter().filter_map(parse_comment).collect();
+        let directives: Vec<Directive> = dockerfile
+            .comments
+            .iter()
+            .filter_map(parse_comment)
+            .collect();
         let global = directives
             .iter()
             .filter(|directive| directive.global)
@@ -43,14 +47,18 @@ impl Suppressions {
             .collect();
         let mut per_instruction = vec![Vec::new(); dockerfile.instructions.len()];
         let mut previous_end = 0;
-        let mut local = directives.iter().filter(|directive| !directive.global).peekable();
+        let mut local = directives
+            .iter()
+            .filter(|directive| !directive.global)
+            .peekable();
         for (index, instruction) in dockerfile.instructions.iter().enumerate() {
             while let Some(directive) = local.peek() {
                 if directive.line > instruction.end_line {
                     break;
                 }
                 if directive.line > previous_end {
-                    per_instruction[index].extend(directive.codes.iter().map(|code| code.code.clone()));
+                    per_instruction[index]
+                        .extend(directive.codes.iter().map(|code| code.code.clone()));
                 }
                 local.next();
             }
@@ -65,8 +73,15 @@ impl Suppressions {
 
     /// Whether `code` is silenced for instruction `index` (or the file).
     pub fn is_suppressed(&self, code: &str, instruction: Option<usize>) -> bool {
-        let matches = |codes: &Vec<String>| codes.iter().any(|silenced| silenced.eq_ignore_ascii_case(code) || silenced == "all");
-        matches(&self.global) || instruction.and_then(|index| self.per_instruction.get(index)).is_some_and(matches)
+        let matches = |codes: &Vec<String>| {
+            codes
+                .iter()
+                .any(|silenced| silenced.eq_ignore_ascii_case(code) || silenced == "all")
+        };
+        matches(&self.global)
+            || instruction
+                .and_then(|index| self.per_instruction.get(index))
+                .is_some_and(matches)
     }
 }
 
@@ -114,7 +129,8 @@ mod tests {
 
     #[test]
     fn directives_apply_to_the_next_instruction_only() {
-        let text = "FROM a\n# dockerleak ignore=DLK003,DLK004 build arg only\nARG TOKEN\nARG OTHER\n";
+        let text =
+            "FROM a\n# dockerleak ignore=DLK003,DLK004 build arg only\nARG TOKEN\nARG OTHER\n";
         let suppressions = Suppressions::new(&parse(text));
         assert!(suppressions.is_suppressed("DLK003", Some(1)));
         assert!(suppressions.is_suppressed("dlk004", Some(1)));
@@ -133,7 +149,9 @@ mod tests {
 
     #[test]
     fn other_comments_are_not_directives() {
-        let suppressions = Suppressions::new(&parse("# dockerleaks ignore=DLK001\n# ignore=DLK001\nFROM a\n"));
+        let suppressions = Suppressions::new(&parse(
+            "# dockerleaks ignore=DLK001\n# ignore=DLK001\nFROM a\n",
+        ));
         assert!(suppressions.directives.is_empty());
     }
 }

@@ -56,7 +56,11 @@ fn every_rule_documents_what_why_example_and_fix() {
     for rule in registry() {
         let docs = rule.meta().docs;
         for heading in ["## What it finds", "## Example", "## Fix"] {
-            assert!(docs.contains(heading), "{} lacks `{heading}`", rule.meta().code);
+            assert!(
+                docs.contains(heading),
+                "{} lacks `{heading}`",
+                rule.meta().code
+            );
         }
         assert!(
             docs.contains("## Why it leaks") || docs.contains("## Why it matters"),

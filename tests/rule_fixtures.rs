@@ -9,14 +9,23 @@ use std::path::{Path, PathBuf};
 fn fixture_files() -> Vec<(String, PathBuf)> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures");
     let mut files = Vec::new();
-    for entry in std::fs::read_dir(&root).expect("tests/fixtures exists").flatten() {
+    for entry in std::fs::read_dir(&root)
+        .expect("tests/fixtures exists")
+        .flatten()
+    {
         let code = entry.file_name().to_string_lossy().into_owned();
         if !code.starts_with("DLK") {
             continue;
         }
-        for file in std::fs::read_dir(entry.path()).expect("fixture folder is readable").flatten() {
+        for file in std::fs::read_dir(entry.path())
+            .expect("fixture folder is readable")
+            .flatten()
+        {
             let path = file.path();
-            if path.extension().is_some_and(|extension| extension == "Dockerfile") {
+            if path
+                .extension()
+                .is_some_and(|extension| extension == "Dockerfile")
+            {
                 files.push((code.clone(), path));
             }
         }
@@ -77,12 +86,20 @@ fn bad_fixtures_are_reported_and_good_fixtures_are_not() {
         let text = std::fs::read_to_string(path).expect("fixture is UTF-8");
         let name = path.file_name().unwrap().to_string_lossy().into_owned();
         let report = lint_source(&name, &text, &config_for(&text));
-        let hits = report.findings.iter().filter(|finding| finding.code == code).count();
+        let hits = report
+            .findings
+            .iter()
+            .filter(|finding| finding.code == code)
+            .count();
         if name.starts_with("bad-") && hits == 0 {
-            problems.push(format!("{code}/{name}: expected a {code} finding, got none"));
+            problems.push(format!(
+                "{code}/{name}: expected a {code} finding, got none"
+            ));
         }
         if name.starts_with("good-") && hits > 0 {
-            problems.push(format!("{code}/{name}: expected no {code} finding, got {hits}"));
+            problems.push(format!(
+                "{code}/{name}: expected no {code} finding, got {hits}"
+            ));
         }
         if !report.errors.is_empty() {
             problems.push(format!("{code}/{name}: parse errors {:?}", report.errors));
@@ -105,10 +122,25 @@ fn every_rule_has_six_bad_and_six_good_fixtures() {
         let count = |prefix: &str| {
             files
                 .iter()
-                .filter(|(folder, path)| folder == code && path.file_name().unwrap().to_string_lossy().starts_with(prefix))
+                .filter(|(folder, path)| {
+                    folder == code
+                        && path
+                            .file_name()
+                            .unwrap()
+                            .to_string_lossy()
+                            .starts_with(prefix)
+                })
                 .count()
         };
-        assert!(count("bad-") >= 6, "{code} has {} bad fixtures", count("bad-"));
-        assert!(count("good-") >= 6, "{code} has {} good fixtures", count("good-"));
+        assert!(
+            count("bad-") >= 6,
+            "{code} has {} bad fixtures",
+            count("bad-")
+        );
+        assert!(
+            count("good-") >= 6,
+            "{code} has {} good fixtures",
+            count("good-")
+        );
     }
 }

@@ -137,17 +137,23 @@ impl Expander<'_> {
         let mut index = 0;
         let input = self.input;
         while index < input.len() {
-            let Some(ch) = input[index..].chars().next() else { break };
+            let Some(ch) = input[index..].chars().next() else {
+                break;
+            };
             match ch {
                 '\'' => {
-                    let body_end = input[index + 1..].find('\'').map_or(input.len(), |end| index + 1 + end);
+                    let body_end = input[index + 1..]
+                        .find('\'')
+                        .map_or(input.len(), |end| index + 1 + end);
                     self.output.push_str(&input[index + 1..body_end]);
                     index = (body_end + 1).min(input.len());
                 }
                 '"' => {
                     index += 1;
                     while index < input.len() {
-                        let Some(inner) = input[index..].chars().next() else { break };
+                        let Some(inner) = input[index..].chars().next() else {
+                            break;
+                        };
                         if inner == '"' {
                             index += 1;
                             break;
@@ -214,8 +220,16 @@ impl Expander<'_> {
             .and_then(|body| body.strip_suffix('}'))
             .map(|body| &body[name.len()..]);
         let (modifier, word) = match operator {
-            Some(rest) if rest.starts_with(":-") || rest.starts_with(":+") || rest.starts_with(":?") => (&rest[..2], &rest[2..]),
-            Some(rest) if rest.starts_with('-') || rest.starts_with('+') || rest.starts_with('?') => (&rest[..1], &rest[1..]),
+            Some(rest)
+                if rest.starts_with(":-") || rest.starts_with(":+") || rest.starts_with(":?") =>
+            {
+                (&rest[..2], &rest[2..])
+            }
+            Some(rest)
+                if rest.starts_with('-') || rest.starts_with('+') || rest.starts_with('?') =>
+            {
+                (&rest[..1], &rest[1..])
+            }
             _ => ("", ""),
         };
         let set = !matches!(lookup, Lookup::Undefined);
@@ -302,7 +316,10 @@ mod tests {
     #[test]
     fn shell_references_skip_single_quotes() {
         let references = references_in_shell(r#"echo $A "${B:-x}" '$C' \$D"#);
-        let names: Vec<_> = references.iter().map(|reference| reference.name.as_str()).collect();
+        let names: Vec<_> = references
+            .iter()
+            .map(|reference| reference.name.as_str())
+            .collect();
         assert_eq!(names, ["A", "B"]);
     }
 }

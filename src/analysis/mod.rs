@@ -146,7 +146,9 @@ impl Analysis {
         let image_word = values.first().copied().unwrap_or("");
         let image = self.expand_at(image_word, index, true).value;
         let name = match (values.get(1), values.get(2)) {
-            (Some(keyword), Some(name)) if keyword.eq_ignore_ascii_case("as") => Some(name.to_ascii_lowercase()),
+            (Some(keyword), Some(name)) if keyword.eq_ignore_ascii_case("as") => {
+                Some(name.to_ascii_lowercase())
+            }
             _ => None,
         };
         let base = match self.stage_by_reference(&image, self.stages.len()) {
@@ -178,7 +180,10 @@ impl Analysis {
         {
             return Some(stage.index);
         }
-        reference.parse::<usize>().ok().filter(|number| *number < before)
+        reference
+            .parse::<usize>()
+            .ok()
+            .filter(|number| *number < before)
     }
 
     fn record_dependencies(&mut self, stage: usize, index: usize, instruction: &Instruction) {
@@ -228,7 +233,10 @@ impl Analysis {
                 .value
                 .as_ref()
                 .map(|value| self.expand_at(&value.text, index, stage.is_none()));
-            self.bindings_by_name.entry(name.clone()).or_default().push(self.bindings.len());
+            self.bindings_by_name
+                .entry(name.clone())
+                .or_default()
+                .push(self.bindings.len());
             self.bindings.push(Binding {
                 name,
                 kind,
@@ -268,13 +276,17 @@ impl Analysis {
 
     /// Whether what instruction `index` does ends up in the built image.
     pub fn reaches_final(&self, index: usize) -> bool {
-        self.stage_of(index).is_some_and(|stage| stage.reaches_final)
+        self.stage_of(index)
+            .is_some_and(|stage| stage.reaches_final)
     }
 
     /// `$name` as seen by instruction `index`.
     pub fn resolve(&self, name: &str, index: usize) -> Option<Resolved<'_>> {
         let stage = self.instruction_stage.get(index).copied().flatten();
-        let is_from = self.stages.iter().any(|candidate| candidate.from_instruction == index);
+        let is_from = self
+            .stages
+            .iter()
+            .any(|candidate| candidate.from_instruction == index);
         if is_from || stage.is_none() {
             return self.resolve_global(name, index);
         }
@@ -294,7 +306,10 @@ impl Analysis {
             .candidates(name)
             .rev()
             .find(|binding| binding.stage.is_none() && binding.instruction < index)?;
-        Some(Resolved { binding, origin: binding })
+        Some(Resolved {
+            binding,
+            origin: binding,
+        })
     }
 
     fn resolve_in_stage(&self, name: &str, index: usize, stage: usize) -> Option<Resolved<'_>> {
@@ -307,7 +322,8 @@ impl Analysis {
                 // `ARG NAME` in a stage takes the global ARG's default.
                 (BindingKind::Arg, None) => {
                     let from = self.stages[stage].from_instruction;
-                    self.resolve_global(name, from).map_or(binding, |global| global.origin)
+                    self.resolve_global(name, from)
+                        .map_or(binding, |global| global.origin)
                 }
                 _ => binding,
             };
@@ -370,7 +386,11 @@ mod tests {
         let (_, analysis) = analyse(
             "FROM alpine AS base\nFROM base AS build\nRUN make\nFROM alpine AS unused\nRUN x\nFROM scratch\nCOPY --from=build /out /out\n",
         );
-        let reaches: Vec<bool> = analysis.stages.iter().map(|stage| stage.reaches_final).collect();
+        let reaches: Vec<bool> = analysis
+            .stages
+            .iter()
+            .map(|stage| stage.reaches_final)
+            .collect();
         assert_eq!(reaches, [true, true, false, true]);
         assert_eq!(analysis.stages[1].base, Base::Stage(0));
         assert!(!analysis.reaches_final(4));
@@ -387,7 +407,9 @@ mod tests {
 
     #[test]
     fn mount_from_and_numeric_copy_from_are_dependencies() {
-        let (_, analysis) = analyse("FROM a\nFROM b\nFROM c\nRUN --mount=from=0,target=/x true\nCOPY --from=1 /a /b\n");
+        let (_, analysis) = analyse(
+            "FROM a\nFROM b\nFROM c\nRUN --mount=from=0,target=/x true\nCOPY --from=1 /a /b\n",
+        );
         assert_eq!(analysis.stages[2].depends_on, [0, 1]);
     }
 
@@ -404,8 +426,12 @@ mod tests {
 
     #[test]
     fn env_is_inherited_through_from_stage_but_arg_is_not() {
-        let (_, analysis) = analyse("FROM a AS base\nENV HOME_DIR=/home/app\nARG TOKEN\nFROM base\nRUN x\n");
-        assert_eq!(analysis.resolve("HOME_DIR", 4).unwrap().value(), Some("/home/app"));
+        let (_, analysis) =
+            analyse("FROM a AS base\nENV HOME_DIR=/home/app\nARG TOKEN\nFROM base\nRUN x\n");
+        assert_eq!(
+            analysis.resolve("HOME_DIR", 4).unwrap().value(),
+            Some("/home/app")
+        );
         assert!(analysis.resolve("TOKEN", 4).is_none());
     }
 

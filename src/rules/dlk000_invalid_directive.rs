@@ -51,7 +51,9 @@ impl Rule for InvalidDirective {
                         .finding(&Self::META, instruction, directive.span)
                         .message("`dockerleak ignore=` names no rule code")
                         .label("no code after `ignore=`")
-                        .help("Write the codes to silence, e.g. `# dockerleak ignore=DLK003 reason`.")
+                        .help(
+                            "Write the codes to silence, e.g. `# dockerleak ignore=DLK003 reason`.",
+                        )
                         .build(),
                 );
             }

@@ -64,11 +64,17 @@ impl Rule for SecretFileCopied {
             };
             let destination_path = context.analysis.expand_word(destination, index).value;
             let is_add = effective.keyword == Keyword::Add;
-            let heredoc_names: Vec<&str> = effective.heredocs.iter().map(|heredoc| heredoc.name.as_str()).collect();
+            let heredoc_names: Vec<&str> = effective
+                .heredocs
+                .iter()
+                .map(|heredoc| heredoc.name.as_str())
+                .collect();
             let directory_destination = destination_path.ends_with('/') || sources.len() > 1;
             let mut reported = false;
             for source in sources {
-                if source.text.starts_with("<<") && heredoc_names.iter().any(|name| source.text.contains(name)) {
+                if source.text.starts_with("<<")
+                    && heredoc_names.iter().any(|name| source.text.contains(name))
+                {
                     continue;
                 }
                 let source_path = context.analysis.expand_word(source, index).value;
@@ -85,19 +91,44 @@ impl Rule for SecretFileCopied {
                     context.catalog.files.match_path(&source_path)
                 };
                 // A URL may carry credentials: name only the file it fetches.
-                let shown = if url_file.is_some() { copied_name } else { source_path.as_str() };
+                let shown = if url_file.is_some() {
+                    copied_name
+                } else {
+                    source_path.as_str()
+                };
                 if let Some(pattern) = matched_source {
-                    findings.push(self.report(context, index, source.span, shown, &landing, pattern));
+                    findings.push(self.report(
+                        context,
+                        index,
+                        source.span,
+                        shown,
+                        &landing,
+                        pattern,
+                    ));
                     reported = true;
                 } else if let Some(pattern) = context.catalog.files.match_path(&landing) {
-                    findings.push(self.report(context, index, destination.span, &landing, &landing, pattern));
+                    findings.push(self.report(
+                        context,
+                        index,
+                        destination.span,
+                        &landing,
+                        &landing,
+                        pattern,
+                    ));
                     reported = true;
                 }
             }
             let has_heredoc_source = sources.iter().any(|source| source.text.starts_with("<<"));
             if !reported && has_heredoc_source {
                 if let Some(pattern) = context.catalog.files.match_path(&destination_path) {
-                    findings.push(self.report(context, index, destination.span, &destination_path, &destination_path, pattern));
+                    findings.push(self.report(
+                        context,
+                        index,
+                        destination.span,
+                        &destination_path,
+                        &destination_path,
+                        pattern,
+                    ));
                 }
             }
         }
@@ -116,7 +147,11 @@ impl SecretFileCopied {
     ) -> Finding {
         let severity = context.stage_severity(index, Severity::Error);
         let instruction = &context.dockerfile.instructions[index];
-        let verb = instruction.effective().keyword_word.text.to_ascii_uppercase();
+        let verb = instruction
+            .effective()
+            .keyword_word
+            .text
+            .to_ascii_uppercase();
         let where_it_lands = if severity == Severity::Error {
             "into the image".to_string()
         } else {
@@ -129,7 +164,11 @@ impl SecretFileCopied {
             "Don't copy SSH keys: use `RUN --mount=type=ssh <command>` and build with `docker build --ssh default .`".to_string()
         } else {
             let id = secret_id(landing);
-            let target = if landing.starts_with('/') { landing.to_string() } else { format!("/{landing}") };
+            let target = if landing.starts_with('/') {
+                landing.to_string()
+            } else {
+                format!("/{landing}")
+            };
             format!(
                 "Mount it only where it is needed: `RUN --mount=type=secret,id={id},target={target} <command>` and build with `--secret id={id},src=<path>`"
             )
@@ -157,7 +196,10 @@ fn base_name(path: &str) -> &str {
 /// For `ADD https://host/path/file?x`: `file`.
 fn url_file_name(source: &str) -> Option<&str> {
     let (scheme, rest) = source.split_once("://")?;
-    if !scheme.chars().all(|ch| ch.is_ascii_alphanumeric() || ch == '+') {
+    if !scheme
+        .chars()
+        .all(|ch| ch.is_ascii_alphanumeric() || ch == '+')
+    {
         return None;
     }
     let path = rest.split(['?', '#']).next().unwrap_or(rest);
@@ -171,7 +213,13 @@ fn secret_id(path: &str) -> String {
     let name = base_name(path).trim_start_matches('.');
     let id: String = name
         .chars()
-        .map(|ch| if ch.is_ascii_alphanumeric() || ch == '-' || ch == '_' { ch } else { '_' })
+        .map(|ch| {
+            if ch.is_ascii_alphanumeric() || ch == '-' || ch == '_' {
+                ch
+            } else {
+                '_'
+            }
+        })
         .collect();
     if id.is_empty() {
         "secret".to_string()
@@ -186,7 +234,10 @@ mod tests {
 
     #[test]
     fn url_file_names() {
-        assert_eq!(url_file_name("https://example.com/keys/id_rsa?raw=1"), Some("id_rsa"));
+        assert_eq!(
+            url_file_name("https://example.com/keys/id_rsa?raw=1"),
+            Some("id_rsa")
+        );
         assert_eq!(url_file_name("https://example.com"), None);
         assert_eq!(url_file_name("./local"), None);
     }

@@ -47,12 +47,18 @@ impl Rule for SecretInArg {
 
     fn check(&self, context: &RuleContext<'_>, findings: &mut Vec<Finding>) {
         let analysis = context.analysis;
-        for binding in analysis.bindings.iter().filter(|binding| binding.kind == BindingKind::Arg) {
+        for binding in analysis
+            .bindings
+            .iter()
+            .filter(|binding| binding.kind == BindingKind::Arg)
+        {
             if !context.catalog.names.is_secret(&binding.name) {
                 continue;
             }
             if let Some(value) = &binding.value {
-                if !value.value.is_empty() && crate::secrets::names::is_non_secret_value(&value.value) {
+                if !value.value.is_empty()
+                    && crate::secrets::names::is_non_secret_value(&value.value)
+                {
                     continue;
                 }
             }
@@ -61,10 +67,11 @@ impl Rule for SecretInArg {
                 None => {
                     // A global ARG is only visible where a stage re-declares it;
                     // those declarations are reported themselves.
-                    let redeclared = analysis
-                        .bindings
-                        .iter()
-                        .any(|other| other.kind == BindingKind::Arg && other.stage.is_some() && other.name == binding.name);
+                    let redeclared = analysis.bindings.iter().any(|other| {
+                        other.kind == BindingKind::Arg
+                            && other.stage.is_some()
+                            && other.name == binding.name
+                    });
                     if redeclared {
                         continue;
                     }
@@ -72,13 +79,23 @@ impl Rule for SecretInArg {
                 }
             };
             let used_in_final = uses.iter().any(|(index, _)| analysis.reaches_final(*index));
-            let severity = if used_in_final { Severity::Error } else { Severity::Warning };
+            let severity = if used_in_final {
+                Severity::Error
+            } else {
+                Severity::Warning
+            };
             let message = if used_in_final {
-                format!("build arg {} looks like a secret and a RUN of the final image uses it", code(&binding.name))
+                format!(
+                    "build arg {} looks like a secret and a RUN of the final image uses it",
+                    code(&binding.name)
+                )
             } else if uses.is_empty() {
                 format!("build arg {} looks like a secret", code(&binding.name))
             } else {
-                format!("build arg {} looks like a secret and a RUN uses it", code(&binding.name))
+                format!(
+                    "build arg {} looks like a secret and a RUN uses it",
+                    code(&binding.name)
+                )
             };
             let mut builder = context
                 .finding(&Self::META, binding.instruction, binding.key_span)
@@ -99,7 +116,11 @@ impl Rule for SecretInArg {
 
 /// RUN instructions of `stage` after the declaration that reference the ARG,
 /// with the span of the first reference.
-fn runs_using(context: &RuleContext<'_>, binding: &Binding, stage: usize) -> Vec<(usize, crate::source::Span)> {
+fn runs_using(
+    context: &RuleContext<'_>,
+    binding: &Binding,
+    stage: usize,
+) -> Vec<(usize, crate::source::Span)> {
     let stage = &context.analysis.stages[stage];
     let mut uses = Vec::new();
     for index in binding.instruction + 1..stage.instructions.end {
@@ -125,7 +146,10 @@ fn runs_using(context: &RuleContext<'_>, binding: &Binding, stage: usize) -> Vec
                     .find(|reference| reference.name == binding.name)
                     .map(|reference| {
                         let start = heredoc.content_span.start;
-                        crate::source::Span::new(start + reference.range.start, start + reference.range.end)
+                        crate::source::Span::new(
+                            start + reference.range.start,
+                            start + reference.range.end,
+                        )
                     })
             })
         };

@@ -48,23 +48,38 @@ impl Rule for SecretInEnv {
 
     fn check(&self, context: &RuleContext<'_>, findings: &mut Vec<Finding>) {
         let analysis = context.analysis;
-        for binding in analysis.bindings.iter().filter(|binding| binding.kind == BindingKind::Env) {
+        for binding in analysis
+            .bindings
+            .iter()
+            .filter(|binding| binding.kind == BindingKind::Env)
+        {
             if !context.catalog.names.is_secret(&binding.name) {
                 continue;
             }
-            let Some(value) = &binding.value else { continue };
-            let (Some(value_span), Some(raw)) = (binding.value_span, binding.value_span.map(|span| span.slice(context.text))) else {
+            let Some(value) = &binding.value else {
+                continue;
+            };
+            let (Some(value_span), Some(raw)) = (
+                binding.value_span,
+                binding.value_span.map(|span| span.slice(context.text)),
+            ) else {
                 continue;
             };
             // A value built from build args: find the ARG it comes from.
             let argument = value.references.iter().find_map(|reference| {
                 analysis
                     .resolve(&reference.name, binding.instruction)
-                    .filter(|resolved| resolved.origin.kind == BindingKind::Arg || resolved.is_build_time())
+                    .filter(|resolved| {
+                        resolved.origin.kind == BindingKind::Arg || resolved.is_build_time()
+                    })
                     .map(|resolved| (reference.name.clone(), resolved.origin))
             });
             let literal = value.references.is_empty();
-            if literal && (value.value.is_empty() || is_non_secret_value(&value.value) || is_non_secret_value(raw)) {
+            if literal
+                && (value.value.is_empty()
+                    || is_non_secret_value(&value.value)
+                    || is_non_secret_value(raw))
+            {
                 continue;
             }
             if !literal && argument.is_none() {
@@ -91,11 +106,17 @@ impl Rule for SecretInEnv {
                             code(&argument_name)
                         ))
                         .label("the build arg's value is stored in the image config")
-                        .secondary(origin.key_span, format!("build arg {} declared here", code(&argument_name)));
+                        .secondary(
+                            origin.key_span,
+                            format!("build arg {} declared here", code(&argument_name)),
+                        );
                 }
                 None => {
                     builder = builder
-                        .message(format!("ENV {} sets a secret in the image config", code(&binding.name)))
+                        .message(format!(
+                            "ENV {} sets a secret in the image config",
+                            code(&binding.name)
+                        ))
                         .label("this value is stored in the image config");
                     if literal {
                         builder = builder.secret(value_span);

@@ -46,8 +46,10 @@ declare_rule! {
 
 /// `NAME=value` assignments on a shell command line.
 static ASSIGNMENT: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r#"(?:^|[\s;&|(])(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)=("[^"$`]*"|'[^']*'|[^\s;&|"'$`]+)"#)
-        .expect("the assignment pattern is a valid regex")
+    Regex::new(
+        r#"(?:^|[\s;&|(])(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)=("[^"$`]*"|'[^']*'|[^\s;&|"'$`]+)"#,
+    )
+    .expect("the assignment pattern is a valid regex")
 });
 
 impl Rule for HardcodedSecret {
@@ -64,7 +66,10 @@ impl Rule for HardcodedSecret {
                 context
                     .finding(&Self::META, index, span)
                     .severity(Severity::Error)
-                    .message(format!("{} is written in the Dockerfile", token.description))
+                    .message(format!(
+                        "{} is written in the Dockerfile",
+                        token.description
+                    ))
                     .label("hard-coded secret")
                     .help(HELP)
                     .secret(span)
@@ -72,18 +77,33 @@ impl Rule for HardcodedSecret {
             );
             reported.push(span);
         }
-        let overlaps = |span: Span, reported: &[Span]| reported.iter().any(|other| other.start < span.end && span.start < other.end);
+        let overlaps = |span: Span, reported: &[Span]| {
+            reported
+                .iter()
+                .any(|other| other.start < span.end && span.start < other.end)
+        };
         for (index, instruction) in context.instructions() {
             let effective = instruction.effective();
             match (&effective.keyword, &effective.arguments) {
-                (Keyword::Env | Keyword::Label | Keyword::Arg, Arguments::Pairs(pairs) | Arguments::Args(pairs)) => {
+                (
+                    Keyword::Env | Keyword::Label | Keyword::Arg,
+                    Arguments::Pairs(pairs) | Arguments::Args(pairs),
+                ) => {
                     for pair in pairs {
                         let Some(value) = &pair.value else { continue };
                         let expanded = context.analysis.expand(&value.text, index);
-                        if !expanded.references.is_empty() || !context.catalog.names.is_secret(&context.analysis.expand(&pair.key.text, index).value) {
+                        if !expanded.references.is_empty()
+                            || !context
+                                .catalog
+                                .names
+                                .is_secret(&context.analysis.expand(&pair.key.text, index).value)
+                        {
                             continue;
                         }
-                        if !looks_like_secret_value(&expanded.value) || is_non_secret_value(&expanded.value) || overlaps(value.span, &reported) {
+                        if !looks_like_secret_value(&expanded.value)
+                            || is_non_secret_value(&expanded.value)
+                            || overlaps(value.span, &reported)
+                        {
                             continue;
                         }
                         findings.push(self.assignment(context, index, &pair.key.text, value.span));
@@ -92,19 +112,29 @@ impl Rule for HardcodedSecret {
                 }
                 (Keyword::Run, _) => {
                     let mut texts = vec![(instruction.rest.text.as_str(), None)];
-                    texts.extend(effective.heredocs.iter().map(|heredoc| (heredoc.content.as_str(), Some(heredoc.content_span.start))));
+                    texts.extend(effective.heredocs.iter().map(|heredoc| {
+                        (heredoc.content.as_str(), Some(heredoc.content_span.start))
+                    }));
                     for (text, heredoc_start) in texts {
                         for captures in ASSIGNMENT.captures_iter(text) {
-                            let (Some(name), Some(value)) = (captures.get(1), captures.get(2)) else { continue };
+                            let (Some(name), Some(value)) = (captures.get(1), captures.get(2))
+                            else {
+                                continue;
+                            };
                             let unquoted = value.as_str().trim_matches(['"', '\'']);
-                            if !context.catalog.names.is_secret(name.as_str()) || !looks_like_secret_value(unquoted) || is_non_secret_value(unquoted) {
+                            if !context.catalog.names.is_secret(name.as_str())
+                                || !looks_like_secret_value(unquoted)
+                                || is_non_secret_value(unquoted)
+                            {
                                 continue;
                             }
                             if !references_in_shell(value.as_str()).is_empty() {
                                 continue;
                             }
                             let span = match heredoc_start {
-                                Some(start) => Span::new(start + value.start(), start + value.end()),
+                                Some(start) => {
+                                    Span::new(start + value.start(), start + value.end())
+                                }
                                 None => instruction.rest_span(value.range()),
                             };
                             if overlaps(span, &reported) {
@@ -124,7 +154,13 @@ impl Rule for HardcodedSecret {
 const HELP: &str = "Revoke this credential (it is exposed), delete it from the file and its history, and pass a new one at build time with `RUN --mount=type=secret,id=…`";
 
 impl HardcodedSecret {
-    fn assignment(&self, context: &RuleContext<'_>, index: usize, name: &str, span: Span) -> Finding {
+    fn assignment(
+        &self,
+        context: &RuleContext<'_>,
+        index: usize,
+        name: &str,
+        span: Span,
+    ) -> Finding {
         context
             .finding(&Self::META, index, span)
             .severity(Severity::Error)

@@ -51,8 +51,21 @@ fn is_placeholder(password: &str) -> bool {
     password.is_empty()
         || password.starts_with('<') && password.ends_with('>')
         || password.starts_with("{{") && password.ends_with("}}")
-        || password.chars().all(|ch| ch == '*' || ch == 'x' || ch == 'X' || ch == '.')
-        || matches!(lowered.as_str(), "password" | "pass" | "passwd" | "secret" | "token" | "pwd" | "changeme" | "mypassword" | "yourpassword")
+        || password
+            .chars()
+            .all(|ch| ch == '*' || ch == 'x' || ch == 'X' || ch == '.')
+        || matches!(
+            lowered.as_str(),
+            "password"
+                | "pass"
+                | "passwd"
+                | "secret"
+                | "token"
+                | "pwd"
+                | "changeme"
+                | "mypassword"
+                | "yourpassword"
+        )
 }
 
 impl Rule for CredentialsInUrl {
@@ -66,11 +79,15 @@ impl Rule for CredentialsInUrl {
             return;
         }
         for captures in URL_CREDENTIALS.captures_iter(text) {
-            let Some(user) = captures.get(1) else { continue };
+            let Some(user) = captures.get(1) else {
+                continue;
+            };
             let password = captures.get(2);
             let secret = match password {
                 Some(password) => {
-                    if password.as_str().contains('$') || user.as_str().contains('$') && password.as_str().is_empty() {
+                    if password.as_str().contains('$')
+                        || user.as_str().contains('$') && password.as_str().is_empty()
+                    {
                         continue;
                     }
                     if is_placeholder(password.as_str()) {
@@ -80,7 +97,9 @@ impl Rule for CredentialsInUrl {
                 }
                 None => {
                     let token = user.as_str();
-                    let token_like = token.len() >= 20 && !token.contains('$') && crate::secrets::tokens::looks_like_secret_value(token);
+                    let token_like = token.len() >= 20
+                        && !token.contains('$')
+                        && crate::secrets::tokens::looks_like_secret_value(token);
                     if !token_like && context.catalog.tokens.scan(token).is_empty() {
                         continue;
                     }
@@ -115,14 +134,27 @@ mod tests {
     fn credentials(text: &str) -> Vec<(String, Option<String>)> {
         URL_CREDENTIALS
             .captures_iter(text)
-            .map(|captures| (captures[1].to_string(), captures.get(2).map(|password| password.as_str().to_string())))
+            .map(|captures| {
+                (
+                    captures[1].to_string(),
+                    captures
+                        .get(2)
+                        .map(|password| password.as_str().to_string()),
+                )
+            })
             .collect()
     }
 
     #[test]
     fn finds_user_and_password() {
-        assert_eq!(credentials("git clone https://bob:hunter22@example.com/x.git"), [("bob".into(), Some("hunter22".into()))]);
-        assert_eq!(credentials("https://oauth2:abc@gitlab.com"), [("oauth2".into(), Some("abc".into()))]);
+        assert_eq!(
+            credentials("git clone https://bob:hunter22@example.com/x.git"),
+            [("bob".into(), Some("hunter22".into()))]
+        );
+        assert_eq!(
+            credentials("https://oauth2:abc@gitlab.com"),
+            [("oauth2".into(), Some("abc".into()))]
+        );
         assert!(credentials("git@github.com:org/repo.git").is_empty());
         assert!(credentials("https://example.com/a@b").is_empty());
     }

@@ -54,7 +54,11 @@ impl RuleMeta {
 
     /// Where the rule's documentation is published.
     pub fn help_uri(&self) -> String {
-        format!("{}/blob/main/docs/rules/{}.md", crate::REPOSITORY, self.code)
+        format!(
+            "{}/blob/main/docs/rules/{}.md",
+            crate::REPOSITORY,
+            self.code
+        )
     }
 }
 
@@ -106,7 +110,8 @@ pub fn registry() -> &'static [&'static dyn Rule] {
 /// The rule with this code (case-insensitive), or with this name.
 pub fn find(code_or_name: &str) -> Option<&'static dyn Rule> {
     registry().iter().copied().find(|rule| {
-        rule.meta().code.eq_ignore_ascii_case(code_or_name) || rule.meta().name.eq_ignore_ascii_case(code_or_name)
+        rule.meta().code.eq_ignore_ascii_case(code_or_name)
+            || rule.meta().name.eq_ignore_ascii_case(code_or_name)
     })
 }
 

@@ -155,10 +155,15 @@ impl Instruction {
     /// The source span of `range`, a byte range of `rest.text`.
     pub fn rest_span(&self, range: std::ops::Range<usize>) -> Span {
         let map = |offset: usize| {
-            let index = self.rest_map.partition_point(|(start, _)| *start <= offset).saturating_sub(1);
+            let index = self
+                .rest_map
+                .partition_point(|(start, _)| *start <= offset)
+                .saturating_sub(1);
             self.rest_map
                 .get(index)
-                .map_or(self.rest.span.start + offset, |(start, source)| source + (offset - start))
+                .map_or(self.rest.span.start + offset, |(start, source)| {
+                    source + (offset - start)
+                })
         };
         if range.start >= range.end {
             return Span::empty(map(range.start));
