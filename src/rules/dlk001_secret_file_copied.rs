@@ -96,6 +96,11 @@ impl Rule for SecretFileCopied {
                 } else {
                     source_path.as_str()
                 };
+                // `COPY signing.key /etc/app/signing-key.pub`: the name it lands
+                // under says it is the public half.
+                if base_name(&landing).to_ascii_lowercase().ends_with(".pub") {
+                    continue;
+                }
                 if let Some(pattern) = matched_source {
                     findings.push(self.report(
                         context,

@@ -85,9 +85,9 @@ impl Rule for CredentialsInUrl {
             let password = captures.get(2);
             let secret = match password {
                 Some(password) => {
-                    if password.as_str().contains('$')
-                        || user.as_str().contains('$') && password.as_str().is_empty()
-                    {
+                    // A variable anywhere in the credentials is DLK006's case
+                    // (`https://${TOKEN}:x-oauth-basic@github.com`).
+                    if password.as_str().contains('$') || user.as_str().contains('$') {
                         continue;
                     }
                     if is_placeholder(password.as_str()) {

@@ -448,7 +448,12 @@ impl SecretNames {
                 continue;
             };
             let phrase = format!("{qualifier} {part}");
-            if rule.non_secret_qualifiers.contains(qualifier) {
+            // A numeric qualifier is an array index in hierarchical config
+            // names (`Filters__0__Key`): the key of an entry, not a secret.
+            let is_index = qualifier
+                .chars()
+                .all(|character| character.is_ascii_digit());
+            if is_index || rule.non_secret_qualifiers.contains(qualifier) {
                 non_secret_qualifier = Some(phrase);
             } else if rule.secret_qualifiers.is_empty()
                 || rule.secret_qualifiers.contains(qualifier)
@@ -546,6 +551,103 @@ pub fn is_non_secret_value(value: &str) -> bool {
         return true;
     }
     is_fingerprint_list(value)
+        || is_placeholder_punctuation(value)
+        || is_path_value(value)
+        || is_plain_address(value)
+}
+
+/// `_`, `-`, `*`, `...`, `<your token>`, `[access key]`, `{{ token }}`: a
+/// value that stands for "fill this in".
+fn is_placeholder_punctuation(value: &str) -> bool {
+    let bracketed = [("<", ">"), ("[", "]"), ("{{", "}}")]
+        .iter()
+        .any(|(open, close)| {
+            value.len() > open.len() + close.len()
+                && value.starts_with(open)
+                && value.ends_with(close)
+        });
+    bracketed
+        || value
+            .chars()
+            .all(|character| matches!(character, '_' | '-' | '*' | '.'))
+}
+
+/// A file path or a file name: `/opt/app/secrets/server.pass`,
+/// `./certs/tls.key`, `C:\secrets\db.txt`, `resetOSPassword.sh`. Such a
+/// value names where a secret is, not the secret (the `*_FILE` pattern
+/// without the suffix).
+fn is_path_value(value: &str) -> bool {
+    if value.contains(char::is_whitespace) || value.contains("://") {
+        return false;
+    }
+    let windows_drive = value.len() > 2
+        && value.as_bytes()[0].is_ascii_alphabetic()
+        && value[1..].starts_with(":\\");
+    let rooted = value.starts_with('/')
+        && value[1..].contains(|character: char| character.is_ascii_alphabetic());
+    if rooted
+        || value.starts_with("./")
+        || value.starts_with("~/")
+        || value.starts_with("../")
+        || windows_drive
+    {
+        return true;
+    }
+    const FILE_EXTENSIONS: [&str; 22] = [
+        "sh",
+        "py",
+        "rb",
+        "js",
+        "txt",
+        "json",
+        "yaml",
+        "yml",
+        "xml",
+        "conf",
+        "cfg",
+        "ini",
+        "properties",
+        "pass",
+        "key",
+        "pem",
+        "crt",
+        "jks",
+        "p12",
+        "env",
+        "toml",
+        "secret",
+    ];
+    match value.rsplit_once('.') {
+        Some((stem, extension)) => {
+            !stem.is_empty()
+                && stem.chars().all(|character| {
+                    character.is_ascii_alphanumeric() || matches!(character, '_' | '-' | '/' | '.')
+                })
+                && FILE_EXTENSIONS
+                    .iter()
+                    .any(|known| extension.eq_ignore_ascii_case(known))
+        }
+        None => false,
+    }
+}
+
+/// `host:port` or `host:port/service` with no credentials: a connection
+/// target, not a secret (`OamDB:1521/orclpdb1.localdomain`).
+fn is_plain_address(value: &str) -> bool {
+    let (host, rest) = match value.split_once(':') {
+        Some(parts) => parts,
+        None => return false,
+    };
+    let (port, path) = rest.split_once('/').unwrap_or((rest, ""));
+    !host.is_empty()
+        && host.chars().all(|character| {
+            character.is_ascii_alphanumeric() || matches!(character, '.' | '-' | '_')
+        })
+        && !port.is_empty()
+        && port.chars().all(|character| character.is_ascii_digit())
+        && path.chars().all(|character| {
+            character.is_ascii_alphanumeric() || matches!(character, '.' | '-' | '_' | '/')
+        })
 }
 
 /// Strips one pair of matching surrounding quotes.
@@ -887,6 +989,17 @@ mod tests {
             "0123456789abcdef0123456789abcdef01234567 DEADBEEF0123456789ABCDEF0123456789ABCDEF",
             "0x0123456789ABCDEF",
             "0123 4567 89AB CDEF 0123 4567 89AB CDEF 0123 4567",
+            "/etc/secret",
+            "/opt/selenium/secrets/server.pass",
+            "./certs/tls.key",
+            "C:\\secrets\\db.txt",
+            "resetOSPassword.sh",
+            "_",
+            "OamDB:1521/orclpdb1.localdomain",
+            "db.internal:5432",
+            "[access key]",
+            "<your-token>",
+            "{{ .Token }}",
         ] {
             assert!(is_non_secret_value(value), "{value:?} should be harmless");
         }
@@ -900,8 +1013,10 @@ mod tests {
             "${NPM_TOKEN:-fake-default}",
             "${NPM_TOKEN:+x}",
             "prefix-$TOKEN",
-            "/etc/secret",
-            "/run/secretsx",
+            "/",
+            "a/b+c==",
+            "user:pass@db:5432",
+            "hunter2.secretive",
             "2",
             "0123456789ABCDEF012345",
             "0123 4567 89AB",
