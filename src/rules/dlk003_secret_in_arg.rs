@@ -56,7 +56,11 @@ impl Rule for SecretInArg {
                 continue;
             }
             if let Some(value) = &binding.value {
+                // A placeholder default (`<your-token>`) still means a real
+                // token is passed with --build-arg.
+                let placeholder = crate::secrets::names::is_placeholder_value(&value.value);
                 if !value.value.is_empty()
+                    && !placeholder
                     && crate::secrets::names::is_non_secret_value(&value.value)
                 {
                     continue;

@@ -551,14 +551,14 @@ pub fn is_non_secret_value(value: &str) -> bool {
         return true;
     }
     is_fingerprint_list(value)
-        || is_placeholder_punctuation(value)
+        || is_placeholder_value(value)
         || is_path_value(value)
         || is_plain_address(value)
 }
 
 /// `_`, `-`, `*`, `...`, `<your token>`, `[access key]`, `{{ token }}`: a
 /// value that stands for "fill this in".
-fn is_placeholder_punctuation(value: &str) -> bool {
+pub fn is_placeholder_value(value: &str) -> bool {
     let bracketed = [("<", ">"), ("[", "]"), ("{{", "}}")]
         .iter()
         .any(|(open, close)| {
