@@ -8,6 +8,7 @@ pub mod analysis;
 pub mod cli;
 pub mod config;
 pub mod discover;
+pub mod dockerignore;
 pub mod finding;
 pub mod input;
 pub mod lint;

@@ -116,7 +116,9 @@ fn every_rule_has_six_bad_and_six_good_fixtures() {
     let files = fixture_files();
     for rule in dockerleak::rules::registry() {
         let code = rule.meta().code;
-        if code == "DLK000" {
+        // DLK010 looks at the build context on disk, which a lone fixture
+        // file cannot give: its cases are in tests/context_rule.rs.
+        if code == "DLK000" || code == "DLK010" {
             continue;
         }
         let count = |prefix: &str| {

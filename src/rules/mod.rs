@@ -16,6 +16,7 @@ mod dlk003_secret_in_arg;
 mod dlk004_secret_in_env;
 mod dlk005_hardcoded_secret;
 mod dlk007_credentials_in_url;
+mod dlk010_context_secret_not_ignored;
 
 pub use dlk000_invalid_directive::InvalidDirective;
 
@@ -103,6 +104,7 @@ pub fn registry() -> &'static [&'static dyn Rule] {
         &dlk004_secret_in_env::SecretInEnv,
         &dlk005_hardcoded_secret::HardcodedSecret,
         &dlk007_credentials_in_url::CredentialsInUrl,
+        &dlk010_context_secret_not_ignored::ContextSecretNotIgnored,
     ];
     RULES
 }

@@ -1,0 +1,655 @@
+//! `.dockerignore` with BuildKit's semantics: which paths of a build context
+//! are never sent to the builder.
+//!
+//! BuildKit reads the file with `moby/patternmatcher/ignorefile` and filters
+//! the context with `tonistiigi/fsutil`, which matches with
+//! `moby/patternmatcher`. This module follows the three of them:
+//!
+//! - Lines starting with `#` are comments (only in the first column: ` # x`
+//!   is a pattern), blank lines are skipped, surrounding whitespace is
+//!   trimmed, a UTF-8 BOM at the start is dropped.
+//! - A pattern is cleaned like Go's `filepath.Clean` (`a/./b/../c/` → `a/c`,
+//!   so a trailing `/` means nothing) and a leading `/` is dropped: patterns
+//!   are relative to the context root. `!` makes an exception.
+//! - `*` and `?` never cross `/`, `[...]` is a character class, `\` escapes
+//!   the next character, `**` spans any number of directories (`**/.env`
+//!   is `.env` at any depth; `dir/**` is everything under `dir`).
+//! - Patterns apply in order and the last one that matches wins. A pattern
+//!   that matches a directory matches everything beneath it, unless a later
+//!   exception matches the path (or a directory between).
+//! - An unusable pattern (an unclosed `[`, a bare `!`) makes BuildKit refuse
+//!   the build; here it is skipped, so the other lines still count.
+//!
+//! Walking the context and deciding what a finding is belongs to the rule
+//! (`DLK010`); this module only answers "is this path sent?".
+
+use regex::Regex;
+use std::io;
+use std::path::{Path, PathBuf};
+
+/// The file BuildKit reads at the context root when there is no
+/// `<Dockerfile>.dockerignore`.
+pub const DEFAULT_FILE_NAME: &str = ".dockerignore";
+
+/// Characters that make fsutil walk into an excluded directory (an
+/// exception with one of them might match anything beneath it).
+const PATTERN_CHARACTERS: &[char] = &['*', '[', ']', '?', '^', '\\'];
+
+/// The compiled patterns of one `.dockerignore` file.
+#[derive(Clone, Debug, Default)]
+pub struct DockerIgnore {
+    patterns: Vec<Pattern>,
+    /// fsutil's `onlyPrefixExcludeExceptions`: every exception is a plain
+    /// path, so an excluded directory can be skipped unless an exception
+    /// names something beneath it.
+    only_plain_exceptions: bool,
+    has_exceptions: bool,
+}
+
+#[derive(Clone, Debug)]
+struct Pattern {
+    /// The cleaned pattern, without the `!`.
+    text: String,
+    exception: bool,
+    matcher: Matcher,
+}
+
+/// patternmatcher's match types: it avoids a regex where a string
+/// comparison does, and each type has its own quirks (kept here).
+#[derive(Clone, Debug)]
+enum Matcher {
+    /// The path is the pattern.
+    Exact,
+    /// `dir/**`: the path starts with `dir/`.
+    Prefix(String),
+    /// `**/name`: the path ends with `/name` or is `name`.
+    Suffix(String),
+    Regex(Regex),
+}
+
+/// How the patterns decided one path, carried down a walk so that an
+/// entry is decided from its parent directory's state (patternmatcher's
+/// `MatchInfo`, as fsutil threads it through the context walk).
+#[derive(Clone, Debug, Default)]
+pub struct PathState {
+    /// Per pattern: it matched this path or a directory above it.
+    matched: Vec<bool>,
+    /// The last pattern that matched; it decides.
+    deciding: Option<usize>,
+    excluded: bool,
+    /// An excluded directory that fsutil skips without looking inside:
+    /// everything beneath it is excluded too.
+    pruned: bool,
+}
+
+impl PathState {
+    /// Whether the path is left out of the context.
+    pub fn is_excluded(&self) -> bool {
+        self.excluded
+    }
+
+    /// Whether nothing beneath this (directory) path can be sent, so a walk
+    /// need not look inside.
+    pub fn is_pruned(&self) -> bool {
+        self.pruned
+    }
+}
+
+impl DockerIgnore {
+    /// Reads `.dockerignore` text the way BuildKit does. Never fails: a
+    /// pattern BuildKit would reject is skipped.
+    pub fn parse(text: &str) -> DockerIgnore {
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+        DockerIgnore::from_patterns(text.lines().filter_map(read_line))
+    }
+
+    /// Compiles patterns given one by one, as `patternmatcher.New` takes
+    /// them (no comments, no leading-`/` removal): what `COPY --exclude=`
+    /// uses, relative to the copied source.
+    pub fn from_patterns<I, S>(patterns: I) -> DockerIgnore
+    where
+        I: IntoIterator<Item = S>,
+        S: AsRef<str>,
+    {
+        let patterns: Vec<Pattern> = patterns
+            .into_iter()
+            .filter_map(|pattern| Pattern::new(pattern.as_ref()))
+            .collect();
+        let has_exceptions = patterns.iter().any(|pattern| pattern.exception);
+        let only_plain_exceptions = patterns
+            .iter()
+            .filter(|pattern| pattern.exception)
+            .all(|pattern| !without_trailing_glob(&pattern.text).contains(PATTERN_CHARACTERS));
+        DockerIgnore {
+            patterns,
+            only_plain_exceptions,
+            has_exceptions,
+        }
+    }
+
+    /// The ignore file BuildKit uses for a build: `<Dockerfile name>.dockerignore`
+    /// next to the Dockerfile if there is one, else `.dockerignore` at the
+    /// root of `context_dir`. `Ok(None)` when neither exists; an error when
+    /// one exists but cannot be read.
+    pub fn load(
+        context_dir: &Path,
+        dockerfile_path: Option<&Path>,
+    ) -> io::Result<Option<(PathBuf, DockerIgnore)>> {
+        let specific = dockerfile_path.and_then(|dockerfile| {
+            let mut ignore_name = dockerfile.file_name()?.to_os_string();
+            ignore_name.push(DEFAULT_FILE_NAME);
+            Some(dockerfile.with_file_name(ignore_name))
+        });
+        let candidates = specific
+            .into_iter()
+            .chain(std::iter::once(context_dir.join(DEFAULT_FILE_NAME)));
+        for candidate in candidates {
+            match std::fs::read(&candidate) {
+                Ok(bytes) => {
+                    let ignore = DockerIgnore::parse(&String::from_utf8_lossy(&bytes));
+                    return Ok(Some((candidate, ignore)));
+                }
+                Err(error) if error.kind() == io::ErrorKind::NotFound => continue,
+                Err(error) => return Err(error),
+            }
+        }
+        Ok(None)
+    }
+
+    /// Whether BuildKit leaves `relative_path` (relative to the context
+    /// root, `/`-separated; `./` and a leading or trailing `/` are ignored)
+    /// out of the context.
+    ///
+    /// `is_dir` says what the path names. BuildKit cleans the trailing `/`
+    /// off every pattern, so a pattern matches a file and a directory of the
+    /// same name alike and the answer does not depend on it; it is part of
+    /// the signature so that callers state what they ask about.
+    pub fn is_excluded(&self, relative_path: &str, is_dir: bool) -> bool {
+        let _ = is_dir;
+        self.state_of(relative_path).is_excluded()
+    }
+
+    /// The exception (`!pattern`, cleaned) that puts `relative_path` back
+    /// into the context after an earlier pattern left it (or a directory
+    /// above it) out, when that is why the path is sent.
+    pub fn reincluding_exception(&self, relative_path: &str) -> Option<String> {
+        let state = self.state_of(relative_path);
+        let pattern = &self.patterns[state.deciding?];
+        (pattern.exception && !state.excluded).then(|| format!("!{}", pattern.text))
+    }
+
+    /// Whether the file has no usable pattern.
+    pub fn is_empty(&self) -> bool {
+        self.patterns.is_empty()
+    }
+
+    /// How the patterns decide `relative_path`, from the context root down.
+    pub fn state_of(&self, relative_path: &str) -> PathState {
+        let mut state: Option<PathState> = None;
+        let mut path = String::new();
+        for component in relative_path
+            .split('/')
+            .filter(|part| !part.is_empty() && *part != ".")
+        {
+            if !path.is_empty() {
+                path.push('/');
+            }
+            path.push_str(component);
+            state = Some(self.state_below(&path, state.as_ref()));
+        }
+        state.unwrap_or_default()
+    }
+
+    /// How the patterns decide `path` (relative to the context root, already
+    /// clean), an entry of the directory whose state is `parent` (`None` for
+    /// an entry of the root).
+    ///
+    /// This is fsutil's walk: patternmatcher's `MatchesUsingParentResults`
+    /// (a pattern that matched the parent counts as matching the entry;
+    /// the others are tried on the entry itself, in order, the last match
+    /// deciding), and an excluded directory that no exception can reach
+    /// into is pruned with everything beneath it.
+    pub fn state_below(&self, path: &str, parent: Option<&PathState>) -> PathState {
+        if let Some(parent) = parent.filter(|parent| parent.pruned) {
+            return parent.clone();
+        }
+        // A state from another pattern list (or the root's empty one)
+        // carries no usable information: decide as for a root entry.
+        let inherited = parent
+            .map(|parent| parent.matched.as_slice())
+            .filter(|matched| matched.len() == self.patterns.len());
+        let mut state = PathState {
+            matched: vec![false; self.patterns.len()],
+            ..PathState::default()
+        };
+        for (index, pattern) in self.patterns.iter().enumerate() {
+            let mut hit = inherited.is_some_and(|inherited| inherited[index]);
+            if !hit {
+                // An exclusion can only change an included path, an
+                // exception only an excluded one.
+                if pattern.exception != state.excluded {
+                    continue;
+                }
+                hit = pattern.matches(path)
+                    || (inherited.is_none() && pattern.matches_a_parent_of(path));
+            }
+            state.matched[index] = hit;
+            if hit {
+                state.excluded = !pattern.exception;
+                state.deciding = Some(index);
+            }
+        }
+        state.pruned = state.excluded && !self.may_reinclude_under(path);
+        state
+    }
+
+    /// fsutil's test before it skips an excluded directory: false when no
+    /// exception has a wildcard and none names a path beneath `directory`.
+    fn may_reinclude_under(&self, directory: &str) -> bool {
+        if !self.has_exceptions {
+            return false;
+        }
+        if !self.only_plain_exceptions {
+            return true;
+        }
+        let prefix = format!("{directory}/");
+        self.patterns
+            .iter()
+            .filter(|pattern| pattern.exception)
+            .any(|pattern| {
+                format!("{}/", without_trailing_glob(&pattern.text)).starts_with(&prefix)
+            })
+    }
+}
+
+/// One line as `ignorefile.ReadAll` turns it into a pattern: `None` for a
+/// comment or a blank line; otherwise trimmed, cleaned, without a leading
+/// `/`, with its `!` kept in front.
+fn read_line(line: &str) -> Option<String> {
+    // Only a `#` in the first column starts a comment.
+    if line.starts_with('#') {
+        return None;
+    }
+    let mut pattern = line.trim();
+    if pattern.is_empty() {
+        return None;
+    }
+    let exception = pattern.starts_with('!');
+    if exception {
+        pattern = pattern[1..].trim();
+    }
+    let mut cleaned = String::new();
+    if !pattern.is_empty() {
+        cleaned = clean(pattern);
+        if cleaned.len() > 1 && cleaned.starts_with('/') {
+            cleaned.remove(0);
+        }
+    }
+    Some(if exception {
+        format!("!{cleaned}")
+    } else {
+        cleaned
+    })
+}
+
+impl Pattern {
+    /// `patternmatcher.New` for one pattern; `None` for what it rejects
+    /// (a bare `!`, a pattern that is not a valid glob).
+    fn new(line: &str) -> Option<Pattern> {
+        let line = line.trim();
+        if line.is_empty() {
+            return None;
+        }
+        let cleaned = clean(line);
+        let (exception, text) = match cleaned.strip_prefix('!') {
+            Some("") => return None,
+            Some(rest) => (true, rest.to_string()),
+            None => (false, cleaned),
+        };
+        let matcher = Matcher::compile(&text)?;
+        Some(Pattern {
+            text,
+            exception,
+            matcher,
+        })
+    }
+
+    fn matches(&self, path: &str) -> bool {
+        match &self.matcher {
+            Matcher::Exact => path == self.text,
+            Matcher::Prefix(prefix) => path.starts_with(prefix.as_str()),
+            Matcher::Suffix(suffix) => {
+                path.ends_with(suffix.as_str())
+                    || suffix.strip_prefix('/').is_some_and(|name| path == name)
+            }
+            Matcher::Regex(regex) => regex.is_match(path),
+        }
+    }
+
+    /// Whether the pattern matches one of the directories above `path`.
+    fn matches_a_parent_of(&self, path: &str) -> bool {
+        path.match_indices('/')
+            .any(|(slash, _)| self.matches(&path[..slash]))
+    }
+}
+
+impl Matcher {
+    /// patternmatcher's `compile`, with `/` as the separator.
+    fn compile(pattern: &str) -> Option<Matcher> {
+        #[derive(PartialEq)]
+        enum Kind {
+            Exact,
+            Prefix,
+            Suffix,
+            Regex,
+        }
+        let mut kind = Kind::Exact;
+        let mut regex = String::from("^");
+        let mut characters = pattern.chars().peekable();
+        let mut token = 0;
+        while let Some(character) = characters.next() {
+            match character {
+                '*' if characters.peek() == Some(&'*') => {
+                    characters.next();
+                    // `**/` is `**`.
+                    if characters.peek() == Some(&'/') {
+                        characters.next();
+                    }
+                    if characters.peek().is_none() {
+                        // A trailing `**` takes everything, as in .gitignore.
+                        if kind == Kind::Exact {
+                            kind = Kind::Prefix;
+                        } else {
+                            regex.push_str(".*");
+                            kind = Kind::Regex;
+                        }
+                    } else {
+                        // Any number of directories, none included.
+                        regex.push_str("(.*/)?");
+                        kind = Kind::Regex;
+                    }
+                    if token == 0 {
+                        kind = Kind::Suffix;
+                    }
+                }
+                '*' => {
+                    regex.push_str("[^/]*");
+                    kind = Kind::Regex;
+                }
+                '?' => {
+                    regex.push_str("[^/]");
+                    kind = Kind::Regex;
+                }
+                '.' | '+' | '(' | ')' | '|' | '{' | '}' | '$' => {
+                    regex.push('\\');
+                    regex.push(character);
+                }
+                '\\' => match characters.next() {
+                    Some(escaped) => {
+                        regex.push('\\');
+                        regex.push(escaped);
+                        kind = Kind::Regex;
+                    }
+                    // A trailing `\` is kept as it is (patternmatcher does).
+                    None => regex.push('\\'),
+                },
+                '[' | ']' => {
+                    regex.push(character);
+                    kind = Kind::Regex;
+                }
+                _ => regex.push(character),
+            }
+            token += 1;
+        }
+        Some(match kind {
+            Kind::Exact => Matcher::Exact,
+            Kind::Prefix => Matcher::Prefix(pattern[..pattern.len() - 2].to_string()),
+            Kind::Suffix => Matcher::Suffix(pattern[2..].to_string()),
+            Kind::Regex => {
+                regex.push('$');
+                Matcher::Regex(Regex::new(&regex).ok()?)
+            }
+        })
+    }
+}
+
+/// Go's `filepath.Clean` on a `/`-separated path: no empty or `.`
+/// components, `..` folded into its parent (and dropped at the root), no
+/// trailing `/`; `.` for an empty result.
+fn clean(path: &str) -> String {
+    let rooted = path.starts_with('/');
+    let mut components: Vec<&str> = Vec::new();
+    for component in path.split('/') {
+        match component {
+            "" | "." => {}
+            ".." => {
+                if components.last().is_some_and(|last| *last != "..") {
+                    components.pop();
+                } else if !rooted {
+                    components.push("..");
+                }
+            }
+            other => components.push(other),
+        }
+    }
+    let joined = components.join("/");
+    if rooted {
+        format!("/{joined}")
+    } else if joined.is_empty() {
+        ".".to_string()
+    } else {
+        joined
+    }
+}
+
+/// fsutil's `patternWithoutTrailingGlob`: `dir/**` and `dir/*` → `dir`.
+fn without_trailing_glob(pattern: &str) -> &str {
+    let pattern = pattern.strip_suffix("/**").unwrap_or(pattern);
+    pattern.strip_suffix("/*").unwrap_or(pattern)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// (patterns, path, excluded)
+    const CASES: &[(&str, &str, bool)] = &[
+        // Plain names match at the root only, and everything beneath.
+        (".env", ".env", true),
+        (".env", "app/.env", false),
+        (".git", ".git", true),
+        (".git", ".git/config", true),
+        (".git", "sub/.git/config", false),
+        // `**` spans directories (none included).
+        ("**/.env", ".env", true),
+        ("**/.env", "a/b/.env", true),
+        ("**/.env", "prod.env", false),
+        ("**/.env", ".env/inside", true),
+        ("**", "anything/at/all", true),
+        ("**", ".env", true),
+        ("secrets/**", "secrets/id_rsa", true),
+        ("secrets/**", "secrets/deep/id_rsa", true),
+        ("secrets/**", "secrets", false),
+        ("a/**/b", "a/b", true),
+        ("a/**/b", "a/x/y/b", true),
+        ("a/**/b", "a/x/y/c", false),
+        ("**/*.pem", "certs/server.pem", true),
+        ("**/*.pem", "server.pem", true),
+        ("**.env", "prod.env", true),
+        // `*` and `?` do not cross `/`.
+        ("*.pem", "server.pem", true),
+        ("*.pem", "certs/server.pem", false),
+        ("*/.npmrc", "config/.npmrc", true),
+        ("*/.npmrc", "a/config/.npmrc", false),
+        ("id_?sa", "id_rsa", true),
+        ("id_?sa", "id_/sa", false),
+        ("*", ".env", true),
+        ("*", "deep/in/tree/.env", true),
+        // Character classes.
+        ("id_[dr]sa", "id_rsa", true),
+        ("id_[dr]sa", "id_ecdsa", false),
+        ("[^.]*", ".env", false),
+        ("[^.]*", "app.py", true),
+        // Escapes and regex characters that are literal in a glob.
+        ("\\*.pem", "*.pem", true),
+        ("\\*.pem", "x.pem", false),
+        ("a+b(1).txt", "a+b(1).txt", true),
+        ("a.b", "axb", false),
+        // Leading `/`, trailing `/` and `./` are cleaned away.
+        ("/secrets", "secrets/id_rsa", true),
+        ("/secrets", "app/secrets/id_rsa", false),
+        ("secrets/", "secrets", true),
+        ("secrets/", "secrets/id_rsa", true),
+        ("./secrets/../.env", ".env", true),
+        ("//.npmrc", ".npmrc", true),
+        ("/", "anything", false),
+        (".", "anything", false),
+        // Comments, blank lines, whitespace.
+        ("# .env\n\n   \n", ".env", false),
+        (" # .env", "# .env", true),
+        ("   .env   \r\n", ".env", true),
+        ("\u{feff}.env", ".env", true),
+        // Exceptions: the last match wins.
+        ("*.pem\n!keep.pem", "keep.pem", false),
+        ("*.pem\n!keep.pem", "other.pem", true),
+        ("!keep.pem\n*.pem", "keep.pem", true),
+        ("*\n!app.py", "app.py", false),
+        ("*\n!app.py", ".env", true),
+        ("*\n!src", "src/.env", false),
+        ("secrets\n!secrets/id_rsa", "secrets/id_rsa", false),
+        ("secrets\n!secrets/id_rsa", "secrets/id_dsa", true),
+        ("secrets/\n! secrets/id_rsa ", "secrets/id_rsa", false),
+        (
+            "secrets\n!secrets/keys\nsecrets/keys/id_rsa",
+            "secrets/keys/id_rsa",
+            true,
+        ),
+        (
+            "secrets\n!secrets/keys\nsecrets/keys/id_rsa",
+            "secrets/keys/id_dsa",
+            false,
+        ),
+        ("secrets\n!**/id_rsa", "secrets/deep/id_rsa", false),
+        ("**/.env\n!config/**/.env", "config/prod/.env", false),
+        ("**/.env\n!config/**/.env", "app/.env", true),
+        // An exception before the pattern it would undo does nothing.
+        ("!secrets/id_rsa\nsecrets", "secrets/id_rsa", true),
+        // `dir/*` then `!dir`: fsutil decides `dir/x` from `dir`'s state,
+        // where `dir/*` had not matched (unlike `MatchesOrParentMatches`).
+        ("dir/*\n!dir", "dir/x", true),
+        // An exception naming a parent cannot reach into a pruned directory.
+        ("a/b\n!a", "a/b/c", true),
+        // Unusable patterns are skipped, the rest still counts.
+        ("!\n.env", ".env", true),
+        ("[\n.env", ".env", true),
+        ("[", "[", false),
+    ];
+
+    #[test]
+    fn patterns_follow_buildkit() {
+        let mut failures = Vec::new();
+        for (patterns, path, expected) in CASES {
+            let ignore = DockerIgnore::parse(patterns);
+            if ignore.is_excluded(path, false) != *expected {
+                failures.push(format!(
+                    "{patterns:?} on {path:?}: expected excluded={expected}"
+                ));
+            }
+        }
+        assert!(failures.is_empty(), "{}", failures.join("\n"));
+    }
+
+    #[test]
+    fn paths_are_read_like_context_paths() {
+        let ignore = DockerIgnore::parse("secrets\n");
+        for path in [
+            "secrets",
+            "./secrets",
+            "/secrets/",
+            "secrets/id_rsa",
+            "./secrets//id_rsa",
+        ] {
+            assert!(ignore.is_excluded(path, false), "{path}");
+        }
+        assert!(ignore.is_excluded("secrets", true));
+        assert!(!ignore.is_excluded("", true));
+    }
+
+    #[test]
+    fn lines_are_cleaned_like_ignorefile_read_all() {
+        assert_eq!(read_line("# comment"), None);
+        assert_eq!(read_line("   "), None);
+        assert_eq!(read_line(" /a/b/ "), Some("a/b".into()));
+        assert_eq!(read_line("! /a/../b"), Some("!b".into()));
+        assert_eq!(read_line("/"), Some("/".into()));
+        assert_eq!(read_line("../x"), Some("../x".into()));
+        assert_eq!(read_line("!"), Some("!".into()));
+    }
+
+    #[test]
+    fn clean_matches_go() {
+        for (input, expected) in [
+            ("", "."),
+            (".", "."),
+            ("a/", "a"),
+            ("a//b", "a/b"),
+            ("a/./b/..", "a"),
+            ("../a", "../a"),
+            ("a/../..", ".."),
+            ("/..", "/"),
+            ("/a/../../b", "/b"),
+            ("**/", "**"),
+        ] {
+            assert_eq!(clean(input), expected, "{input:?}");
+        }
+    }
+
+    #[test]
+    fn a_reincluding_exception_is_named() {
+        let ignore = DockerIgnore::parse("keys/\n!keys/id_rsa\n");
+        assert_eq!(
+            ignore.reincluding_exception("keys/id_rsa"),
+            Some("!keys/id_rsa".into())
+        );
+        assert_eq!(ignore.reincluding_exception("keys/id_dsa"), None);
+        assert_eq!(ignore.reincluding_exception("app.py"), None);
+    }
+
+    #[test]
+    fn excluded_directories_are_pruned_unless_an_exception_reaches_inside() {
+        let plain = DockerIgnore::parse("node_modules\n");
+        assert!(plain.state_of("node_modules").is_pruned());
+        let reaching = DockerIgnore::parse("secrets\n!secrets/public\n");
+        assert!(!reaching.state_of("secrets").is_pruned());
+        assert!(reaching.state_of("secrets").is_excluded());
+        let wildcard = DockerIgnore::parse("node_modules\n!**/*.md\n");
+        assert!(!wildcard.state_of("node_modules").is_pruned());
+    }
+
+    #[test]
+    fn the_dockerfile_specific_file_wins() {
+        let context = tempfile::tempdir().expect("a temp dir");
+        let root = context.path();
+        let dockerfile = root.join("build.Dockerfile");
+        assert!(DockerIgnore::load(root, Some(&dockerfile))
+            .unwrap()
+            .is_none());
+
+        std::fs::write(root.join(".dockerignore"), ".env\n").unwrap();
+        let (path, ignore) = DockerIgnore::load(root, Some(&dockerfile))
+            .unwrap()
+            .unwrap();
+        assert_eq!(path, root.join(".dockerignore"));
+        assert!(ignore.is_excluded(".env", false));
+
+        std::fs::write(root.join("build.Dockerfile.dockerignore"), "node_modules\n").unwrap();
+        let (path, ignore) = DockerIgnore::load(root, Some(&dockerfile))
+            .unwrap()
+            .unwrap();
+        assert_eq!(path, root.join("build.Dockerfile.dockerignore"));
+        assert!(!ignore.is_excluded(".env", false));
+
+        let (path, _) = DockerIgnore::load(root, None).unwrap().unwrap();
+        assert_eq!(path, root.join(".dockerignore"));
+    }
+}
