@@ -15,7 +15,7 @@
 
 use std::collections::HashMap;
 use std::ops::Range;
-use std::sync::{Arc, LazyLock};
+use std::sync::{Arc, LazyLock, OnceLock};
 
 use aho_corasick::{AhoCorasick, MatchKind};
 use regex::Regex;
@@ -80,8 +80,12 @@ pub struct TokenMatch<'a> {
 #[derive(Debug, Clone)]
 pub struct TokenScanner {
     formats: Vec<TokenFormat>,
-    /// `regexes[i]` is the compiled `formats[i].regex`.
-    regexes: Vec<Regex>,
+    /// `regexes[i]` is the compiled `formats[i].regex`. The builtin formats
+    /// are compiled on first use (a scan only needs the formats whose
+    /// keyword it saw, and compiling all of them would dominate the start-up
+    /// of a one-file run); configured formats are compiled up front so a bad
+    /// regex is a config error.
+    regexes: Vec<OnceLock<Regex>>,
     /// All keywords of all formats.
     keywords: AhoCorasick,
     /// For each keyword pattern of `keywords`, the index of its format.
@@ -90,7 +94,7 @@ pub struct TokenScanner {
 
 static BUILTIN: LazyLock<Arc<TokenScanner>> = LazyLock::new(|| {
     Arc::new(
-        TokenScanner::compile(builtin_list().format)
+        TokenScanner::compile(builtin_list().format, false)
             .expect("rules/token-formats.toml is valid (checked by the unit tests)"),
     )
 });
@@ -98,6 +102,24 @@ static BUILTIN: LazyLock<Arc<TokenScanner>> = LazyLock::new(|| {
 /// The builtin scanner, shared with [`super::Catalog::builtin`].
 pub(crate) fn builtin_shared() -> Arc<TokenScanner> {
     Arc::clone(&BUILTIN)
+}
+
+/// Compiles a format's regex and checks its `secret_group`.
+fn compile_regex(format: &TokenFormat) -> Result<Regex, SecretsError> {
+    let regex = Regex::new(&format.regex).map_err(|source| SecretsError::Regex {
+        id: format.id.clone(),
+        source: Box::new(source),
+    })?;
+    if let Some(group) = format.secret_group {
+        if group >= regex.captures_len() {
+            return Err(SecretsError::SecretGroup {
+                id: format.id.clone(),
+                group,
+                group_count: regex.captures_len(),
+            });
+        }
+    }
+    Ok(regex)
 }
 
 fn builtin_list() -> TokenFormatList {
@@ -118,7 +140,7 @@ impl TokenScanner {
     pub fn with_extra(extra: &[TokenFormat]) -> Result<TokenScanner, SecretsError> {
         let mut formats = builtin_list().format;
         formats.extend_from_slice(extra);
-        TokenScanner::compile(formats)
+        TokenScanner::compile(formats, true)
     }
 
     /// Parses a TOML document of the `rules/token-formats.toml` schema
@@ -127,7 +149,9 @@ impl TokenScanner {
         Ok(parse_toml::<TokenFormatList>(source_name, text)?.format)
     }
 
-    fn compile(formats: Vec<TokenFormat>) -> Result<TokenScanner, SecretsError> {
+    /// Checks the formats and builds the keyword automaton; with `eager`,
+    /// compiles and checks every regex now, else on first use.
+    fn compile(formats: Vec<TokenFormat>, eager: bool) -> Result<TokenScanner, SecretsError> {
         check_unique_ids(
             "token format",
             formats.iter().map(|format| format.id.as_str()),
@@ -137,20 +161,12 @@ impl TokenScanner {
         let mut keyword_owner = Vec::new();
         for (index, format) in formats.iter().enumerate() {
             validate(format)?;
-            let regex = Regex::new(&format.regex).map_err(|source| SecretsError::Regex {
-                id: format.id.clone(),
-                source: Box::new(source),
-            })?;
-            if let Some(group) = format.secret_group {
-                if group >= regex.captures_len() {
-                    return Err(SecretsError::SecretGroup {
-                        id: format.id.clone(),
-                        group,
-                        group_count: regex.captures_len(),
-                    });
-                }
+            let slot = OnceLock::new();
+            if eager {
+                let regex = compile_regex(format)?;
+                let _ = slot.set(regex);
             }
-            regexes.push(regex);
+            regexes.push(slot);
             for keyword in &format.keywords {
                 keyword_patterns.push(keyword.as_str());
                 keyword_owner.push(index);
@@ -242,7 +258,10 @@ impl TokenScanner {
     /// entropy floor.
     fn find_format(&self, index: usize, text: &str, found: &mut Vec<(Range<usize>, usize)>) {
         let format = &self.formats[index];
-        let regex = &self.regexes[index];
+        let regex = self.regexes[index].get_or_init(|| {
+            compile_regex(format)
+                .expect("builtin token formats compile (checked by the unit tests)")
+        });
         let mut push = |range: Range<usize>| {
             if range.is_empty() {
                 return;
@@ -546,6 +565,18 @@ fn character_classes(value: &str) -> usize {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn every_builtin_regex_compiles() {
+        for format in builtin_list().format {
+            assert!(
+                compile_regex(&format).is_ok(),
+                "{} does not compile",
+                format.id
+            );
+        }
+    }
+
     use super::*;
 
     fn scanner() -> &'static TokenScanner {
