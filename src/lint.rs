@@ -16,7 +16,7 @@ use std::collections::HashMap;
 pub fn lint_source(path: &str, text: &str, config: &Config) -> FileReport {
     let dockerfile = syntax::parse(text);
     let analysis = Analysis::new(&dockerfile, config.target.as_deref());
-    let errors = dockerfile
+    let mut errors: Vec<FileError> = dockerfile
         .errors
         .iter()
         .map(|error| FileError {
@@ -56,12 +56,64 @@ pub fn lint_source(path: &str, text: &str, config: &Config) -> FileReport {
     });
     findings.dedup_by(|a, b| a.code == b.code && a.span == b.span);
     assign_fingerprints(path, text, &dockerfile, &mut findings);
+    mask_secrets_in_text(text, &dockerfile, &mut findings, &mut errors);
     FileReport {
         path: path.to_string(),
         text: text.to_string(),
         line_index: LineIndex::new(text),
         findings,
         errors,
+    }
+}
+
+/// Secrets the findings saw, masked where the report quotes them beyond
+/// what the reporters mask (a finding's own secrets): syntax errors quote
+/// the source (`can't find = in "…"`), so they are masked with every
+/// secret of the file; and a rule may name a word of its instruction that
+/// another rule found to be a secret (DLK001's help names the copied
+/// file, which may be a token DLK005 found), so a finding's texts are
+/// masked with the secrets inside its own instruction. Only secrets of 8
+/// characters or more, so that a short value (`root`) does not mask
+/// ordinary words (`/root/.netrc`).
+fn mask_secrets_in_text(
+    text: &str,
+    dockerfile: &syntax::Dockerfile,
+    findings: &mut [Finding],
+    errors: &mut [FileError],
+) {
+    let mut secrets: Vec<(Option<usize>, &str)> = findings
+        .iter()
+        .flat_map(|finding| &finding.secrets)
+        .map(|span| (instruction_index(dockerfile, *span), span.slice(text)))
+        .filter(|(_, secret)| secret.chars().count() >= 8)
+        .collect();
+    if secrets.is_empty() {
+        return;
+    }
+    // Longest first, so a secret holding another is masked whole.
+    secrets.sort_by_key(|(instruction, secret)| (std::cmp::Reverse(secret.len()), *instruction));
+    secrets.dedup();
+    let mask = |message: &mut String, scope: Option<Option<usize>>| {
+        for (instruction, secret) in &secrets {
+            if scope.is_some_and(|scope| scope != *instruction) {
+                continue;
+            }
+            if message.contains(secret) {
+                *message = message.replace(secret, &crate::secrets::redact(secret));
+            }
+        }
+    };
+    for finding in findings.iter_mut() {
+        let scope = Some(instruction_index(dockerfile, finding.span));
+        mask(&mut finding.message, scope);
+        mask(&mut finding.help, scope);
+        mask(&mut finding.label, scope);
+        for label in &mut finding.labels {
+            mask(&mut label.message, scope);
+        }
+    }
+    for error in errors.iter_mut() {
+        mask(&mut error.message, None);
     }
 }
 
@@ -129,6 +181,36 @@ fn fnv1a(parts: &[&str]) -> u64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn syntax_errors_do_not_quote_a_secret() {
+        let text = "FROM alpine\nENV A=  glpat-aAaaAAAaAaAAAaaaaa0h\n";
+        let report = lint_source("Dockerfile", text, &Config::default());
+        assert_eq!(report.errors.len(), 1);
+        assert!(report.errors[0].message.contains("can't find ="));
+        assert!(
+            !report.errors[0]
+                .message
+                .contains("glpat-aAaaAAAaAaAAAaaaaa0h"),
+            "{}",
+            report.errors[0].message
+        );
+    }
+
+    #[test]
+    fn a_secret_found_by_one_rule_is_masked_in_the_help_of_another() {
+        let text = "FROM alpine\nCOPY .netrc glpat-Aa0aA0aAAAAaAa0aA0AA\n";
+        let report = lint_source("Dockerfile", text, &Config::default());
+        assert!(report
+            .findings
+            .iter()
+            .any(|finding| finding.code == "DLK001"));
+        for finding in &report.findings {
+            for shown in [&finding.message, &finding.help, &finding.label] {
+                assert!(!shown.contains("glpat-Aa0aA0aAAAAaAa0aA0AA"), "{shown}");
+            }
+        }
+    }
 
     #[test]
     fn fingerprints_survive_edits_above_the_finding() {

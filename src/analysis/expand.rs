@@ -6,6 +6,12 @@
 
 use std::ops::Range;
 
+/// The longest value a substitution may produce. A reference whose value
+/// would make the expansion longer is kept as written and counts as
+/// unknown: `ENV A=$A$A` repeated doubles the value on every line, and a
+/// small file must not make the linter build gigabytes of text.
+pub const MAX_EXPANSION_LENGTH: usize = 8 * 1024;
+
 /// What a variable lookup knows about a name.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Lookup {
@@ -238,17 +244,24 @@ impl Expander<'_> {
             Lookup::Unknown => true,
             Lookup::Undefined => false,
         };
+        let fits = |expander: &Self, value: &str| {
+            expander.output.len() + value.len() <= MAX_EXPANSION_LENGTH
+        };
+        let keep_as_written = |expander: &mut Self| {
+            expander.has_unknown = true;
+            expander.output.push_str(written);
+        };
         let use_word = |expander: &mut Self| {
             let inner = expand_word(word, expander.escape, expander.lookup);
+            if !fits(expander, &inner.value) {
+                return keep_as_written(expander);
+            }
             expander.has_unknown |= inner.has_unknown;
             expander.output.push_str(&inner.value);
         };
         let use_value = |expander: &mut Self| match &lookup {
-            Lookup::Value(value) => expander.output.push_str(value),
-            Lookup::Unknown => {
-                expander.has_unknown = true;
-                expander.output.push_str(written);
-            }
+            Lookup::Value(value) if fits(expander, value) => expander.output.push_str(value),
+            Lookup::Value(_) | Lookup::Unknown => keep_as_written(expander),
             Lookup::Undefined => {}
         };
         match modifier {
@@ -311,6 +324,20 @@ mod tests {
         assert_eq!(expansion.value, "a$TOKEN");
         assert!(expansion.has_unknown);
         assert_eq!(expansion.references[0].range, 1..7);
+    }
+
+    #[test]
+    fn substitutions_stop_at_the_length_limit() {
+        let long = "x".repeat(MAX_EXPANSION_LENGTH / 2 + 1);
+        let lookup = |name: &str| match name {
+            "LONG" => Lookup::Value(long.clone()),
+            _ => Lookup::Undefined,
+        };
+        let expansion = expand_word("$LONG/${LONG}", '\\', &lookup);
+        assert_eq!(expansion.value, format!("{long}/${{LONG}}"));
+        assert!(expansion.has_unknown);
+        let expansion = expand_word("$LONG${MISSING:-$LONG}", '\\', &lookup);
+        assert_eq!(expansion.value, format!("{long}${{MISSING:-$LONG}}"));
     }
 
     #[test]

@@ -4,10 +4,12 @@
 //! from). Rules ask questions here; they never re-parse text.
 
 pub mod expand;
+pub mod layers;
+pub mod shell;
 
 use crate::source::Span;
 use crate::syntax::{Arguments, Dockerfile, Instruction, Keyword, Word};
-use expand::{expand_word, Expansion, Lookup};
+use expand::{expand_word, Expansion, Lookup, MAX_EXPANSION_LENGTH};
 use std::collections::HashMap;
 use std::ops::Range;
 
@@ -106,7 +108,13 @@ pub struct Analysis {
     instruction_stage: Vec<Option<usize>>,
     pub bindings: Vec<Binding>,
     bindings_by_name: HashMap<String, Vec<usize>>,
+    /// Stage indices by `AS` name, ascending (names may repeat).
+    stages_by_name: HashMap<String, Vec<usize>>,
     escape: char,
+    /// Each RUN read as shell (see [`shell`]).
+    shell: shell::ShellView,
+    /// Per instruction: the paths it adds and removes (see [`layers`]).
+    layers: Vec<layers::Layer>,
 }
 
 impl Analysis {
@@ -117,14 +125,20 @@ impl Analysis {
             instruction_stage: Vec::with_capacity(dockerfile.instructions.len()),
             bindings: Vec::new(),
             bindings_by_name: HashMap::new(),
+            stages_by_name: HashMap::new(),
             escape: dockerfile.escape,
+            shell: shell::ShellView::default(),
+            layers: Vec::new(),
         };
         analysis.build(dockerfile);
         analysis.mark_reaching_stages(target);
+        analysis.shell = shell::ShellView::build(dockerfile, &analysis);
+        analysis.layers = layers::build(dockerfile, &analysis);
         analysis
     }
 
     fn build(&mut self, dockerfile: &Dockerfile) {
+        let mut growth_budget = EXPANSION_GROWTH_BUDGET;
         for (index, instruction) in dockerfile.instructions.iter().enumerate() {
             if instruction.keyword == Keyword::From {
                 self.start_stage(index, instruction);
@@ -136,7 +150,7 @@ impl Analysis {
                 self.record_dependencies(stage, index, instruction);
             }
             if matches!(instruction.keyword, Keyword::Arg | Keyword::Env) {
-                self.record_bindings(index, current, instruction);
+                self.record_bindings(index, current, instruction, &mut growth_budget);
             }
         }
     }
@@ -159,6 +173,12 @@ impl Analysis {
             Base::Stage(parent) => vec![parent],
             Base::Image(_) => Vec::new(),
         };
+        if let Some(name) = &name {
+            self.stages_by_name
+                .entry(name.clone())
+                .or_default()
+                .push(self.stages.len());
+        }
         self.stages.push(Stage {
             index: self.stages.len(),
             name,
@@ -172,13 +192,14 @@ impl Analysis {
 
     /// An earlier stage named (or numbered) `reference`, before stage `before`.
     fn stage_by_reference(&self, reference: &str, before: usize) -> Option<usize> {
-        let lowered = reference.to_ascii_lowercase();
-        if let Some(stage) = self.stages[..before.min(self.stages.len())]
-            .iter()
-            .rev()
-            .find(|stage| stage.name.as_deref() == Some(lowered.as_str()))
-        {
-            return Some(stage.index);
+        // By name through the index: a scan of the earlier stages made a
+        // file of many FROM lines quadratic.
+        let named = self
+            .stages_by_name
+            .get(&reference.to_ascii_lowercase())
+            .and_then(|stages| stages[..stages.partition_point(|stage| *stage < before)].last());
+        if let Some(stage) = named {
+            return Some(*stage);
         }
         reference
             .parse::<usize>()
@@ -214,7 +235,13 @@ impl Analysis {
         }
     }
 
-    fn record_bindings(&mut self, index: usize, stage: Option<usize>, instruction: &Instruction) {
+    fn record_bindings(
+        &mut self,
+        index: usize,
+        stage: Option<usize>,
+        instruction: &Instruction,
+        growth_budget: &mut usize,
+    ) {
         let kind = if instruction.keyword == Keyword::Arg {
             BindingKind::Arg
         } else {
@@ -229,10 +256,10 @@ impl Analysis {
                 BindingKind::Arg => pair.key.text.clone(),
                 BindingKind::Env => self.expand_at(&pair.key.text, index, stage.is_none()).value,
             };
-            let value = pair
-                .value
-                .as_ref()
-                .map(|value| self.expand_at(&value.text, index, stage.is_none()));
+            let value = pair.value.as_ref().map(|value| {
+                let expansion = self.expand_at(&value.text, index, stage.is_none());
+                spend_growth(expansion, &value.text, growth_budget)
+            });
             self.bindings_by_name
                 .entry(name.clone())
                 .or_default()
@@ -283,29 +310,30 @@ impl Analysis {
     /// `$name` as seen by instruction `index`.
     pub fn resolve(&self, name: &str, index: usize) -> Option<Resolved<'_>> {
         let stage = self.instruction_stage.get(index).copied().flatten();
-        let is_from = self
-            .stages
-            .iter()
-            .any(|candidate| candidate.from_instruction == index);
+        let is_from = stage.is_some_and(|stage| self.stages[stage].from_instruction == index);
         if is_from || stage.is_none() {
             return self.resolve_global(name, index);
         }
         self.resolve_in_stage(name, index, stage?)
     }
 
-    fn candidates(&self, name: &str) -> impl DoubleEndedIterator<Item = &Binding> {
-        self.bindings_by_name
-            .get(name)
-            .into_iter()
-            .flatten()
-            .map(|binding| &self.bindings[*binding])
+    /// The bindings of `name` declared before instruction `index`, in
+    /// instruction order. Bindings are recorded in that order, so a binary
+    /// search finds the end: a lookup stays logarithmic however often the
+    /// name is declared.
+    fn candidates_before(&self, name: &str, index: usize) -> &[usize] {
+        let Some(list) = self.bindings_by_name.get(name) else {
+            return &[];
+        };
+        let end = list.partition_point(|binding| self.bindings[*binding].instruction < index);
+        &list[..end]
     }
 
     fn resolve_global(&self, name: &str, index: usize) -> Option<Resolved<'_>> {
-        let binding = self
-            .candidates(name)
-            .rev()
-            .find(|binding| binding.stage.is_none() && binding.instruction < index)?;
+        // Global ARGs come before the first FROM: a prefix of the list.
+        let before = self.candidates_before(name, index);
+        let globals = before.partition_point(|binding| self.bindings[*binding].stage.is_none());
+        let binding = &self.bindings[*before[..globals].last()?];
         Some(Resolved {
             binding,
             origin: binding,
@@ -313,10 +341,13 @@ impl Analysis {
     }
 
     fn resolve_in_stage(&self, name: &str, index: usize, stage: usize) -> Option<Resolved<'_>> {
+        // A stage's instructions are contiguous: the latest binding before
+        // `index` is in this stage, or no binding of this stage is.
         if let Some(binding) = self
-            .candidates(name)
-            .rev()
-            .find(|binding| binding.stage == Some(stage) && binding.instruction < index)
+            .candidates_before(name, index)
+            .last()
+            .map(|binding| &self.bindings[*binding])
+            .filter(|binding| binding.stage == Some(stage))
         {
             let origin = match (binding.kind, &binding.value) {
                 // `ARG NAME` in a stage takes the global ARG's default.
@@ -356,7 +387,11 @@ impl Analysis {
                 None => Lookup::Undefined,
                 Some(resolved) => match &resolved.origin.value {
                     None => Lookup::Unknown,
-                    Some(value) if value.has_unknown => Lookup::Unknown,
+                    Some(value)
+                        if value.has_unknown || value.value.len() > MAX_EXPANSION_LENGTH =>
+                    {
+                        Lookup::Unknown
+                    }
                     Some(value) => Lookup::Value(value.value.clone()),
                 },
             }
@@ -364,9 +399,48 @@ impl Analysis {
         expand_word(word, self.escape, &lookup)
     }
 
+    /// The shell view of instruction `index`, if it is a RUN.
+    pub fn shell(&self, index: usize) -> Option<&shell::ShellScript> {
+        self.shell.script(index)
+    }
+
+    /// Every RUN's shell view.
+    pub fn shell_view(&self) -> &shell::ShellView {
+        &self.shell
+    }
+
+    /// What instruction `index` adds to and removes from the image.
+    pub fn layer(&self, index: usize) -> Option<&layers::Layer> {
+        self.layers.get(index)
+    }
+
     /// `expand` on a word of the syntax tree.
     pub fn expand_word(&self, word: &Word, index: usize) -> Expansion {
         self.expand(&word.text, index)
+    }
+}
+
+/// How many bytes the stored values of all bindings together may grow by
+/// substitution. Each expansion is bounded ([`MAX_EXPANSION_LENGTH`]), but
+/// a file with a million `ENV A=$A` lines would still store a million
+/// copies of the longest value.
+const EXPANSION_GROWTH_BUDGET: usize = 16 * 1024 * 1024;
+
+/// `expansion` of `written`, charged to `budget` for what substitution
+/// added; once the budget is spent, the value is kept as written and
+/// counts as unknown.
+fn spend_growth(expansion: Expansion, written: &str, budget: &mut usize) -> Expansion {
+    let growth = expansion.value.len().saturating_sub(written.len());
+    match budget.checked_sub(growth) {
+        Some(left) => {
+            *budget = left;
+            expansion
+        }
+        None => Expansion {
+            value: written.to_string(),
+            references: expansion.references,
+            has_unknown: true,
+        },
     }
 }
 

@@ -12,10 +12,14 @@ use crate::syntax::{Dockerfile, Instruction};
 
 mod dlk000_invalid_directive;
 mod dlk001_secret_file_copied;
+mod dlk002_secret_deleted_in_later_layer;
 mod dlk003_secret_in_arg;
 mod dlk004_secret_in_env;
 mod dlk005_hardcoded_secret;
+mod dlk006_secret_in_run_without_mount;
 mod dlk007_credentials_in_url;
+mod dlk008_secret_mount_persisted;
+mod dlk009_secret_printed_to_log;
 mod dlk010_context_secret_not_ignored;
 
 pub use dlk000_invalid_directive::InvalidDirective;
@@ -100,10 +104,14 @@ pub fn registry() -> &'static [&'static dyn Rule] {
     static RULES: &[&dyn Rule] = &[
         &dlk000_invalid_directive::InvalidDirective,
         &dlk001_secret_file_copied::SecretFileCopied,
+        &dlk002_secret_deleted_in_later_layer::SecretDeletedInLaterLayer,
         &dlk003_secret_in_arg::SecretInArg,
         &dlk004_secret_in_env::SecretInEnv,
         &dlk005_hardcoded_secret::HardcodedSecret,
+        &dlk006_secret_in_run_without_mount::SecretInRunWithoutMount,
         &dlk007_credentials_in_url::CredentialsInUrl,
+        &dlk008_secret_mount_persisted::SecretMountPersisted,
+        &dlk009_secret_printed_to_log::SecretPrintedToLog,
         &dlk010_context_secret_not_ignored::ContextSecretNotIgnored,
     ];
     RULES
