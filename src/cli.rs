@@ -1,24 +1,28 @@
 //! The command line: `dockerleak [check] [PATHS]...`, `dockerleak parse`,
-//! `dockerleak rules` and `dockerleak explain CODE`.
+//! `dockerleak rules`, `dockerleak explain CODE` and `dockerleak config`.
 //!
-//! This module parses arguments (clap), runs the one way through
-//! (discover → read → lint, in parallel with rayon), sorts the result,
-//! prints one line per file error on stderr, hands the reports to
-//! [`crate::report`] and maps the outcome to an exit code:
-//! 0 no finding at or above `--fail-level`, 1 findings at or above it,
-//! 2 a usage error or any file that could not be read or parsed (errors win
-//! over findings). The reporters decide what the output looks like.
+//! This module parses arguments (clap), loads the configuration
+//! ([`crate::config`]: `.dockerleak.toml` found upward, or `--config`) and
+//! applies the flags over it, runs the one way through (discover → exclude
+//! → read → lint, in parallel with rayon), sorts the result, records or
+//! applies a baseline ([`crate::baseline`]), prints one line per file error
+//! on stderr, hands the reports to [`crate::report`] and maps the outcome
+//! to an exit code: 0 no finding at or above the fail level, 1 findings at
+//! or above it, 2 a usage error (including an invalid configuration or
+//! baseline) or any file that could not be read or parsed (errors win over
+//! findings). The reporters decide what the output looks like.
 
-use crate::config::Config;
+use crate::baseline::Baseline;
+use crate::config::{self, Config, LoadedConfig};
 use crate::discover::{
     compare_paths, discover, validate_glob, DiscoverOptions, Discovery, Input, NameMatcher,
     DEFAULT_STDIN_NAME,
 };
-use crate::finding::{FileError, FileReport, Severity};
+use crate::finding::{FileError, FileReport};
 use crate::input::{self, SourceText};
 use crate::lint::lint_source;
 use crate::report::ast::{AstFormat, LineError, ParsedFile};
-use crate::report::{self, Format, ReportOptions};
+use crate::report::{self, Format, PathContext, ReportOptions};
 use crate::source::Span;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use rayon::prelude::*;
@@ -56,6 +60,8 @@ pub struct Cli {
     pub check: CheckArgs,
 }
 
+// Parsed once per process: the size of the `check` variant does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Lint Dockerfiles (the default command).
@@ -70,6 +76,32 @@ pub enum Command {
         /// The rule code, e.g. DLK001.
         code: String,
     },
+    /// Show the effective configuration and where it came from.
+    Config(ConfigArgs),
+}
+
+/// The flags of `config`.
+#[derive(Clone, Debug, Args)]
+pub struct ConfigArgs {
+    /// Print the effective configuration as TOML (the default action).
+    #[arg(long)]
+    pub show: bool,
+
+    #[command(flatten)]
+    pub source: ConfigSourceArgs,
+}
+
+/// Which configuration file to use.
+#[derive(Clone, Debug, Default, Args)]
+pub struct ConfigSourceArgs {
+    /// Read the configuration from FILE instead of the nearest
+    /// .dockerleak.toml (searched from the current directory upward).
+    #[arg(long, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+
+    /// Use no configuration file at all.
+    #[arg(long, conflicts_with = "config")]
+    pub no_config: bool,
 }
 
 /// When to colour the output.
@@ -81,26 +113,7 @@ pub enum ColorMode {
     Never,
 }
 
-/// The lowest severity that makes the exit code 1.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
-pub enum FailLevel {
-    Error,
-    Warning,
-    Note,
-    /// Findings never change the exit code (errors still give 2).
-    Never,
-}
-
-impl FailLevel {
-    fn threshold(self) -> Option<Severity> {
-        match self {
-            FailLevel::Error => Some(Severity::Error),
-            FailLevel::Warning => Some(Severity::Warning),
-            FailLevel::Note => Some(Severity::Note),
-            FailLevel::Never => None,
-        }
-    }
-}
+pub use crate::config::FailLevel;
 
 /// The flags of `check`.
 #[derive(Clone, Debug, Args)]
@@ -115,9 +128,33 @@ pub struct CheckArgs {
     #[arg(long, value_enum, default_value_t = Format::Pretty)]
     pub format: Format,
 
-    /// Exit with 1 when a finding is at or above this severity.
-    #[arg(long, value_enum, value_name = "LEVEL", default_value_t = FailLevel::Warning)]
-    pub fail_level: FailLevel,
+    /// Exit with 1 when a finding is at or above this severity [default:
+    /// warning, or the configuration's `fail-level`].
+    #[arg(long, value_enum, value_name = "LEVEL")]
+    pub fail_level: Option<FailLevel>,
+
+    /// Run only these rules (codes or names, comma-separated or repeated);
+    /// replaces the configuration's `select`.
+    #[arg(long, value_name = "CODES", value_delimiter = ',')]
+    pub select: Vec<String>,
+
+    /// Never run these rules (codes or names, comma-separated or repeated);
+    /// replaces the configuration's `ignore`.
+    #[arg(long, value_name = "CODES", value_delimiter = ',')]
+    pub ignore: Vec<String>,
+
+    #[command(flatten)]
+    pub config_source: ConfigSourceArgs,
+
+    /// Report only findings that are not in this baseline file (written by
+    /// --write-baseline); the exit code counts only those.
+    #[arg(long, value_name = "FILE")]
+    pub baseline: Option<PathBuf>,
+
+    /// Record the findings of this run in FILE (a baseline) and exit 0
+    /// unless a file could not be read or parsed.
+    #[arg(long, value_name = "FILE")]
+    pub write_baseline: Option<PathBuf>,
 
     /// Do not honour .gitignore, .ignore and git exclude files.
     #[arg(long)]
@@ -200,6 +237,7 @@ where
         Some(Command::Parse(arguments)) => run_parse(&arguments),
         Some(Command::Rules) => run_rules(),
         Some(Command::Explain { code }) => run_explain(&code),
+        Some(Command::Config(arguments)) => run_config(&arguments),
     }
 }
 
@@ -221,7 +259,30 @@ fn run_check(arguments: &CheckArgs) -> i32 {
             return EXIT_ERROR;
         }
     }
-    let Some(discovery) = discover_paths(
+    let paths = match PathContext::discover() {
+        Ok(paths) => paths,
+        Err(error) => {
+            print_error("<current directory>", &input::describe_io_error(&error));
+            return EXIT_ERROR;
+        }
+    };
+    let Some(loaded) = load_config(&arguments.config_source, &paths) else {
+        return EXIT_ERROR;
+    };
+    let Some(config) = apply_flags(loaded.config, arguments) else {
+        return EXIT_ERROR;
+    };
+    let baseline = match &arguments.baseline {
+        Some(path) => match Baseline::read(path) {
+            Ok(baseline) => Some(baseline),
+            Err(error) => {
+                let _ = writeln!(io::stderr().lock(), "dockerleak: error: {error}");
+                return EXIT_ERROR;
+            }
+        },
+        None => None,
+    };
+    let Some(mut discovery) = discover_paths(
         &arguments.paths,
         arguments.stdin_filename.as_deref(),
         arguments.no_ignore,
@@ -229,11 +290,7 @@ fn run_check(arguments: &CheckArgs) -> i32 {
     ) else {
         return EXIT_ERROR;
     };
-    let config = Config {
-        target: arguments.target.clone(),
-        context: arguments.context.clone(),
-        ..Config::default()
-    };
+    exclude_paths(&mut discovery, &config, &paths);
     let mut reports = lint_inputs(&discovery.inputs, &config, arguments.max_file_size);
     reports.extend(
         discovery
@@ -242,6 +299,17 @@ fn run_check(arguments: &CheckArgs) -> i32 {
             .map(|error| FileReport::unreadable(error.path, error.message)),
     );
     sort_reports(&mut reports);
+    if let Some(path) = &arguments.write_baseline {
+        let recorded = Baseline::of(&reports, |path| paths.display_path(path).into_owned());
+        let written =
+            write_named_output(Some(path), "baseline", |output| recorded.write_to(output));
+        if !written {
+            return EXIT_ERROR;
+        }
+    }
+    if let Some(baseline) = &baseline {
+        baseline.filter(&mut reports);
+    }
     for report in &reports {
         for error in &report.errors {
             print_error(&report.path, &report::error_message(report, error));
@@ -250,6 +318,7 @@ fn run_check(arguments: &CheckArgs) -> i32 {
     let to_terminal = arguments.output.is_none() && io::stdout().is_terminal();
     let options = ReportOptions {
         color: use_color(arguments.color, to_terminal),
+        paths,
         ..ReportOptions::default()
     };
     let written = write_output(arguments.output.as_deref(), |output| {
@@ -258,7 +327,134 @@ fn run_check(arguments: &CheckArgs) -> i32 {
     if !written {
         return EXIT_ERROR;
     }
-    exit_code(&reports, arguments.fail_level)
+    let fail_level = if arguments.write_baseline.is_some() {
+        // The findings were just accepted into the baseline.
+        FailLevel::Never
+    } else {
+        config.effective_fail_level()
+    };
+    exit_code(&reports, fail_level)
+}
+
+/// Loads the configuration file (found upward, or `--config`), printing
+/// why it cannot be used; `None` after printing.
+fn load_config(source: &ConfigSourceArgs, paths: &PathContext) -> Option<LoadedConfig> {
+    match config::load(
+        source.config.as_deref(),
+        source.no_config,
+        &paths.working_directory,
+    ) {
+        Ok(loaded) => Some(loaded),
+        Err(error) => {
+            print_config_error(&error);
+            None
+        }
+    }
+}
+
+/// Renders a configuration error: the file's line with a label on the
+/// place (miette), or one line when there is no place to show.
+fn print_config_error(error: &config::ConfigError) {
+    let mut stderr = io::stderr().lock();
+    match error.diagnostic() {
+        Some(diagnostic) => {
+            let color = io::stderr().is_terminal()
+                && std::env::var_os("NO_COLOR").map_or(true, |value| value.is_empty());
+            let theme = if color {
+                miette::GraphicalTheme::unicode()
+            } else {
+                miette::GraphicalTheme::unicode_nocolor()
+            };
+            let handler = miette::GraphicalReportHandler::new_themed(theme)
+                .with_width(100)
+                .with_links(false)
+                .without_syntax_highlighting();
+            let mut rendered = String::new();
+            // The heading (`× path:line:column: invalid configuration: `key`:
+            // message`) says it all in one line; the snippet shows where.
+            if handler.render_report(&mut rendered, diagnostic).is_ok() {
+                let _ = write!(stderr, "{rendered}");
+            } else {
+                let _ = writeln!(stderr, "dockerleak: error: {diagnostic}");
+            }
+        }
+        None => {
+            let _ = writeln!(stderr, "dockerleak: error: {error}");
+        }
+    }
+}
+
+/// The configuration with the command line's flags applied over it; `None`
+/// after printing a usage error (an unknown rule code).
+fn apply_flags(mut config: Config, arguments: &CheckArgs) -> Option<Config> {
+    let resolve = |flag: &str, codes: &[String]| -> Option<Vec<String>> {
+        let mut resolved = Vec::new();
+        for code in codes.iter().filter(|code| !code.trim().is_empty()) {
+            match config::resolve_rule(code) {
+                Some(canonical) => resolved.push(canonical.to_string()),
+                None => {
+                    print_error(
+                        flag,
+                        &format!("unknown rule code `{code}` (`dockerleak rules` lists them)"),
+                    );
+                    return None;
+                }
+            }
+        }
+        Some(resolved)
+    };
+    if !arguments.select.is_empty() {
+        config.select = resolve("--select", &arguments.select)?;
+    }
+    if !arguments.ignore.is_empty() {
+        config.ignore = resolve("--ignore", &arguments.ignore)?;
+    }
+    if arguments.fail_level.is_some() {
+        config.fail_level = arguments.fail_level;
+    }
+    if arguments.target.is_some() {
+        config.target = arguments.target.clone();
+    }
+    if arguments.context.is_some() {
+        config.context = arguments.context.clone();
+    }
+    Some(config)
+}
+
+/// Drops the discovered files (and walk errors) that the configuration's
+/// `exclude` names. Standard input is never excluded.
+fn exclude_paths(discovery: &mut Discovery, config: &Config, paths: &PathContext) {
+    if config.exclude.patterns().is_empty() {
+        return;
+    }
+    let excluded = |path: &Path| config.exclude.is_excluded(&paths.absolute_path(path));
+    discovery.inputs.retain(|input| match input {
+        Input::File { path, .. } => !excluded(path),
+        Input::Stdin { .. } => true,
+    });
+    discovery
+        .errors
+        .retain(|error| !excluded(Path::new(&error.path)));
+}
+
+/// `dockerleak config --show`: the effective configuration as TOML.
+fn run_config(arguments: &ConfigArgs) -> i32 {
+    let paths = match PathContext::discover() {
+        Ok(paths) => paths,
+        Err(error) => {
+            print_error("<current directory>", &input::describe_io_error(&error));
+            return EXIT_ERROR;
+        }
+    };
+    let Some(loaded) = load_config(&arguments.source, &paths) else {
+        return EXIT_ERROR;
+    };
+    let shown = config::show(&loaded);
+    if write_output(None, |output| output.write_all(shown.as_bytes())) {
+        EXIT_CLEAN
+    } else {
+        EXIT_ERROR
+    }
 }
 
 /// Discovers the inputs and prints walk warnings; `None` after printing a
@@ -309,13 +505,33 @@ pub fn lint_inputs(inputs: &[Input], config: &Config, max_file_size: u64) -> Vec
 pub fn lint_input(input: &Input, config: &Config, max_file_size: u64) -> FileReport {
     match read_input(input, max_file_size) {
         Ok(source) => {
-            let mut report = lint_source(input.display(), &source.text, config);
+            // Fingerprints hash the path: lint under the path's lexical
+            // normal form (`./a/./Dockerfile` is `a/Dockerfile`) so that
+            // `dockerleak .`, `dockerleak` and pre-commit's file list give the
+            // same fingerprints; the report keeps the path as given.
+            let normal = normal_path(input.display());
+            let mut report = lint_source(&normal, &source.text, config);
+            report.path = input.display().to_string();
             if let Some(error) = invalid_utf8_error(&source) {
                 report.errors.insert(0, error);
             }
             report
         }
         Err(error) => FileReport::unreadable(error.path, error.kind.to_string()),
+    }
+}
+
+/// A relative path without `.` components (`./a/./b` → `a/b`); other
+/// paths (absolute, `<stdin>`, with `..`) only lose their `.` components.
+fn normal_path(path: &str) -> String {
+    if !path.contains("./") && !path.contains("//") {
+        return path.to_string();
+    }
+    let normal = config::normalize_lexically(Path::new(path));
+    if normal.as_os_str().is_empty() {
+        path.to_string()
+    } else {
+        normal.to_string_lossy().into_owned()
     }
 }
 
@@ -387,6 +603,15 @@ fn use_color(mode: ColorMode, to_terminal: bool) -> bool {
 /// Runs `write` on the output file (or stdout). A closed stdout (`| head`)
 /// is not an error. Returns false after printing why the output failed.
 fn write_output(path: Option<&Path>, write: impl FnOnce(&mut dyn Write) -> io::Result<()>) -> bool {
+    write_named_output(path, "report", write)
+}
+
+/// [`write_output`] for `what` (`report`, `baseline`), named in errors.
+fn write_named_output(
+    path: Option<&Path>,
+    what: &str,
+    write: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+) -> bool {
     match path {
         Some(path) => {
             let result = File::create(path).and_then(|file| {
@@ -400,7 +625,7 @@ fn write_output(path: Option<&Path>, write: impl FnOnce(&mut dyn Write) -> io::R
                     print_error(
                         &path.display().to_string(),
                         &format!(
-                            "cannot write the report: {}",
+                            "cannot write the {what}: {}",
                             input::describe_io_error(&error)
                         ),
                     );
@@ -419,7 +644,7 @@ fn write_output(path: Option<&Path>, write: impl FnOnce(&mut dyn Write) -> io::R
                     print_error(
                         "<stdout>",
                         &format!(
-                            "cannot write the report: {}",
+                            "cannot write the {what}: {}",
                             input::describe_io_error(&error)
                         ),
                     );
@@ -552,6 +777,7 @@ fn run_explain(code: &str) -> i32 {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::finding::Severity;
     use clap::CommandFactory;
 
     #[test]

@@ -5,6 +5,7 @@
 //! analysis → rules → suppression/redaction → reporters.
 
 pub mod analysis;
+pub mod baseline;
 pub mod cli;
 pub mod config;
 pub mod discover;

@@ -197,20 +197,49 @@ fn json_output_follows_the_contract() {
 
 #[test]
 fn no_output_format_shows_the_fake_secret() {
-    for format in ["pretty", "json"] {
+    use clap::ValueEnum;
+    // Every format clap accepts, so a new format is covered the day it
+    // is added; and a baseline, which is an output too.
+    let root = tempfile::tempdir().expect("tempdir");
+    let baseline = root.path().join("baseline.json");
+    for format in dockerleak::report::Format::value_variants() {
+        let name = format
+            .to_possible_value()
+            .expect("every format has a name")
+            .get_name()
+            .to_string();
+        let report = root.path().join(format!("report.{name}"));
         let output = dockerleak()
-            .args(["--format", format, "--color", "never", "examples/leaky"])
+            .args(["--format", &name, "--color", "always", "examples/leaky"])
             .output()
             .expect("run");
-        let stdout = String::from_utf8_lossy(&output.stdout);
-        assert!(
-            !stdout.contains(FAKE_SECRET),
-            "{format} output shows the secret:\n{stdout}"
-        );
-        assert!(
-            !stdout.contains(&FAKE_SECRET[..12]),
-            "{format} output shows the secret:\n{stdout}"
-        );
+        dockerleak()
+            .args(["--format", &name, "--output"])
+            .arg(&report)
+            .arg("--write-baseline")
+            .arg(&baseline)
+            .arg("examples/leaky")
+            .assert()
+            .code(0);
+        let written = fs::read_to_string(&report).expect("report written");
+        let recorded = fs::read_to_string(&baseline).expect("baseline written");
+        for (what, text) in [
+            (
+                "stdout",
+                String::from_utf8_lossy(&output.stdout).into_owned(),
+            ),
+            (
+                "stderr",
+                String::from_utf8_lossy(&output.stderr).into_owned(),
+            ),
+            ("--output file", written),
+            ("baseline", recorded),
+        ] {
+            assert!(
+                !text.contains(FAKE_SECRET) && !text.contains(&FAKE_SECRET[..12]),
+                "{name} {what} shows the secret:\n{text}"
+            );
+        }
     }
 }
 

@@ -15,7 +15,7 @@
 //! An error with a place has its message prefixed by `line N: `. Messages
 //! never hold secret values, and no source text is printed.
 
-use super::{error_message, ReportOptions, Summary};
+use super::{error_message, Region, ReportOptions, Summary};
 use crate::finding::{FileReport, Severity};
 use crate::source::Span;
 use serde::Serialize;
@@ -71,23 +71,8 @@ struct SummaryOutput {
     errors: usize,
 }
 
-/// Where a span starts and ends, 1-based, end exclusive.
-struct Region {
-    line: usize,
-    column: usize,
-    end_line: usize,
-    end_column: usize,
-}
-
 fn region(report: &FileReport, span: Span) -> Region {
-    let start = report.position(span.start);
-    let end = report.position(span.end.max(span.start));
-    Region {
-        line: start.line,
-        column: start.column,
-        end_line: end.line,
-        end_column: end.column,
-    }
+    Region::of(report, span)
 }
 
 /// Writes the JSON document (pretty-printed, with a final newline).

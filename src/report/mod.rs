@@ -3,8 +3,9 @@
 //! One module per output format, each with a
 //! `write(reports, options, output) -> io::Result<()>` function, and one
 //! entry point, [`write_report`], that picks the module for a [`Format`].
-//! Adding a format (sarif, gnu, github, gitlab, checkstyle) means: a module
-//! here, a variant of [`Format`], and an arm in [`write_report`].
+//! Adding a format means: a module here, a variant of [`Format`], and an
+//! arm in [`write_report`] (the CLI tests then run it through the
+//! no-secret-in-any-format test by themselves: they ask clap for the list).
 //!
 //! Reporters only read [`FileReport`]s: they never look at the syntax tree
 //! (the `parse` command's printer, [`ast`], is the one exception, being
@@ -14,11 +15,18 @@
 //! reporter keeps that order.
 
 pub mod ast;
+pub mod checkstyle;
+pub mod github;
+pub mod gitlab;
+pub mod gnu;
 pub mod json;
 pub mod pretty;
+pub mod sarif;
 
-use crate::finding::{FileError, FileReport, Severity};
+use crate::finding::{FileError, FileReport, Finding, Severity};
+use std::borrow::Cow;
 use std::io::{self, Write};
+use std::path::{Component, Path, PathBuf};
 
 /// An output format of `dockerleak check`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, clap::ValueEnum)]
@@ -27,6 +35,16 @@ pub enum Format {
     Pretty,
     /// Machine-readable JSON, a stable contract (docs/usage.md).
     Json,
+    /// SARIF 2.1.0, for GitHub code scanning and other SARIF viewers.
+    Sarif,
+    /// `path:line:col: severity: message [CODE]`, for editors and compilation modes.
+    Gnu,
+    /// GitHub Actions workflow commands (`::error file=…::…`): annotations.
+    Github,
+    /// GitLab Code Quality JSON.
+    Gitlab,
+    /// Checkstyle XML, for Jenkins and other CI servers.
+    Checkstyle,
 }
 
 /// How to render, independent of what is rendered.
@@ -36,6 +54,9 @@ pub struct ReportOptions {
     pub color: bool,
     /// Line width for formats that wrap text.
     pub width: usize,
+    /// Where report paths are, for formats that want them relative to the
+    /// repository root (sarif, github, gitlab).
+    pub paths: PathContext,
 }
 
 impl Default for ReportOptions {
@@ -43,7 +64,122 @@ impl Default for ReportOptions {
         ReportOptions {
             color: false,
             width: 100,
+            paths: PathContext::default(),
         }
+    }
+}
+
+/// Where the paths of a run are: the directory they are relative to, and
+/// the repository root that CI systems want paths relative to.
+///
+/// The default (both empty) treats relative paths as already relative to
+/// the repository root, which keeps output independent of the machine.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PathContext {
+    /// The directory relative report paths are relative to (the current
+    /// directory of the run).
+    pub working_directory: PathBuf,
+    /// The nearest ancestor of the working directory that holds `.git` (a
+    /// directory, or a file in a worktree or submodule); else the working
+    /// directory itself.
+    pub repository_root: PathBuf,
+}
+
+impl PathContext {
+    /// The context of this process: its current directory and the
+    /// repository around it, found by looking for `.git` upward (no `git`
+    /// command needed).
+    pub fn discover() -> io::Result<PathContext> {
+        let working_directory = std::env::current_dir()?;
+        Ok(PathContext::for_directory(working_directory))
+    }
+
+    /// The context of a run in `working_directory`.
+    pub fn for_directory(working_directory: PathBuf) -> PathContext {
+        let repository_root = working_directory
+            .ancestors()
+            .find(|directory| directory.join(".git").exists())
+            .unwrap_or(&working_directory)
+            .to_path_buf();
+        PathContext {
+            working_directory,
+            repository_root,
+        }
+    }
+
+    /// `path` (as reported) relative to the repository root, with `/`
+    /// separators; `None` when it is outside the repository.
+    pub fn repository_relative(&self, path: &str) -> Option<String> {
+        let full = normalize_lexically(&self.working_directory.join(path));
+        let root = normalize_lexically(&self.repository_root);
+        let relative = full.strip_prefix(&root).ok()?;
+        let mut parts = Vec::new();
+        for component in relative.components() {
+            match component {
+                Component::Normal(part) => parts.push(part.to_string_lossy()),
+                _ => return None,
+            }
+        }
+        if parts.is_empty() {
+            return None;
+        }
+        Some(parts.join("/"))
+    }
+
+    /// `path` relative to the repository root when it is inside it, else
+    /// as reported: what CI annotations and code quality reports show.
+    pub fn display_path<'a>(&self, path: &'a str) -> Cow<'a, str> {
+        match self.repository_relative(path) {
+            Some(relative) => Cow::Owned(relative),
+            None => Cow::Borrowed(path),
+        }
+    }
+
+    /// The absolute form of `path`, lexically normalized.
+    pub fn absolute(&self, path: &str) -> PathBuf {
+        self.absolute_path(Path::new(path))
+    }
+
+    /// The absolute form of `path`, lexically normalized.
+    pub fn absolute_path(&self, path: &Path) -> PathBuf {
+        normalize_lexically(&self.working_directory.join(path))
+    }
+}
+
+pub use crate::config::normalize_lexically;
+
+/// A finding's message, with any secret the finding saw masked. Rules
+/// never put a secret into a message; this is the reporters' second line
+/// of defence, so that a rule bug cannot leak through a report.
+pub fn safe_message<'a>(report: &FileReport, finding: &'a Finding) -> Cow<'a, str> {
+    mask_secrets(report, finding, &finding.message)
+}
+
+/// A finding's help text, masked as [`safe_message`] does.
+pub fn safe_help<'a>(report: &FileReport, finding: &'a Finding) -> Cow<'a, str> {
+    mask_secrets(report, finding, &finding.help)
+}
+
+fn mask_secrets<'a>(report: &FileReport, finding: &Finding, text: &'a str) -> Cow<'a, str> {
+    let mut masked = Cow::Borrowed(text);
+    for span in &finding.secrets {
+        let secret = span.slice(&report.text);
+        // Very short values ("1", "ab") are too common to hide everywhere.
+        if secret.chars().count() >= 4 && masked.contains(secret) {
+            masked = Cow::Owned(masked.replace(secret, &crate::secrets::redact(secret)));
+        }
+    }
+    masked
+}
+
+/// `text` as one sentence: with a final full stop unless it already ends
+/// with punctuation.
+pub fn sentence(text: &str) -> String {
+    let trimmed = text.trim_end();
+    match trimmed.chars().last() {
+        None => String::new(),
+        Some('.' | '!' | '?' | '…' | ':') => trimmed.to_string(),
+        Some(_) => format!("{trimmed}."),
     }
 }
 
@@ -57,6 +193,11 @@ pub fn write_report(
     match format {
         Format::Pretty => pretty::write(reports, options, output),
         Format::Json => json::write(reports, options, output),
+        Format::Sarif => sarif::write(reports, options, output),
+        Format::Gnu => gnu::write(reports, options, output),
+        Format::Github => github::write(reports, options, output),
+        Format::Gitlab => gitlab::write(reports, options, output),
+        Format::Checkstyle => checkstyle::write(reports, options, output),
     }
 }
 
@@ -119,6 +260,30 @@ impl Summary {
 
 fn plural(count: usize, singular: &str, plural: &str) -> String {
     format!("{count} {}", if count == 1 { singular } else { plural })
+}
+
+/// Where a span starts and ends: 1-based lines and columns (columns count
+/// Unicode scalar values), the end exclusive (the position just after the
+/// span).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Region {
+    pub line: usize,
+    pub column: usize,
+    pub end_line: usize,
+    pub end_column: usize,
+}
+
+impl Region {
+    pub fn of(report: &FileReport, span: crate::source::Span) -> Region {
+        let start = report.position(span.start);
+        let end = report.position(span.end.max(span.start));
+        Region {
+            line: start.line,
+            column: start.column,
+            end_line: end.line,
+            end_column: end.column,
+        }
+    }
 }
 
 /// A file error as one line without the path: `line N: message` when the

@@ -1,0 +1,132 @@
+//! `--format gitlab`: a GitLab Code Quality report (the `codequality`
+//! artifact of a CI job), which merge requests show as new and fixed
+//! issues:
+//!
+//! ```json
+//! [{"description": "COPY puts `.netrc` into the image.",
+//!   "check_name": "DLK001 secret-file-copied",
+//!   "fingerprint": "bd2a0d97e3b4e51f:1",
+//!   "severity": "critical",
+//!   "location": {"path": "app/Dockerfile", "lines": {"begin": 3, "end": 3}}}]
+//! ```
+//!
+//! Severities: error → `critical`, warning → `major`, note → `minor`. A
+//! file error is an issue too (`check_name` `dockerleak/file-error`,
+//! severity `major`), so a merge request shows a Dockerfile that was not
+//! checked. `fingerprint` is the finding's stable fingerprint, so GitLab
+//! can tell a new issue from one it has seen; paths are relative to the
+//! repository root, as GitLab requires.
+
+use super::{error_message, safe_message, sentence, Region, ReportOptions};
+use crate::finding::{FileReport, Severity};
+use serde::Serialize;
+use std::io::{self, Write};
+
+#[derive(Serialize)]
+struct Issue {
+    description: String,
+    check_name: String,
+    fingerprint: String,
+    severity: &'static str,
+    location: Location,
+}
+
+#[derive(Serialize)]
+struct Location {
+    path: String,
+    lines: Lines,
+}
+
+#[derive(Serialize)]
+struct Lines {
+    begin: usize,
+    end: usize,
+}
+
+/// Writes the JSON array (pretty-printed, with a final newline).
+pub fn write(
+    reports: &[FileReport],
+    options: &ReportOptions,
+    output: &mut dyn Write,
+) -> io::Result<()> {
+    let mut issues = Vec::new();
+    for report in reports {
+        let path = options.paths.display_path(&report.path).into_owned();
+        for finding in &report.findings {
+            let region = Region::of(report, finding.span);
+            issues.push(Issue {
+                description: sentence(&safe_message(report, finding)),
+                check_name: format!("{} {}", finding.code, finding.name),
+                fingerprint: finding.fingerprint.clone(),
+                severity: severity(finding.severity),
+                location: Location {
+                    path: path.clone(),
+                    lines: Lines {
+                        begin: region.line,
+                        end: region.end_line,
+                    },
+                },
+            });
+        }
+        for error in &report.errors {
+            let line = error
+                .span
+                .map_or(1, |span| report.position(span.start).line);
+            let message = error_message(report, error);
+            issues.push(Issue {
+                fingerprint: format!("{:016x}", stable_hash(&[&path, &message])),
+                description: sentence(&message),
+                check_name: "dockerleak/file-error".into(),
+                severity: "major",
+                location: Location {
+                    path: path.clone(),
+                    lines: Lines {
+                        begin: line,
+                        end: line,
+                    },
+                },
+            });
+        }
+    }
+    serde_json::to_writer_pretty(&mut *output, &issues).map_err(io::Error::from)?;
+    output.write_all(b"\n")
+}
+
+fn severity(severity: Severity) -> &'static str {
+    match severity {
+        Severity::Error => "critical",
+        Severity::Warning => "major",
+        Severity::Note => "minor",
+    }
+}
+
+/// FNV-1a over the parts: the same on every run and platform.
+fn stable_hash(parts: &[&str]) -> u64 {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for part in parts {
+        for byte in part.bytes().chain(std::iter::once(0xff)) {
+            hash ^= u64::from(byte);
+            hash = hash.wrapping_mul(0x0100_0000_01b3);
+        }
+    }
+    hash
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn file_errors_are_issues_with_stable_fingerprints() {
+        let mut output = Vec::new();
+        let reports = [FileReport::unreadable("x/Dockerfile", "permission denied")];
+        write(&reports, &ReportOptions::default(), &mut output).expect("write to a Vec");
+        let issues: serde_json::Value = serde_json::from_slice(&output).expect("JSON");
+        assert_eq!(issues[0]["check_name"], "dockerleak/file-error");
+        assert_eq!(issues[0]["location"]["path"], "x/Dockerfile");
+        assert_eq!(issues[0]["location"]["lines"]["begin"], 1);
+        let mut again = Vec::new();
+        write(&reports, &ReportOptions::default(), &mut again).expect("write to a Vec");
+        assert_eq!(output, again);
+    }
+}

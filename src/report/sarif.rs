@@ -1,0 +1,555 @@
+//! `--format sarif`: SARIF 2.1.0 that GitHub code scanning (and any SARIF
+//! viewer) accepts, built with the typed model of the `serde-sarif` crate.
+//!
+//! One run. `tool.driver` lists every rule of the registry (whether or not
+//! it ran, so `ruleIndex` never depends on configuration) with its summary,
+//! its documentation as help text and Markdown (the same text as
+//! `dockerleak explain` and `docs/rules/`, with a link to the published
+//! page, since code scanning shows `help` and ignores `helpUri`), its
+//! default level, and the properties code scanning reads: `tags`,
+//! `precision` and `security-severity` (without which a result is not a
+//! security alert).
+//!
+//! Each result has `ruleId`, `ruleIndex`, `level`, a message whose first
+//! sentence is the title (then the fix), one location with a full region
+//! (end exclusive; columns count code points, declared by
+//! `run.columnKind: "unicodeCodePoints"`) and a redacted snippet,
+//! `relatedLocations` for the secondary labels, and `partialFingerprints`
+//! (`primaryLocationLineHash`, which is our fingerprint's `hash:occurrence`
+//! form, and `dockerleak/v1`). Artifact URIs are relative to the repository
+//! root, with `uriBaseId` `%SRCROOT%` declared in `run.originalUriBaseIds`;
+//! a file outside the repository gets an absolute `file:` URI. File errors
+//! become `toolExecutionNotifications` and make
+//! `invocations[0].executionSuccessful` false.
+
+use super::{error_message, safe_help, safe_message, sentence, Region, ReportOptions};
+use crate::finding::{FileReport, RedactedText, Severity};
+use crate::rules::{self, RuleMeta};
+use serde_json::json;
+use serde_sarif::sarif::{
+    ArtifactContent, ArtifactLocation, Invocation, Location, Message, MultiformatMessageString,
+    Notification, PhysicalLocation, PropertyBag, ReportingConfiguration, ReportingDescriptor,
+    Result as SarifResult, ResultLevel, Run, RunAutomationDetails, Sarif, Tool, ToolComponent,
+};
+use std::collections::BTreeMap;
+use std::io::{self, Write};
+
+/// The `$schema` of the log: the JSON schema store's copy of the OASIS
+/// SARIF 2.1.0 schema, the URI GitHub's documentation uses.
+pub const SCHEMA_URI: &str = "https://json.schemastore.org/sarif-2.1.0.json";
+
+/// The `uriBaseId` of every artifact inside the repository.
+pub const SOURCE_ROOT: &str = "%SRCROOT%";
+
+/// The key of our own fingerprint in `partialFingerprints`.
+pub const FINGERPRINT_KEY: &str = "dockerleak/v1";
+
+/// `automationDetails.id`: the category `dockerleak` (code scanning keeps
+/// one set of alerts per tool and category), no run id, so alerts of one
+/// run replace those of the previous run.
+pub const AUTOMATION_ID: &str = "dockerleak/";
+
+/// What code scanning needs to know about a rule beyond its metadata.
+struct ScanningProperties {
+    /// 0.1–10.0: above 9 critical, 7–8.9 high, 4–6.9 medium, below low.
+    security_severity: f64,
+    /// `very-high`, `high`, `medium` or `low`: how often a result is right.
+    precision: &'static str,
+    /// A CWE tag (`external/cwe/cwe-798`), shown and searchable in code scanning.
+    cwe: Option<&'static str>,
+}
+
+/// Per-rule values, reasoned from what an attacker holding the image (or
+/// the repository, or the build log) gets; rules without an entry fall back
+/// on their default severity (error 8.0, warning 5.0, note 2.0).
+///
+/// - DLK005 hardcoded-secret, DLK007 credentials-in-url (9.1, critical):
+///   the credential itself is in the repository *and* in every image built
+///   from it; anyone with read access to either can use it.
+/// - DLK001 secret-file-copied, DLK002 secret-deleted-in-later-layer,
+///   DLK004 secret-in-env, DLK008 secret-mount-persisted (8.0, high): the
+///   secret is in the image (a layer, the config), not in the repository;
+///   anyone who can pull the image has it.
+/// - DLK003 secret-in-arg, DLK006 secret-in-run-without-mount (7.0, high):
+///   the value reaches the image history or a layer, depending on how the
+///   image is built and what the command does with it.
+/// - DLK010 context-secret-not-ignored (6.0, medium): a credential file of
+///   the build context *may* be copied, depending on what is in the context
+///   at build time.
+/// - DLK009 secret-printed-to-log (4.0, medium): the secret reaches build
+///   logs, which are often readable more widely than the secret should be.
+/// - DLK000 invalid-directive (2.0, low): not a leak, but a suppression
+///   that does not do what its author meant.
+fn scanning_properties(meta: &RuleMeta) -> ScanningProperties {
+    let (security_severity, precision, cwe) = match meta.code {
+        "DLK000" => (2.0, "very-high", None),
+        "DLK001" => (8.0, "high", Some("external/cwe/cwe-538")),
+        "DLK002" => (8.0, "high", Some("external/cwe/cwe-538")),
+        "DLK003" => (7.0, "medium", Some("external/cwe/cwe-522")),
+        "DLK004" => (8.0, "high", Some("external/cwe/cwe-522")),
+        "DLK005" => (9.1, "high", Some("external/cwe/cwe-798")),
+        "DLK006" => (7.0, "medium", Some("external/cwe/cwe-522")),
+        "DLK007" => (9.1, "high", Some("external/cwe/cwe-798")),
+        "DLK008" => (8.0, "high", Some("external/cwe/cwe-538")),
+        "DLK009" => (4.0, "medium", Some("external/cwe/cwe-532")),
+        "DLK010" => (6.0, "medium", Some("external/cwe/cwe-538")),
+        _ => match meta.severity {
+            Severity::Error => (8.0, "high", None),
+            Severity::Warning => (5.0, "medium", None),
+            Severity::Note => (2.0, "medium", None),
+        },
+    };
+    ScanningProperties {
+        security_severity,
+        precision,
+        cwe,
+    }
+}
+
+/// Writes the SARIF log (pretty-printed, with a final newline).
+pub fn write(
+    reports: &[FileReport],
+    options: &ReportOptions,
+    output: &mut dyn Write,
+) -> io::Result<()> {
+    let log = build(reports, options);
+    serde_json::to_writer_pretty(&mut *output, &log).map_err(io::Error::from)?;
+    output.write_all(b"\n")
+}
+
+/// The SARIF log of a run.
+pub fn build(reports: &[FileReport], options: &ReportOptions) -> Sarif {
+    let registry = rules::registry();
+    let rule_index: BTreeMap<&str, usize> = registry
+        .iter()
+        .enumerate()
+        .map(|(index, rule)| (rule.meta().code, index))
+        .collect();
+    let mut results = Vec::new();
+    let mut notifications = Vec::new();
+    for report in reports {
+        let artifact = artifact_location(report, options);
+        let redacted = report.redacted_text();
+        for finding in &report.findings {
+            let region = |span: crate::source::Span| {
+                let place = Region::of(report, span);
+                let mut region = serde_sarif::sarif::Region::builder()
+                    .start_line(place.line as i64)
+                    .start_column(place.column as i64)
+                    .end_line(place.end_line as i64)
+                    .end_column(place.end_column as i64)
+                    .build();
+                // From the redacted text: a snippet never shows a secret.
+                let snippet = redacted.map_span(span).slice(&redacted.text).to_string();
+                if !snippet.is_empty() {
+                    region.snippet = Some(ArtifactContent::builder().text(snippet).build());
+                }
+                region
+            };
+            let mut text = sentence(&safe_message(report, finding));
+            let help = safe_help(report, finding);
+            if !help.is_empty() {
+                text.push(' ');
+                text.push_str(&sentence(&help));
+            }
+            let related: Vec<Location> = finding
+                .labels
+                .iter()
+                .enumerate()
+                .map(|(index, label)| {
+                    Location::builder()
+                        .id(index as i64 + 1)
+                        .physical_location(
+                            PhysicalLocation::builder()
+                                .artifact_location(artifact.clone())
+                                .region(region(label.span))
+                                .build(),
+                        )
+                        .message(Message::builder().text(label.message.clone()).build())
+                        .build()
+                })
+                .collect();
+            let mut fingerprints = BTreeMap::new();
+            fingerprints.insert(
+                "primaryLocationLineHash".to_string(),
+                finding.fingerprint.clone(),
+            );
+            fingerprints.insert(FINGERPRINT_KEY.to_string(), finding.fingerprint.clone());
+            let mut result = SarifResult::builder()
+                .rule_id(finding.code)
+                .level(level(finding.severity))
+                .message(Message::builder().text(text).build())
+                .locations(vec![Location::builder()
+                    .physical_location(
+                        PhysicalLocation::builder()
+                            .artifact_location(artifact.clone())
+                            .region(region(finding.span))
+                            .context_region(context_region(report, &redacted, finding.span))
+                            .build(),
+                    )
+                    .build()])
+                .partial_fingerprints(fingerprints)
+                .build();
+            if let Some(index) = rule_index.get(finding.code) {
+                result.rule_index = Some(*index as i64);
+            }
+            if !related.is_empty() {
+                result.related_locations = Some(related);
+            }
+            if let Some(stage) = &finding.stage {
+                result.properties = Some(
+                    PropertyBag::builder()
+                        .additional_properties(BTreeMap::from([(
+                            "stage".to_string(),
+                            json!(stage),
+                        )]))
+                        .build(),
+                );
+            }
+            results.push(result);
+        }
+        for error in &report.errors {
+            let mut physical = PhysicalLocation::builder()
+                .artifact_location(artifact.clone())
+                .build();
+            if let Some(span) = error.span {
+                let place = Region::of(report, span);
+                physical.region = Some(
+                    serde_sarif::sarif::Region::builder()
+                        .start_line(place.line as i64)
+                        .start_column(place.column as i64)
+                        .build(),
+                );
+            }
+            notifications.push(
+                Notification::builder()
+                    .level(json!("error"))
+                    .message(
+                        Message::builder()
+                            .text(format!(
+                                "{}: {}",
+                                report.path,
+                                sentence(&error_message(report, error))
+                            ))
+                            .build(),
+                    )
+                    .locations(vec![Location::builder()
+                        .physical_location(physical)
+                        .build()])
+                    .build(),
+            );
+        }
+    }
+    let execution_successful = notifications.is_empty();
+    let mut invocation = Invocation::builder()
+        .execution_successful(execution_successful)
+        .build();
+    if !notifications.is_empty() {
+        invocation.tool_execution_notifications = Some(notifications);
+    }
+    let driver = ToolComponent::builder()
+        .name("dockerleak")
+        .semantic_version(env!("CARGO_PKG_VERSION"))
+        .version(env!("CARGO_PKG_VERSION"))
+        .information_uri(crate::REPOSITORY)
+        .rules(
+            registry
+                .iter()
+                .map(|rule| reporting_descriptor(rule.meta()))
+                .collect::<Vec<_>>(),
+        )
+        .build();
+    let mut run = Run::builder()
+        .tool(Tool::builder().driver(driver).build())
+        .automation_details(RunAutomationDetails::builder().id(AUTOMATION_ID).build())
+        .column_kind(json!("unicodeCodePoints"))
+        .invocations(vec![invocation])
+        .results(results)
+        .build();
+    run.original_uri_base_ids = Some(BTreeMap::from([(
+        SOURCE_ROOT.to_string(),
+        source_root_location(options),
+    )]));
+    Sarif::builder()
+        .schema(SCHEMA_URI)
+        .version(json!("2.1.0"))
+        .runs(vec![run])
+        .build()
+}
+
+/// The whole lines of `span`, with their (redacted) text: what a viewer
+/// shows around the result when it does not have the file.
+fn context_region(
+    report: &FileReport,
+    redacted: &RedactedText,
+    span: crate::source::Span,
+) -> serde_sarif::sarif::Region {
+    let place = Region::of(report, span);
+    let start = report.line_index.line_start(place.line);
+    let end = if place.end_line < report.line_index.line_count() {
+        report.line_index.line_start(place.end_line + 1)
+    } else {
+        report.text.len()
+    };
+    let lines = crate::source::Span::new(redacted.map(start), redacted.map(end.max(start)));
+    let text = lines
+        .slice(&redacted.text)
+        .trim_end_matches(['\r', '\n'])
+        .to_string();
+    let mut region = serde_sarif::sarif::Region::builder()
+        .start_line(place.line as i64)
+        .end_line(place.end_line as i64)
+        .build();
+    if !text.is_empty() {
+        region.snippet = Some(ArtifactContent::builder().text(text).build());
+    }
+    region
+}
+
+fn level(severity: Severity) -> ResultLevel {
+    match severity {
+        Severity::Error => ResultLevel::Error,
+        Severity::Warning => ResultLevel::Warning,
+        Severity::Note => ResultLevel::Note,
+    }
+}
+
+/// A rule's `reportingDescriptor`.
+fn reporting_descriptor(meta: &RuleMeta) -> ReportingDescriptor {
+    let properties = scanning_properties(meta);
+    let mut tags = vec!["security".to_string(), "secrets".to_string()];
+    tags.push("dockerfile".to_string());
+    if let Some(cwe) = properties.cwe {
+        tags.push(cwe.to_string());
+    }
+    let help_uri = meta.help_uri();
+    let markdown = meta.markdown();
+    let help_markdown = format!(
+        "{}\n\n[Documentation of {} {}]({help_uri})\n",
+        markdown.trim_end(),
+        meta.code,
+        meta.name
+    );
+    let help_text = format!("{}\n\nDocumentation: {help_uri}\n", markdown.trim_end());
+    ReportingDescriptor::builder()
+        .id(meta.code)
+        .name(meta.name)
+        .short_description(
+            MultiformatMessageString::builder()
+                .text(meta.summary)
+                .build(),
+        )
+        .full_description(
+            MultiformatMessageString::builder()
+                .text(full_description(meta))
+                .build(),
+        )
+        .help(
+            MultiformatMessageString::builder()
+                .text(help_text)
+                .markdown(help_markdown)
+                .build(),
+        )
+        .help_uri(help_uri)
+        .default_configuration(
+            ReportingConfiguration::builder()
+                .level(json!(meta.severity.as_str()))
+                .build(),
+        )
+        .properties(
+            PropertyBag::builder()
+                .tags(tags)
+                .additional_properties(BTreeMap::from([
+                    ("precision".to_string(), json!(properties.precision)),
+                    (
+                        "security-severity".to_string(),
+                        json!(format!("{:.1}", properties.security_severity)),
+                    ),
+                ]))
+                .build(),
+        )
+        .build()
+}
+
+/// The "What it finds" section of the rule's documentation as one
+/// paragraph; the summary when the documentation has no such section.
+fn full_description(meta: &RuleMeta) -> String {
+    let mut in_section = false;
+    let mut words: Vec<&str> = Vec::new();
+    for line in meta.docs.lines().map(str::trim) {
+        if let Some(heading) = line.strip_prefix("## ") {
+            if in_section {
+                break;
+            }
+            in_section = heading.eq_ignore_ascii_case("What it finds");
+            continue;
+        }
+        if in_section {
+            words.extend(line.split_whitespace());
+        }
+    }
+    if words.is_empty() {
+        meta.summary.to_string()
+    } else {
+        words.join(" ")
+    }
+}
+
+/// Where a report's file is: relative to `%SRCROOT%` when inside the
+/// repository, else an absolute `file:` URI.
+fn artifact_location(report: &FileReport, options: &ReportOptions) -> ArtifactLocation {
+    match options.paths.repository_relative(&report.path) {
+        Some(relative) => ArtifactLocation::builder()
+            .uri(percent_encode_path(&relative))
+            .uri_base_id(SOURCE_ROOT)
+            .build(),
+        None => {
+            let absolute = options.paths.absolute(&report.path);
+            let uri = if absolute.is_absolute() {
+                file_uri(&absolute.to_string_lossy(), false)
+            } else {
+                percent_encode_path(&absolute.to_string_lossy())
+            };
+            ArtifactLocation::builder().uri(uri).build()
+        }
+    }
+}
+
+/// `%SRCROOT%`: the repository root as an absolute `file:` URI ending in
+/// `/` (a base URI must), or only a description when the root is unknown.
+fn source_root_location(options: &ReportOptions) -> ArtifactLocation {
+    let root = super::normalize_lexically(&options.paths.repository_root);
+    let description = Message::builder()
+        .text("The root of the repository that was checked.")
+        .build();
+    if root.is_absolute() {
+        ArtifactLocation::builder()
+            .uri(file_uri(&root.to_string_lossy(), true))
+            .description(description)
+            .build()
+    } else {
+        ArtifactLocation::builder().description(description).build()
+    }
+}
+
+/// `file:///…` for an absolute path (Windows drive paths get a leading `/`).
+fn file_uri(path: &str, directory: bool) -> String {
+    let path = path.replace('\\', "/");
+    let mut uri = String::from("file://");
+    if !path.starts_with('/') {
+        uri.push('/');
+    }
+    uri.push_str(&percent_encode_path(&path));
+    if directory && !uri.ends_with('/') {
+        uri.push('/');
+    }
+    uri
+}
+
+/// Percent-encodes a `/`-separated path for a URI: unreserved characters,
+/// `/` and the sub-delimiters RFC 3986 allows in a path stay; every other
+/// byte (spaces, `%`, `#`, `?`, `<`, non-ASCII UTF-8) becomes `%XX`.
+pub fn percent_encode_path(path: &str) -> String {
+    let mut encoded = String::with_capacity(path.len());
+    for byte in path.bytes() {
+        let keep = byte.is_ascii_alphanumeric()
+            || matches!(
+                byte,
+                b'-' | b'.'
+                    | b'_'
+                    | b'~'
+                    | b'/'
+                    | b'!'
+                    | b'$'
+                    | b'&'
+                    | b'\''
+                    | b'('
+                    | b')'
+                    | b'*'
+                    | b'+'
+                    | b','
+                    | b';'
+                    | b'='
+                    | b':'
+                    | b'@'
+            );
+        if keep {
+            encoded.push(byte as char);
+        } else {
+            encoded.push_str(&format!("%{byte:02X}"));
+        }
+    }
+    encoded
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::report::PathContext;
+    use std::path::PathBuf;
+
+    #[test]
+    fn paths_are_percent_encoded() {
+        assert_eq!(
+            percent_encode_path("a b/<stdin>/é#1?%"),
+            "a%20b/%3Cstdin%3E/%C3%A9%231%3F%25"
+        );
+        assert_eq!(file_uri("/work/my repo", true), "file:///work/my%20repo/");
+        assert_eq!(file_uri("C:\\src", true), "file:///C:/src/");
+    }
+
+    #[test]
+    fn artifact_uris_are_relative_to_the_repository_root() {
+        let options = ReportOptions {
+            paths: PathContext {
+                working_directory: PathBuf::from("/repo/services"),
+                repository_root: PathBuf::from("/repo"),
+            },
+            ..ReportOptions::default()
+        };
+        let location = |path: &str| {
+            let report = FileReport {
+                path: path.into(),
+                ..FileReport::default()
+            };
+            let location = artifact_location(&report, &options);
+            (location.uri.unwrap_or_default(), location.uri_base_id)
+        };
+        assert_eq!(
+            location("./api/Dockerfile"),
+            ("services/api/Dockerfile".into(), Some(SOURCE_ROOT.into()))
+        );
+        assert_eq!(
+            location("../Dockerfile"),
+            ("Dockerfile".into(), Some(SOURCE_ROOT.into()))
+        );
+        assert_eq!(
+            location("/elsewhere/Dockerfile"),
+            ("file:///elsewhere/Dockerfile".into(), None)
+        );
+        assert_eq!(
+            source_root_location(&options).uri.as_deref(),
+            Some("file:///repo/")
+        );
+    }
+
+    #[test]
+    fn every_rule_has_the_properties_code_scanning_needs() {
+        for rule in rules::registry() {
+            let descriptor = reporting_descriptor(rule.meta());
+            let properties = descriptor.properties.expect("properties");
+            let tags = properties.tags.expect("tags");
+            assert!(tags.contains(&"security".to_string()));
+            let severity: f64 = properties.additional_properties["security-severity"]
+                .as_str()
+                .expect("a string")
+                .parse()
+                .expect("a number");
+            assert!((0.1..=10.0).contains(&severity));
+            assert!(descriptor
+                .help
+                .and_then(|help| help.markdown)
+                .is_some_and(|markdown| markdown.contains(&rule.meta().help_uri())));
+        }
+    }
+}
