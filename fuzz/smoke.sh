@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# A short fuzz of every target (about 60 s of fuzzing in total, after the
+# build), for CI. Skips, saying why, when the nightly toolchain or
+# cargo-fuzz is missing. Fails when a target crashes, hangs or runs out of
+# memory; the input is then in fuzz/artifacts/TARGET/ (docs/fuzzing.md says
+# how to reproduce it and save it as a regression fixture).
+set -euo pipefail
+cd "$(dirname "$0")"
+
+total=${FUZZ_SMOKE_SECONDS:-60}
+# Step around bugs already reported and not yet fixed (fuzz/src/lib.rs,
+# `is_known_bug`), so CI fails on new ones only. `=0` to see them all.
+export DOCKERLEAK_FUZZ_SKIP_KNOWN=${DOCKERLEAK_FUZZ_SKIP_KNOWN:-1}
+
+if ! cargo +nightly --version >/dev/null 2>&1; then
+  echo "fuzz smoke SKIPPED: no nightly toolchain (rustup toolchain install nightly)"
+  exit 0
+fi
+if ! cargo +nightly fuzz --version >/dev/null 2>&1; then
+  echo "fuzz smoke SKIPPED: cargo-fuzz is not installed (cargo install cargo-fuzz)"
+  exit 0
+fi
+
+targets=()
+while IFS= read -r target; do
+  targets+=("$target")
+done < <(cargo +nightly fuzz list)
+per_target=$(( total / ${#targets[@]} ))
+[ "$per_target" -ge 1 ] || per_target=1
+
+echo "== building ${#targets[@]} fuzz targets"
+cargo +nightly fuzz build --sanitizer none --debug-assertions
+
+for target in "${targets[@]}"; do
+  echo "== fuzz $target for ${per_target}s"
+  log=$(mktemp)
+  if ! FUZZ_NO_BUILD=1 ./run.sh "$target" "$per_target" >"$log" 2>&1; then
+    tail -n 60 "$log"
+    rm -f "$log"
+    echo "fuzz smoke FAILED: $target; the input is in fuzz/artifacts/$target/"
+    exit 1
+  fi
+  grep -E '^stat::number_of_executed_units|^Done [0-9]+ runs' "$log" || true
+  rm -f "$log"
+done
+echo "fuzz smoke passed: ${#targets[@]} targets"
