@@ -359,7 +359,7 @@ fn print_config_error(error: &config::ConfigError) {
     match error.diagnostic() {
         Some(diagnostic) => {
             let color = io::stderr().is_terminal()
-                && std::env::var_os("NO_COLOR").map_or(true, |value| value.is_empty());
+                && std::env::var_os("NO_COLOR").is_none_or(|value| value.is_empty());
             let theme = if color {
                 miette::GraphicalTheme::unicode()
             } else {
@@ -595,7 +595,7 @@ fn use_color(mode: ColorMode, to_terminal: bool) -> bool {
         ColorMode::Always => true,
         ColorMode::Never => false,
         ColorMode::Auto => {
-            to_terminal && std::env::var_os("NO_COLOR").map_or(true, |value| value.is_empty())
+            to_terminal && std::env::var_os("NO_COLOR").is_none_or(|value| value.is_empty())
         }
     }
 }

@@ -240,7 +240,7 @@ fn format_size_with(bytes: u64, always_decimal: bool) -> String {
     const UNITS: [(u64, &str); 3] = [(1 << 30, "GiB"), (1 << 20, "MiB"), (1 << 10, "KiB")];
     for (unit_size, unit_name) in UNITS {
         if bytes >= unit_size {
-            if !always_decimal && bytes % unit_size == 0 {
+            if !always_decimal && bytes.is_multiple_of(unit_size) {
                 return format!("{} {unit_name}", bytes / unit_size);
             }
             return format!("{:.1} {unit_name}", bytes as f64 / unit_size as f64);

@@ -32,7 +32,7 @@ fn dockerfiles(folder: &Path) -> Vec<PathBuf> {
                 pending.push(path);
             } else if path
                 .extension()
-                .map_or(true, |extension| extension != "tsv")
+                .is_none_or(|extension| extension != "tsv")
             {
                 files.push(path);
             }

@@ -30,9 +30,11 @@ declare_rule! {
     /// ```dockerfile
     /// FROM node:22
     /// RUN --mount=type=secret,id=NPM_TOKEN,env=NPM_TOKEN \
-    ///     npm config set //registry.npmjs.org/:_authToken=$NPM_TOKEN && npm ci
+    ///     npm config set //registry.npmjs.org/:_authToken=$NPM_TOKEN && npm ci && rm ~/.npmrc
     /// ```
-    /// and build with `docker build --secret id=NPM_TOKEN,env=NPM_TOKEN .`.
+    /// and build with `docker build --secret id=NPM_TOKEN,env=NPM_TOKEN .`
+    /// (remove the file the token was written to in the same `RUN`, or the
+    /// layer keeps it: that is DLK008).
     pub struct SecretInArg;
     code: "DLK003",
     name: "secret-in-arg",

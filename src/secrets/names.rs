@@ -709,7 +709,7 @@ fn is_fingerprint_list(value: &str) -> bool {
         return true;
     }
     // `gpg --fingerprint` prints ten groups of four hex digits.
-    words.len() % 10 == 0 && words.iter().all(|word| is_hex(word, 4))
+    words.len().is_multiple_of(10) && words.iter().all(|word| is_hex(word, 4))
 }
 
 #[cfg(test)]

@@ -44,9 +44,9 @@ impl LexedWord {
         self.text.push(ch);
         let added = self.text.len() - before;
         self.text_map
-            .extend(std::iter::repeat(raw_range.start).take(added));
+            .extend(std::iter::repeat_n(raw_range.start, added));
         self.text_map_end
-            .extend(std::iter::repeat(raw_range.end).take(added));
+            .extend(std::iter::repeat_n(raw_range.end, added));
     }
 
     fn push_raw(&mut self, raw: &str, range: Range<usize>) {
@@ -431,11 +431,10 @@ pub(crate) fn json_strings(text: &str) -> Vec<JsonString> {
                             let before = decoded.len();
                             decoded.push(value);
                             starts.extend(
-                                std::iter::repeat(escape_start).take(decoded.len() - before),
+                                std::iter::repeat_n(escape_start, decoded.len() - before),
                             );
                             ends.extend(
-                                std::iter::repeat(escape_start + length)
-                                    .take(decoded.len() - before),
+                                std::iter::repeat_n(escape_start + length, decoded.len() - before),
                             );
                         }
                         index += length;
@@ -443,9 +442,9 @@ pub(crate) fn json_strings(text: &str) -> Vec<JsonString> {
                     }
                     let before = decoded.len();
                     decoded.push(ch);
-                    starts.extend(std::iter::repeat(index).take(decoded.len() - before));
+                    starts.extend(std::iter::repeat_n(index, decoded.len() - before));
                     ends.extend(
-                        std::iter::repeat(index + ch.len_utf8()).take(decoded.len() - before),
+                        std::iter::repeat_n(index + ch.len_utf8(), decoded.len() - before),
                     );
                     index += ch.len_utf8();
                 }
