@@ -30,10 +30,7 @@ fn dockerfiles(folder: &Path) -> Vec<PathBuf> {
             let path = entry.path();
             if path.is_dir() {
                 pending.push(path);
-            } else if path
-                .extension()
-                .is_none_or(|extension| extension != "tsv")
-            {
+            } else if path.extension().is_none_or(|extension| extension != "tsv") {
                 files.push(path);
             }
         }

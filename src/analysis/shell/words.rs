@@ -430,12 +430,12 @@ pub(crate) fn json_strings(text: &str) -> Vec<JsonString> {
                         if let Some(value) = value {
                             let before = decoded.len();
                             decoded.push(value);
-                            starts.extend(
-                                std::iter::repeat_n(escape_start, decoded.len() - before),
-                            );
-                            ends.extend(
-                                std::iter::repeat_n(escape_start + length, decoded.len() - before),
-                            );
+                            starts
+                                .extend(std::iter::repeat_n(escape_start, decoded.len() - before));
+                            ends.extend(std::iter::repeat_n(
+                                escape_start + length,
+                                decoded.len() - before,
+                            ));
                         }
                         index += length;
                         continue;
@@ -443,9 +443,10 @@ pub(crate) fn json_strings(text: &str) -> Vec<JsonString> {
                     let before = decoded.len();
                     decoded.push(ch);
                     starts.extend(std::iter::repeat_n(index, decoded.len() - before));
-                    ends.extend(
-                        std::iter::repeat_n(index + ch.len_utf8(), decoded.len() - before),
-                    );
+                    ends.extend(std::iter::repeat_n(
+                        index + ch.len_utf8(),
+                        decoded.len() - before,
+                    ));
                     index += ch.len_utf8();
                 }
                 strings.push(JsonString {
