@@ -8,7 +8,7 @@
 # Seeds are copied at run time into fuzz/corpus/TARGET (gitignored): the
 # repository's fixtures, the saved crash inputs under
 # tests/fixtures/fuzz/TARGET, and ../shared/corpus when it exists (read
-# only, never committed). A crash, hang (over -timeout) or OOM (over
+# only, never committed; FUZZ_SEED_SHARED=0 leaves it out). A crash, hang (over -timeout) or OOM (over
 # -rss_limit_mb) stops the run with a non-zero exit status and leaves the
 # input in fuzz/artifacts/TARGET/.
 set -euo pipefail
@@ -46,7 +46,9 @@ case "$target" in
     max_len=8192
     seed ../tests/fixtures '*ockerfile'
     seed ../tests/fixtures/parse '*'
-    seed ../../shared/corpus '*ockerfile'
+    if [ "${FUZZ_SEED_SHARED:-1}" = 1 ]; then
+      seed ../../shared/corpus '*ockerfile'
+    fi
     ;;
 esac
 seed "../tests/fixtures/fuzz/$target" '*'
