@@ -73,6 +73,8 @@ pub enum InputErrorKind {
     StreamTooLarge { limit: u64 },
     #[error("binary file, not a Dockerfile")]
     Binary,
+    #[error("not a regular file (a FIFO, socket or device): not read")]
+    NotRegularFile,
     #[error("UTF-16 text, not a Dockerfile dockerleak can read: save it as UTF-8")]
     Utf16,
     #[error("{}", describe_io_error(.0))]
@@ -105,6 +107,14 @@ pub fn read_path(path: &Path, display: &str, max_size: u64) -> Result<SourceText
         path: display.to_string(),
         kind,
     };
+    // Opening a FIFO blocks until a writer comes, and a device never ends:
+    // only regular files are read.
+    let file_type = std::fs::metadata(path)
+        .map_err(|io_error| error(InputErrorKind::from_io(io_error)))?
+        .file_type();
+    if !file_type.is_file() {
+        return Err(error(InputErrorKind::NotRegularFile));
+    }
     let file = File::open(path).map_err(|io_error| error(InputErrorKind::from_io(io_error)))?;
     let metadata = file
         .metadata()

@@ -264,3 +264,48 @@ fn every_hostile_entry_at_once_leaves_the_good_files_checked() {
     );
     assert_good_tree_findings(&outcome.stdout);
 }
+
+#[test]
+fn a_fifo_named_on_the_command_line_is_an_error_not_a_hang() {
+    let directory = tempfile::tempdir().expect("tempdir");
+    let tree = directory.path().join("tree");
+    good_tree(&tree);
+    let fifo = directory.path().join("pipe.Dockerfile");
+    let status = std::process::Command::new("mkfifo")
+        .arg(&fifo)
+        .status()
+        .expect("run mkfifo");
+    assert!(status.success(), "mkfifo {}", fifo.display());
+    let output = dockerleak()
+        .current_dir(directory.path())
+        .args(["--format", "gnu", "pipe.Dockerfile", "tree"])
+        .timeout(std::time::Duration::from_secs(60))
+        .output()
+        .expect("run dockerleak");
+    assert_eq!(
+        output.status.code(),
+        Some(2),
+        "a file error (a kill by the timeout has no code)"
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("pipe.Dockerfile: not a regular file"),
+        "{stderr}"
+    );
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert_good_tree_findings(&String::from_utf8_lossy(&output.stdout));
+}
+
+#[test]
+fn deeply_nested_parentheses_in_run_do_not_hang_the_shell_parser() {
+    let directory = tempfile::tempdir().expect("tempdir");
+    let text = format!("FROM alpine\nRUN {} fi\n", "(".repeat(40));
+    write(&directory.path().join("Dockerfile"), &text);
+    let output = dockerleak()
+        .current_dir(directory.path())
+        .args(["--format", "json", "Dockerfile"])
+        .timeout(std::time::Duration::from_secs(60))
+        .output()
+        .expect("run dockerleak");
+    assert_eq!(output.status.code(), Some(0), "finishes, with no finding");
+}

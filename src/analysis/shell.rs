@@ -853,6 +853,29 @@ const MAX_DEPTH: usize = 6;
 /// Longer scripts go to the splitter (the parser is not linear on them).
 const MAX_PARSED_LENGTH: usize = 64 * 1024;
 
+/// brush-parser's time doubles with each nested `(` (30 take over a
+/// minute): deeper scripts go to the plain splitter. Real Dockerfiles nest
+/// a few levels at most.
+const MAX_PARENTHESIS_DEPTH: usize = 12;
+
+/// The deepest nesting of `(` in `text` (quotes are not considered: an
+/// over-estimate only sends a script to the fallback).
+fn parenthesis_depth(text: &str) -> usize {
+    let mut depth: usize = 0;
+    let mut deepest = 0;
+    for byte in text.bytes() {
+        match byte {
+            b'(' => {
+                depth += 1;
+                deepest = deepest.max(depth);
+            }
+            b')' => depth = depth.saturating_sub(1),
+            _ => {}
+        }
+    }
+    deepest
+}
+
 /// A word found by a parser, before it is lexed: its range in the script.
 #[derive(Clone, Debug)]
 enum WordSource {
@@ -891,7 +914,10 @@ impl Builder {
     }
 
     fn try_parse(&self, text: &str) -> Option<ast::Program> {
-        if text.len() > MAX_PARSED_LENGTH || !fallback::safe_for_parser(text) {
+        if text.len() > MAX_PARSED_LENGTH
+            || !fallback::safe_for_parser(text)
+            || parenthesis_depth(text) > MAX_PARENTHESIS_DEPTH
+        {
             return None;
         }
         let options = brush_parser::ParserOptions {
