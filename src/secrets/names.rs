@@ -585,7 +585,10 @@ fn is_path_value(value: &str) -> bool {
         && value[1..].starts_with(":\\");
     let rooted = value.starts_with('/')
         && value[1..].contains(|character: char| character.is_ascii_alphabetic());
+    // `.aws/credentials`, `.ssh/id_rsa`: a path under a dot-directory.
+    let dot_directory = value.starts_with('.') && value.contains('/');
     if rooted
+        || dot_directory
         || value.starts_with("./")
         || value.starts_with("~/")
         || value.starts_with("../")
@@ -997,6 +1000,7 @@ mod tests {
             "_",
             "OamDB:1521/orclpdb1.localdomain",
             "db.internal:5432",
+            ".aws/credentials",
             "[access key]",
             "<your-token>",
             "{{ .Token }}",
