@@ -158,7 +158,7 @@ fn assign_fingerprints(
         } else {
             focus.slice(text)
         };
-        let key = fnv1a(&[finding.code, path, &collapsed.join(" "), focus_text]);
+        let key = stable_hash(&[finding.code, path, &collapsed.join(" "), focus_text]);
         let occurrence = occurrences.entry(key).or_default();
         *occurrence += 1;
         finding.fingerprint = format!("{key:016x}:{occurrence}");
@@ -167,7 +167,7 @@ fn assign_fingerprints(
 
 /// FNV-1a over the parts (with a separator): stable across runs and
 /// platforms, which `std`'s hasher is not.
-fn fnv1a(parts: &[&str]) -> u64 {
+pub(crate) fn stable_hash(parts: &[&str]) -> u64 {
     let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
     for part in parts {
         for byte in part.bytes().chain(std::iter::once(0xff)) {

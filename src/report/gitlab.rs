@@ -74,7 +74,7 @@ pub fn write(
                 .map_or(1, |span| report.position(span.start).line);
             let message = error_message(report, error);
             issues.push(Issue {
-                fingerprint: format!("{:016x}", stable_hash(&[&path, &message])),
+                fingerprint: format!("{:016x}", crate::lint::stable_hash(&[&path, &message])),
                 description: sentence(&message),
                 check_name: "dockerleak/file-error".into(),
                 severity: "major",
@@ -98,18 +98,6 @@ fn severity(severity: Severity) -> &'static str {
         Severity::Warning => "major",
         Severity::Note => "minor",
     }
-}
-
-/// FNV-1a over the parts: the same on every run and platform.
-fn stable_hash(parts: &[&str]) -> u64 {
-    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
-    for part in parts {
-        for byte in part.bytes().chain(std::iter::once(0xff)) {
-            hash ^= u64::from(byte);
-            hash = hash.wrapping_mul(0x0100_0000_01b3);
-        }
-    }
-    hash
 }
 
 #[cfg(test)]

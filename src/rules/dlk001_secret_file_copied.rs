@@ -168,7 +168,7 @@ impl SecretFileCopied {
         let help = if pattern.kind.is_ssh_key() {
             "Don't copy SSH keys: use `RUN --mount=type=ssh <command>` and build with `docker build --ssh default .`".to_string()
         } else {
-            let id = secret_id(landing);
+            let id = super::secret_id(landing);
             let target = if landing.starts_with('/') {
                 landing.to_string()
             } else {
@@ -213,26 +213,6 @@ fn url_file_name(source: &str) -> Option<&str> {
     (!name.is_empty()).then_some(name)
 }
 
-/// A secret id derived from a file name: `.netrc` → `netrc`.
-fn secret_id(path: &str) -> String {
-    let name = base_name(path).trim_start_matches('.');
-    let id: String = name
-        .chars()
-        .map(|ch| {
-            if ch.is_ascii_alphanumeric() || ch == '-' || ch == '_' {
-                ch
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    if id.is_empty() {
-        "secret".to_string()
-    } else {
-        id
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -249,7 +229,10 @@ mod tests {
 
     #[test]
     fn secret_ids_are_derived_from_the_file_name() {
-        assert_eq!(secret_id("/root/.netrc"), "netrc");
-        assert_eq!(secret_id("/root/.docker/config.json"), "config_json");
+        assert_eq!(super::super::secret_id("/root/.netrc"), "netrc");
+        assert_eq!(
+            super::super::secret_id("/root/.docker/config.json"),
+            "config_json"
+        );
     }
 }

@@ -185,7 +185,7 @@ impl SecretDeletedInLaterLayer {
         let help = if pattern.kind.is_ssh_key() {
             "Don't put SSH keys in a layer: use `RUN --mount=type=ssh <command>` and build with `docker build --ssh default .`; remove the COPY and the rm".to_string()
         } else {
-            let id = secret_id(&removed_path);
+            let id = super::secret_id(&removed_path);
             format!(
                 "Deleting it later does not remove it from the earlier layer: mount it for the RUN that needs it instead, `RUN --mount=type=secret,id={id},target={removed_path} <command>`, build with `--secret id={id},src=<file>`, and drop both the {verb} and the rm"
             )
@@ -275,30 +275,5 @@ fn shown_path(home: Option<&str>, path: &str) -> String {
             format!("~{}", &path[home.len()..])
         }
         _ => path.to_string(),
-    }
-}
-
-/// A secret id derived from a file name: `/root/.netrc` → `netrc`.
-fn secret_id(path: &str) -> String {
-    let name = path
-        .trim_end_matches('/')
-        .rsplit('/')
-        .next()
-        .unwrap_or(path)
-        .trim_start_matches('.');
-    let id: String = name
-        .chars()
-        .map(|ch| {
-            if ch.is_ascii_alphanumeric() || ch == '-' || ch == '_' {
-                ch
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    if id.is_empty() {
-        "secret".to_string()
-    } else {
-        id
     }
 }

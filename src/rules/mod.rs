@@ -224,3 +224,28 @@ impl FindingBuilder {
 pub(crate) fn code(text: &str) -> String {
     format!("`{text}`")
 }
+
+/// A secret id derived from a file name: `.netrc` → `netrc`.
+pub(crate) fn secret_id(path: &str) -> String {
+    let trimmed = path.trim_end_matches('/');
+    let name = trimmed
+        .rsplit('/')
+        .next()
+        .unwrap_or(trimmed)
+        .trim_start_matches('.');
+    let id: String = name
+        .chars()
+        .map(|ch| {
+            if ch.is_ascii_alphanumeric() || ch == '-' || ch == '_' {
+                ch
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if id.is_empty() {
+        "secret".to_string()
+    } else {
+        id
+    }
+}
