@@ -235,7 +235,11 @@ fn reference_source<'a>(
         .map(|binding| ValueSource::BuildVariable(binding, reference.span))
 }
 
-/// Values that stand for "fill this in" or a well-known default.
+/// Values that stand for "fill this in" or a well-known default. Stricter
+/// than `secrets::tokens::is_placeholder` on purpose: it also sees whole
+/// command texts, where that function's substring tests (`example`,
+/// `…here`) would hide real credentials such as `login deploy password X`
+/// for `git.example.com`.
 pub(super) fn is_placeholder(value: &str) -> bool {
     let trimmed = value.trim();
     let lowered = trimmed.to_ascii_lowercase();

@@ -45,29 +45,6 @@ static URL_CREDENTIALS: LazyLock<Regex> = LazyLock::new(|| {
         .expect("the URL credentials pattern is a valid regex")
 });
 
-/// Passwords that are obviously not real.
-fn is_placeholder(password: &str) -> bool {
-    let lowered = password.to_ascii_lowercase();
-    password.is_empty()
-        || password.starts_with('<') && password.ends_with('>')
-        || password.starts_with("{{") && password.ends_with("}}")
-        || password
-            .chars()
-            .all(|ch| ch == '*' || ch == 'x' || ch == 'X' || ch == '.')
-        || matches!(
-            lowered.as_str(),
-            "password"
-                | "pass"
-                | "passwd"
-                | "secret"
-                | "token"
-                | "pwd"
-                | "changeme"
-                | "mypassword"
-                | "yourpassword"
-        )
-}
-
 impl Rule for CredentialsInUrl {
     fn meta(&self) -> &'static RuleMeta {
         &Self::META
@@ -90,7 +67,7 @@ impl Rule for CredentialsInUrl {
                     if password.as_str().contains('$') || user.as_str().contains('$') {
                         continue;
                     }
-                    if is_placeholder(password.as_str()) {
+                    if crate::secrets::tokens::is_placeholder(password.as_str()) {
                         continue;
                     }
                     password
@@ -161,8 +138,8 @@ mod tests {
 
     #[test]
     fn placeholders_are_not_passwords() {
-        assert!(is_placeholder("<password>"));
-        assert!(is_placeholder("****"));
-        assert!(!is_placeholder("hunter22"));
+        assert!(crate::secrets::tokens::is_placeholder("<password>"));
+        assert!(crate::secrets::tokens::is_placeholder("****"));
+        assert!(!crate::secrets::tokens::is_placeholder("hunter22"));
     }
 }

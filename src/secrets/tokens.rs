@@ -341,6 +341,10 @@ pub fn shannon_entropy(text: &str) -> f64 {
 const PLACEHOLDERS: &[&str] = &[
     "changeme",
     "changeit",
+    "pass",
+    "pwd",
+    "token",
+    "mypassword",
     "secret",
     "password",
     "passwd",
@@ -484,7 +488,11 @@ fn is_number_or_version(value: &str) -> bool {
     core_is_numeric && pre_release_is_short
 }
 
-fn is_placeholder(value: &str) -> bool {
+/// Whether `value` stands in for a secret rather than being one: empty,
+/// wrapped (`<token>`, `{{ .Token }}`, `[key]`, `%PASS%`, `__X__`), one
+/// repeated character (`xxxx`, `****`), or a placeholder word (`changeme`,
+/// `password`, `your-token-here`, …). The one list every rule uses.
+pub fn is_placeholder(value: &str) -> bool {
     let wrapped = [
         ("<", ">"),
         ("{{", "}}"),
