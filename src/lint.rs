@@ -56,7 +56,7 @@ pub fn lint_source(path: &str, text: &str, config: &Config) -> FileReport {
     });
     findings.dedup_by(|a, b| a.code == b.code && a.span == b.span);
     assign_fingerprints(path, text, &dockerfile, &mut findings);
-    mask_secrets_in_text(text, &dockerfile, &mut findings, &mut errors);
+    mask_secrets_in_text(text, &mut findings, &mut errors);
     FileReport {
         path: path.to_string(),
         text: text.to_string(),
@@ -68,52 +68,42 @@ pub fn lint_source(path: &str, text: &str, config: &Config) -> FileReport {
 
 /// Secrets the findings saw, masked where the report quotes them beyond
 /// what the reporters mask (a finding's own secrets): syntax errors quote
-/// the source (`can't find = in "…"`), so they are masked with every
-/// secret of the file; and a rule may name a word of its instruction that
+/// the source (`can't find = in "…"`), and a rule may name a word that
 /// another rule found to be a secret (DLK001's help names the copied
-/// file, which may be a token DLK005 found), so a finding's texts are
-/// masked with the secrets inside its own instruction. Only secrets of 8
-/// characters or more, so that a short value (`root`) does not mask
-/// ordinary words (`/root/.netrc`).
-fn mask_secrets_in_text(
-    text: &str,
-    dockerfile: &syntax::Dockerfile,
-    findings: &mut [Finding],
-    errors: &mut [FileError],
-) {
-    let mut secrets: Vec<(Option<usize>, &str)> = findings
+/// file, which may be a token DLK005 found, on that line or, through a
+/// variable, on another), so every message, help and label is masked with
+/// every secret of the file. Only secrets of 8 characters or more, so that
+/// a short value (`root`) does not mask ordinary words (`/root/.netrc`).
+fn mask_secrets_in_text(text: &str, findings: &mut [Finding], errors: &mut [FileError]) {
+    let mut secrets: Vec<&str> = findings
         .iter()
         .flat_map(|finding| &finding.secrets)
-        .map(|span| (instruction_index(dockerfile, *span), span.slice(text)))
-        .filter(|(_, secret)| secret.chars().count() >= 8)
+        .map(|span| span.slice(text))
+        .filter(|secret| secret.chars().count() >= 8)
         .collect();
     if secrets.is_empty() {
         return;
     }
     // Longest first, so a secret holding another is masked whole.
-    secrets.sort_by_key(|(instruction, secret)| (std::cmp::Reverse(secret.len()), *instruction));
+    secrets.sort_by_key(|secret| (std::cmp::Reverse(secret.len()), *secret));
     secrets.dedup();
-    let mask = |message: &mut String, scope: Option<Option<usize>>| {
-        for (instruction, secret) in &secrets {
-            if scope.is_some_and(|scope| scope != *instruction) {
-                continue;
-            }
+    let mask = |message: &mut String| {
+        for secret in &secrets {
             if message.contains(secret) {
                 *message = message.replace(secret, &crate::secrets::redact(secret));
             }
         }
     };
     for finding in findings.iter_mut() {
-        let scope = Some(instruction_index(dockerfile, finding.span));
-        mask(&mut finding.message, scope);
-        mask(&mut finding.help, scope);
-        mask(&mut finding.label, scope);
+        mask(&mut finding.message);
+        mask(&mut finding.help);
+        mask(&mut finding.label);
         for label in &mut finding.labels {
-            mask(&mut label.message, scope);
+            mask(&mut label.message);
         }
     }
     for error in errors.iter_mut() {
-        mask(&mut error.message, None);
+        mask(&mut error.message);
     }
 }
 

@@ -11,9 +11,6 @@ use libfuzzer_sys::fuzz_target;
 fuzz_target!(|data: &[u8]| {
     dockerleak_fuzz::contained(|| {
         let text = text_of(data);
-        if dockerleak_fuzz::is_known_bug(&text) {
-            return;
-        }
         if let Err(problem) = invariants::check_pipeline(&text, &Config::default()) {
             panic!("pipeline invariant broken: {problem}");
         }

@@ -13,9 +13,6 @@ use libfuzzer_sys::fuzz_target;
 fuzz_target!(|data: &[u8]| {
     dockerleak_fuzz::contained(|| {
         let text = text_of(data);
-        if dockerleak_fuzz::is_known_bug(&text) {
-            return;
-        }
         let dockerfile = dockerleak::syntax::parse(&text);
         let analysis = Analysis::new(&dockerfile, None);
         for (index, script) in analysis.shell_view().scripts() {

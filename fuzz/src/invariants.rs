@@ -328,36 +328,13 @@ fn check_no_secret_printed(
         if !only_in_secret_spans || overlaps_itself || is_fixed_text(format, secret) {
             continue;
         }
-        if output.contains(secret) && !is_known_leak(report, *span, secret) {
+        if output.contains(secret) {
             return Err(format!(
                 "{format:?} output prints the secret {secret:?} (span {span:?})"
             ));
         }
     }
     Ok(())
-}
-
-/// A leak already reported and not yet fixed, skipped when
-/// `DOCKERLEAK_FUZZ_SKIP_KNOWN=1` (as `fuzz/src/lib.rs` skips known
-/// crashes): a finding on another line names, through a variable, a value
-/// that a rule found to be a secret (`ARG CREDS=<secret>` then
-/// `COPY ${CREDS} …`: DLK001's message and help show the expanded path).
-/// `lint_source` masks a secret only in findings of its own instruction.
-fn is_known_leak(report: &FileReport, secret_span: Span, secret: &str) -> bool {
-    static SKIP_KNOWN: OnceLock<bool> = OnceLock::new();
-    let skip = *SKIP_KNOWN.get_or_init(|| {
-        std::env::var_os("DOCKERLEAK_FUZZ_SKIP_KNOWN").is_some_and(|value| value == "1")
-    });
-    let secret_line = report.position(secret_span.start).line;
-    skip && report.findings.iter().any(|finding| {
-        let texts = [&finding.message, &finding.help, &finding.label];
-        report.position(finding.span.start).line != secret_line
-            && (texts.iter().any(|text| text.contains(secret))
-                || finding
-                    .labels
-                    .iter()
-                    .any(|label| label.message.contains(secret)))
-    })
 }
 
 /// Whether `secret` occurs in text a format prints whatever the input.

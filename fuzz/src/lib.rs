@@ -1,13 +1,12 @@
 //! Support for the fuzz targets: the invariants they check (shared with
-//! the property and regression tests through `#[path]`), the panic policy,
-//! and the switch that steps around a known, reported bug during a long
-//! run.
+//! the property and regression tests through `#[path]`) and the panic
+//! policy.
 
 pub mod invariants;
 
 use std::cell::RefCell;
 use std::panic::{self, AssertUnwindSafe};
-use std::sync::{Once, OnceLock};
+use std::sync::Once;
 
 thread_local! {
     static LAST_PANIC: RefCell<String> = const { RefCell::new(String::new()) };
@@ -36,21 +35,4 @@ pub fn contained(check: impl FnOnce()) {
 /// `dockerleak::input` decodes a file with invalid UTF-8.
 pub fn text_of(data: &[u8]) -> std::borrow::Cow<'_, str> {
     String::from_utf8_lossy(data)
-}
-
-/// With `DOCKERLEAK_FUZZ_SKIP_KNOWN=1`, inputs that trigger a bug already
-/// reported (and not yet fixed) are skipped, so a long run finds the next
-/// bug instead of the same one again. `fuzz/smoke.sh` turns it on (CI
-/// fails on new bugs only); a plain `fuzz/run.sh` and the regression
-/// tests see every input.
-pub fn is_known_bug(text: &str) -> bool {
-    static SKIP_KNOWN: OnceLock<bool> = OnceLock::new();
-    if !*SKIP_KNOWN.get_or_init(|| {
-        std::env::var_os("DOCKERLEAK_FUZZ_SKIP_KNOWN").is_some_and(|value| value == "1")
-    }) {
-        return false;
-    }
-    // brush-parser backtracks exponentially on nested `(`: each one
-    // doubles the time (`RUN ((((((((((((((((((((((((((((((` takes minutes).
-    text.bytes().filter(|byte| *byte == b'(').count() > 16
 }

@@ -1,4 +1,5 @@
 use super::{code, declare_rule, Rule, RuleContext, RuleMeta};
+use crate::analysis::expand::Expansion;
 use crate::finding::{Finding, Severity};
 use crate::secrets::files::CredentialFilePattern;
 use crate::source::Span;
@@ -62,7 +63,9 @@ impl Rule for SecretFileCopied {
             let Some((destination, sources)) = words.split_last() else {
                 continue;
             };
-            let destination_path = context.analysis.expand_word(destination, index).value;
+            let destination_expansion = context.analysis.expand_word(destination, index);
+            let destination_hidden = from_secret_variable(context, index, &destination_expansion);
+            let destination_path = destination_expansion.value;
             let is_add = effective.keyword == Keyword::Add;
             let heredoc_names: Vec<&str> = effective
                 .heredocs
@@ -77,7 +80,9 @@ impl Rule for SecretFileCopied {
                 {
                     continue;
                 }
-                let source_path = context.analysis.expand_word(source, index).value;
+                let source_expansion = context.analysis.expand_word(source, index);
+                let source_hidden = from_secret_variable(context, index, &source_expansion);
+                let source_path = source_expansion.value;
                 let url_file = is_add.then(|| url_file_name(&source_path)).flatten();
                 let copied_name = url_file.unwrap_or_else(|| base_name(&source_path));
                 let landing = if directory_destination {
@@ -91,7 +96,11 @@ impl Rule for SecretFileCopied {
                     context.catalog.files.match_path(&source_path)
                 };
                 // A URL may carry credentials: name only the file it fetches.
-                let shown = if url_file.is_some() {
+                // A value drawn from a secret-looking variable is shown as
+                // written (`${CREDS}`): its value may be the secret itself.
+                let shown = if source_hidden {
+                    source.text.as_str()
+                } else if url_file.is_some() {
                     copied_name
                 } else {
                     source_path.as_str()
@@ -102,22 +111,35 @@ impl Rule for SecretFileCopied {
                     continue;
                 }
                 if let Some(pattern) = matched_source {
+                    let landing_shown = match (source_hidden, directory_destination) {
+                        (true, true) => format!(
+                            "{}/{}",
+                            destination_path.trim_end_matches('/'),
+                            base_name(&source.text)
+                        ),
+                        _ => landing.clone(),
+                    };
                     findings.push(self.report(
                         context,
                         index,
                         source.span,
                         shown,
-                        &landing,
+                        &landing_shown,
                         pattern,
                     ));
                     reported = true;
                 } else if let Some(pattern) = context.catalog.files.match_path(&landing) {
+                    let shown = if destination_hidden || source_hidden {
+                        destination.text.as_str()
+                    } else {
+                        landing.as_str()
+                    };
                     findings.push(self.report(
                         context,
                         index,
                         destination.span,
-                        &landing,
-                        &landing,
+                        shown,
+                        shown,
                         pattern,
                     ));
                     reported = true;
@@ -126,12 +148,17 @@ impl Rule for SecretFileCopied {
             let has_heredoc_source = sources.iter().any(|source| source.text.starts_with("<<"));
             if !reported && has_heredoc_source {
                 if let Some(pattern) = context.catalog.files.match_path(&destination_path) {
+                    let shown = if destination_hidden {
+                        destination.text.as_str()
+                    } else {
+                        destination_path.as_str()
+                    };
                     findings.push(self.report(
                         context,
                         index,
                         destination.span,
-                        &destination_path,
-                        &destination_path,
+                        shown,
+                        shown,
                         pattern,
                     ));
                 }
@@ -190,6 +217,22 @@ impl SecretFileCopied {
             .help(help)
             .build()
     }
+}
+
+/// Whether a value was drawn from a secret-looking variable whose value
+/// may be the secret itself (`ARG NPM_TOKEN=…` then `COPY ${NPM_TOKEN} …`):
+/// the finding then names the word as written, never the value. A value
+/// that is plainly not a secret (`ARG CREDS=.aws/credentials`, a path) is
+/// shown expanded.
+fn from_secret_variable(context: &RuleContext<'_>, index: usize, expansion: &Expansion) -> bool {
+    expansion.references.iter().any(|reference| {
+        context.catalog.names.is_secret(&reference.name)
+            && context
+                .analysis
+                .resolve(&reference.name, index)
+                .and_then(|resolved| resolved.value().map(str::to_owned))
+                .is_some_and(|value| !crate::secrets::is_non_secret_value(&value))
+    })
 }
 
 /// The last path component (`/root/.netrc` → `.netrc`; a trailing `/` kept off).

@@ -243,9 +243,11 @@ pub(crate) fn secret_id(path: &str) -> String {
             }
         })
         .collect();
+    // `${NPM_TOKEN}` → `NPM_TOKEN`, not `__NPM_TOKEN_`.
+    let id = id.trim_matches('_');
     if id.is_empty() {
         "secret".to_string()
     } else {
-        id
+        id.to_string()
     }
 }
