@@ -515,6 +515,7 @@ pub fn lint_input(input: &Input, config: &Config, max_file_size: u64) -> FileRep
             if let Some(error) = invalid_utf8_error(&source) {
                 report.errors.insert(0, error);
             }
+            report.release_source_if_clean();
             report
         }
         Err(error) => FileReport::unreadable(error.path, error.kind.to_string()),

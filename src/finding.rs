@@ -108,6 +108,17 @@ impl FileReport {
         self.line_index.position(&self.text, offset)
     }
 
+    /// Frees the source text and its line index when nothing will be
+    /// shown from them (no finding, no file error). A run holds every
+    /// report until the end, to print them in path order; most files are
+    /// clean, so this keeps memory to the files that have something to say.
+    pub fn release_source_if_clean(&mut self) {
+        if self.findings.is_empty() && self.errors.is_empty() {
+            self.text = String::new();
+            self.line_index = LineIndex::default();
+        }
+    }
+
     /// Every secret span of every finding, sorted and merged.
     pub fn secret_spans(&self) -> Vec<Span> {
         let mut spans: Vec<Span> = self
