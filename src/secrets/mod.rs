@@ -43,6 +43,14 @@ pub enum SecretsError {
         #[source]
         source: Box<toml::de::Error>,
     },
+    /// An embedded list (`rules/*.toml`, as JSON) does not match the schema.
+    #[error("{source_name}: does not match the schema: {source}")]
+    BuiltinData {
+        /// The `rules/*.toml` file the list was built from.
+        source_name: String,
+        #[source]
+        source: Box<serde_json::Error>,
+    },
     /// A credential file glob does not compile.
     #[error("credential file pattern `{id}`: invalid glob `{glob}`: {source}")]
     Glob {
@@ -242,6 +250,19 @@ fn parse_toml<T: serde::de::DeserializeOwned>(
     text: &str,
 ) -> Result<T, SecretsError> {
     toml::from_str(text).map_err(|source| SecretsError::Toml {
+        source_name: source_name.to_owned(),
+        source: Box::new(source),
+    })
+}
+
+/// Parses one embedded list: the JSON form of a `rules/*.toml` file that
+/// `build.rs` wrote (TOML syntax errors fail the build; schema errors are
+/// reported under the TOML file's name, and the unit tests load every list).
+fn parse_builtin<T: serde::de::DeserializeOwned>(
+    source_name: &str,
+    json: &str,
+) -> Result<T, SecretsError> {
+    serde_json::from_str(json).map_err(|source| SecretsError::BuiltinData {
         source_name: source_name.to_owned(),
         source: Box::new(source),
     })

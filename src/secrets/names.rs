@@ -26,10 +26,11 @@ use std::sync::{Arc, LazyLock};
 use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
 use serde::Deserialize;
 
-use super::{parse_toml, SecretsError};
+use super::{parse_builtin, SecretsError};
 
 const BUILTIN_SOURCE_NAME: &str = "rules/secret-names.toml";
-const BUILTIN_TOML: &str = include_str!("../../rules/secret-names.toml");
+/// `rules/secret-names.toml`, converted to JSON by `build.rs`.
+const BUILTIN_JSON: &str = include_str!(concat!(env!("OUT_DIR"), "/secret-names.json"));
 
 /// Why a name is, or is not, considered secret.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -235,7 +236,7 @@ pub(crate) fn builtin_shared() -> Arc<SecretNames> {
 }
 
 fn builtin_data() -> NameData {
-    parse_toml(BUILTIN_SOURCE_NAME, BUILTIN_TOML)
+    parse_builtin(BUILTIN_SOURCE_NAME, BUILTIN_JSON)
         .expect("rules/secret-names.toml parses (checked by the unit tests)")
 }
 
