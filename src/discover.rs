@@ -17,7 +17,7 @@
 //!
 //! Reading the files is [`crate::input`]'s job.
 
-use globset::{Glob, GlobBuilder, GlobSet, GlobSetBuilder};
+use globset::{Glob, GlobSet, GlobSetBuilder};
 use ignore::WalkBuilder;
 use std::collections::BTreeMap;
 use std::ffi::OsStr;
@@ -54,10 +54,13 @@ impl NameMatcher {
     /// The built-in patterns plus `include` (extra file-name globs,
     /// matched as written: case-sensitive).
     pub fn new(include: &[String]) -> Result<NameMatcher, globset::Error> {
+        // Case-insensitive by lower-casing both sides (see
+        // `is_dockerfile_name`): globset's own option sends every glob to
+        // its regex strategy, which is slow to build for a one-file run.
         let case_insensitive = |patterns: &[&str]| -> Result<GlobSet, globset::Error> {
             let mut builder = GlobSetBuilder::new();
             for pattern in patterns {
-                builder.add(GlobBuilder::new(pattern).case_insensitive(true).build()?);
+                builder.add(Glob::new(&pattern.to_lowercase())?);
             }
             builder.build()
         };
@@ -74,9 +77,13 @@ impl NameMatcher {
 
     /// Whether a file with this name is linted when a walk meets it.
     pub fn is_dockerfile_name(&self, name: &OsStr) -> bool {
-        let name = Path::new(name);
-        self.include.is_match(name)
-            || (self.builtin.is_match(name) && !self.not_dockerfiles.is_match(name))
+        let path = Path::new(name);
+        if self.include.is_match(path) {
+            return true;
+        }
+        let lowered = name.to_string_lossy().to_lowercase();
+        let lowered = Path::new(&lowered);
+        self.builtin.is_match(lowered) && !self.not_dockerfiles.is_match(lowered)
     }
 }
 

@@ -264,9 +264,11 @@ pub(super) fn is_placeholder(value: &str) -> bool {
         )
 }
 
-/// Text that names a credential in a config file.
+/// Text that names a credential in a config file. The keywords are ASCII:
+/// `(?i-u)` keeps the regex small to compile (Unicode case folding and
+/// word boundaries made these two patterns a tenth of a one-file run).
 static AUTH_KEYWORD: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(r"(?i)(_authtoken|_auth\b|_password|npmauthtoken|npmauthident|\bpassword\b|\bpasswd\b|\blogin\b|\btoken\b|secret|api[_-]?key|aws_secret_access_key|\bauth\b)")
+    Regex::new(r"(?i-u)(_authtoken|_auth\b|_password|npmauthtoken|npmauthident|\bpassword\b|\bpasswd\b|\blogin\b|\btoken\b|secret|api[_-]?key|aws_secret_access_key|\bauth\b)")
         .expect("the auth keyword pattern is a valid regex")
 });
 
@@ -274,7 +276,7 @@ static AUTH_KEYWORD: LazyLock<Regex> = LazyLock::new(|| {
 /// `password …`, `aws_secret_access_key = …`).
 static CREDENTIAL_VALUE: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(
-        r#"(?i)(?:_authtoken|_auth|_password|password|passwd|token|secret|api[_-]?key|aws_access_key_id|aws_secret_access_key|npmauthtoken|npmauthident)["']?\s*[=:]?\s*["']?([^\s"'\\,;]+)"#,
+        r#"(?i-u:_authtoken|_auth|_password|password|passwd|token|secret|api[_-]?key|aws_access_key_id|aws_secret_access_key|npmauthtoken|npmauthident)["']?\s*[=:]?\s*["']?([^\s"'\\,;]+)"#,
     )
     .expect("the credential value pattern is a valid regex")
 });
@@ -760,7 +762,10 @@ fn option_values<'a>(
                 if let Some(value) = arguments.get(position + 1) {
                     values.push((value, what));
                 }
-            } else if option.starts_with("--") && text.starts_with(&format!("{option}="))
+            } else if option.starts_with("--")
+                && text
+                    .strip_prefix(option)
+                    .is_some_and(|rest| rest.starts_with('='))
                 || !option.starts_with("--")
                     && option.len() == 2
                     && text.len() > 2
