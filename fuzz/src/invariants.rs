@@ -168,6 +168,15 @@ pub fn check_parse(text: &str, dockerfile: &Dockerfile) -> Result<(), String> {
 /// The spans inside an instruction stay inside `outer` and in bounds.
 fn check_instruction(text: &str, instruction: &Instruction, outer: Span) -> Result<(), String> {
     check_span(text, instruction.span)?;
+    // The linear offset map agrees with the per-range one.
+    for (offset, start) in instruction.rest_offsets().enumerate() {
+        let expected = instruction.rest_span(offset..offset + 1).start;
+        if start != expected {
+            return Err(format!(
+                "rest_offsets()[{offset}] = {start}, rest_span gives {expected}"
+            ));
+        }
+    }
     let mut spans: Vec<(&str, Span)> = vec![
         ("keyword", instruction.keyword_word.span),
         ("rest", instruction.rest.span),

@@ -700,9 +700,8 @@ fn read_run(instruction: &Instruction, shell: &StageShell) -> ShellScript {
         return ShellScript::empty(ScriptKind::NotShell(name.clone()));
     }
     let mut rest_table = Table::default();
-    for offset in 0..instruction.rest.text.len() {
-        let span = instruction.rest_span(offset..offset + 1);
-        rest_table.push(span.start, span.end);
+    for start in instruction.rest_offsets() {
+        rest_table.push(start, start + 1);
     }
     rest_table.end = instruction.rest.span.end;
     let context = Context::top();

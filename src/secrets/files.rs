@@ -17,9 +17,12 @@
 //! source or an `ADD <url>` destination, whether `.dockerignore` excludes it,
 //! and how severe a copy is.
 
+use std::collections::HashMap;
 use std::sync::{Arc, LazyLock, OnceLock};
 
-use globset::{Candidate, GlobBuilder, GlobMatcher};
+use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
+
+use globset::{Candidate, GlobBuilder, GlobMatcher, GlobSet, GlobSetBuilder};
 use serde::Deserialize;
 
 use super::{check_unique_ids, parse_builtin, parse_toml, SecretsError};
@@ -99,8 +102,18 @@ pub struct CredentialFiles {
     patterns: Vec<CredentialFilePattern>,
     /// All `patterns` globs of all entries, in list order.
     include: Vec<LazyGlob>,
+    /// The include globs that are a base name or an extension in any
+    /// directory (`**/.netrc`, `**/*.pem`), half of them: globset matches
+    /// those with hash lookups and builds them without a regex.
+    simple: GlobSet,
+    /// For each glob of `simple`, its index in `include`.
+    simple_ids: Vec<usize>,
     /// All `exclude` globs of all entries.
     exclude: Vec<LazyGlob>,
+    /// Every literal piece of every glob (see [`required_literals`]), found
+    /// in a path in one pass; a glob's `literals` are indices into it.
+    literals: AhoCorasick,
+    literal_count: usize,
 }
 
 /// One glob of one entry, with the literal pieces every path it matches
@@ -111,7 +124,10 @@ struct LazyGlob {
     owner: usize,
     /// The glob, lower-cased (see [`compile_glob`]).
     source: String,
-    literals: Vec<String>,
+    /// Its literal pieces, as indices into [`CredentialFiles::literals`].
+    literals: Vec<usize>,
+    /// Matched through [`CredentialFiles::simple`] instead.
+    simple: bool,
     /// `None` if the glob does not compile: never for the builtin list
     /// (the unit tests compile every glob) nor for configured entries
     /// ([`CredentialFiles::compile`] checks those up front).
@@ -119,22 +135,29 @@ struct LazyGlob {
 }
 
 impl LazyGlob {
-    fn new(owner: usize, glob: &str) -> LazyGlob {
+    /// `glob`, with its literal pieces numbered in `table`.
+    fn new(owner: usize, glob: &str, table: &mut HashMap<String, usize>) -> LazyGlob {
         let source = glob.to_lowercase();
+        let literals = required_literals(&source)
+            .into_iter()
+            .map(|literal| {
+                let next = table.len();
+                *table.entry(literal).or_insert(next)
+            })
+            .collect();
         LazyGlob {
             owner,
-            literals: required_literals(&source),
+            literals,
+            simple: is_simple_glob(&source),
             source,
             matcher: OnceLock::new(),
         }
     }
 
-    /// Whether the glob matches `candidate` (`normalized`, already
-    /// lower-cased by [`normalize_path`]).
-    fn is_match(&self, normalized: &str, candidate: &Candidate<'_>) -> bool {
-        self.literals
-            .iter()
-            .all(|literal| normalized.contains(literal.as_str()))
+    /// Whether the glob matches `candidate`, a path in which the literals
+    /// marked in `present` occur.
+    fn is_match(&self, present: &[bool], candidate: &Candidate<'_>) -> bool {
+        self.literals.iter().all(|literal| present[*literal])
             && self
                 .matcher
                 .get_or_init(|| {
@@ -145,6 +168,16 @@ impl LazyGlob {
                 .as_ref()
                 .is_some_and(|matcher| matcher.is_match_candidate(candidate))
     }
+}
+
+/// `**/name` or `**/*.ext` with no other wildcard: what globset matches
+/// by base name or extension, without a regex.
+fn is_simple_glob(glob: &str) -> bool {
+    let Some(rest) = glob.strip_prefix("**/") else {
+        return false;
+    };
+    let rest = rest.strip_prefix("*.").unwrap_or(rest);
+    !rest.is_empty() && !rest.contains(['*', '?', '[', ']', '{', '}', '\\', '/'])
 }
 
 /// The literal pieces of a glob that every path it matches contains: the
@@ -254,6 +287,9 @@ impl CredentialFiles {
         )?;
         let mut include = Vec::new();
         let mut exclude = Vec::new();
+        let mut table = HashMap::new();
+        let mut simple = GlobSetBuilder::new();
+        let mut simple_ids = Vec::new();
         for (index, pattern) in patterns.iter().enumerate() {
             validate(pattern)?;
             for glob in pattern.patterns.iter().chain(&pattern.exclude) {
@@ -263,24 +299,57 @@ impl CredentialFiles {
                     compile_glob(&pattern.id, glob)?;
                 }
             }
-            include.extend(
-                pattern
-                    .patterns
-                    .iter()
-                    .map(|glob| LazyGlob::new(index, glob)),
-            );
-            exclude.extend(
-                pattern
-                    .exclude
-                    .iter()
-                    .map(|glob| LazyGlob::new(index, glob)),
-            );
+            for glob in &pattern.patterns {
+                let lazy = LazyGlob::new(index, glob, &mut table);
+                if lazy.simple {
+                    simple.add(compile_glob(&pattern.id, glob)?);
+                    simple_ids.push(include.len());
+                }
+                include.push(lazy);
+            }
+            for glob in &pattern.exclude {
+                exclude.push(LazyGlob::new(index, glob, &mut table));
+            }
         }
+        let mut by_index: Vec<(usize, String)> = table
+            .into_iter()
+            .map(|(literal, index)| (index, literal))
+            .collect();
+        by_index.sort_unstable();
+        let literal_count = by_index.len();
+        // Overlapping search (`MatchKind::Standard`) reports every literal
+        // present, also one inside another (`.env` in `.envrc`).
+        let literals = AhoCorasick::builder()
+            .kind(Some(AhoCorasickKind::ContiguousNFA))
+            .match_kind(MatchKind::Standard)
+            .build(by_index.iter().map(|(_, literal)| literal))
+            .map_err(|source| SecretsError::Keywords {
+                list: "credential file globs",
+                source: Box::new(source),
+            })?;
+        let simple = simple.build().map_err(|source| SecretsError::Glob {
+            id: "(all patterns)".to_owned(),
+            glob: String::new(),
+            source: Box::new(source),
+        })?;
         Ok(CredentialFiles {
             patterns,
             include,
+            simple,
+            simple_ids,
             exclude,
+            literals,
+            literal_count,
         })
+    }
+
+    /// Which literal pieces occur in `normalized`.
+    fn present_literals(&self, normalized: &str) -> Vec<bool> {
+        let mut present = vec![false; self.literal_count];
+        for found in self.literals.find_overlapping_iter(normalized) {
+            present[found.pattern().as_usize()] = true;
+        }
+        present
     }
 
     /// All entries, in matching order.
@@ -328,21 +397,26 @@ impl CredentialFiles {
             return Vec::new();
         }
         let candidate = Candidate::new(&normalized);
-        let mut included: Vec<usize> = self
-            .include
-            .iter()
-            .filter(|glob| glob.is_match(&normalized, &candidate))
-            .map(|glob| glob.owner)
-            .collect();
+        let present = self.present_literals(&normalized);
+        let mut included: Vec<usize> = Vec::new();
+        for matched in self.simple.matches_candidate(&candidate) {
+            included.push(self.include[self.simple_ids[matched]].owner);
+        }
+        for glob in &self.include {
+            if !glob.simple && glob.is_match(&present, &candidate) {
+                included.push(glob.owner);
+            }
+        }
         if included.is_empty() {
             return included;
         }
+        included.sort_unstable();
         included.dedup();
         included.retain(|index| {
             !self
                 .exclude
                 .iter()
-                .any(|glob| glob.owner == *index && glob.is_match(&normalized, &candidate))
+                .any(|glob| glob.owner == *index && glob.is_match(&present, &candidate))
         });
         included
     }
@@ -397,11 +471,24 @@ fn normalize_path(path: &str) -> String {
     if components.peek() == Some(&"~") {
         components.next();
     }
-    components
-        .collect::<Vec<_>>()
-        .join("/")
-        .replace('\\', "\u{FFFD}")
-        .to_lowercase()
+    // One allocation in the common (ASCII) case: this runs for every entry
+    // of a build context that DLK010 walks.
+    let mut normalized = String::with_capacity(path.len());
+    for component in components {
+        if !normalized.is_empty() {
+            normalized.push('/');
+        }
+        normalized.push_str(component);
+    }
+    if normalized.contains('\\') {
+        normalized = normalized.replace('\\', "\u{FFFD}");
+    }
+    if normalized.is_ascii() {
+        normalized.make_ascii_lowercase();
+        normalized
+    } else {
+        normalized.to_lowercase()
+    }
 }
 
 /// The last component of a Dockerfile path, ignoring trailing `/`:
@@ -472,9 +559,10 @@ mod tests {
         for path in &paths {
             let normalized = normalize_path(path);
             let candidate = Candidate::new(&normalized);
+            let present = files.present_literals(&normalized);
             for (glob, matcher) in &globs {
                 assert_eq!(
-                    glob.is_match(&normalized, &candidate),
+                    glob.is_match(&present, &candidate),
                     matcher.is_match_candidate(&candidate),
                     "{} on {path:?}",
                     glob.source

@@ -94,9 +94,12 @@ pub enum SecretsError {
         /// How many groups the regex has, including group 0.
         group_count: usize,
     },
-    /// The keyword automaton does not build (for example, too many keywords).
-    #[error("token format keywords: {source}")]
+    /// A literal automaton (token format keywords, credential file glob
+    /// pieces) does not build (for example, too many entries).
+    #[error("{list}: {source}")]
     Keywords {
+        /// Which list: `token format keywords` or `credential file globs`.
+        list: &'static str,
         /// What aho-corasick found wrong.
         #[source]
         source: Box<aho_corasick::BuildError>,

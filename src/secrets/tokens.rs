@@ -182,6 +182,7 @@ impl TokenScanner {
             .match_kind(MatchKind::Standard)
             .build(&keyword_patterns)
             .map_err(|source| SecretsError::Keywords {
+                list: "token format keywords",
                 source: Box::new(source),
             })?;
         Ok(TokenScanner {

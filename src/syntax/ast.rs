@@ -171,6 +171,27 @@ impl Instruction {
         Span::new(map(range.start), map(range.end - 1) + 1)
     }
 
+    /// The source offset of every byte of `rest.text`, in order: what
+    /// `rest_span(offset..offset + 1).start` gives for each offset, in one
+    /// linear pass instead of a binary search per byte.
+    pub fn rest_offsets(&self) -> impl Iterator<Item = usize> + '_ {
+        let mut segment = 0;
+        (0..self.rest.text.len()).map(move |offset| {
+            while self
+                .rest_map
+                .get(segment + 1)
+                .is_some_and(|(start, _)| *start <= offset)
+            {
+                segment += 1;
+            }
+            self.rest_map
+                .get(segment)
+                .map_or(self.rest.span.start + offset, |(start, source)| {
+                    source + offset.saturating_sub(*start)
+                })
+        })
+    }
+
     pub fn flag(&self, name: &str) -> Option<&Flag> {
         self.flags.iter().find(|flag| flag.name.text == name)
     }

@@ -40,6 +40,12 @@ pub(crate) struct LexedWord {
 impl LexedWord {
     /// Pushes `ch`, written at `raw_range` of the raw word.
     fn push(&mut self, ch: char, raw_range: Range<usize>) {
+        if ch.is_ascii() {
+            self.text.push(ch);
+            self.text_map.push(raw_range.start);
+            self.text_map_end.push(raw_range.end);
+            return;
+        }
         let before = self.text.len();
         self.text.push(ch);
         let added = self.text.len() - before;
@@ -70,7 +76,13 @@ pub(crate) struct LexedReference {
 
 /// Lexes `raw` (one word, as written) in `mode`.
 pub(crate) fn lex_word(raw: &str, mode: WordMode) -> LexedWord {
-    let mut word = LexedWord::default();
+    // The text is at most as long as the raw word: one allocation each.
+    let mut word = LexedWord {
+        text: String::with_capacity(raw.len()),
+        text_map: Vec::with_capacity(raw.len()),
+        text_map_end: Vec::with_capacity(raw.len()),
+        ..LexedWord::default()
+    };
     if mode == WordMode::Literal {
         word.push_raw(raw, 0..raw.len());
         return word;
