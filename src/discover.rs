@@ -165,17 +165,17 @@ pub fn discover(paths: &[PathBuf], options: &DiscoverOptions) -> Discovery {
         return discovery;
     }
     let mut discovery = Discovery::default();
-    // Keyed by the file's identity (its canonical path), so that a file
-    // reached twice is linted once, under the name it was first reached by
-    // (command line order, then walk order, which is sorted).
-    let mut found: BTreeMap<PathBuf, Input> = BTreeMap::new();
-    let mut add = |key: PathBuf, input: Input| {
+    // Keyed by the file's identity, so that a file reached twice is linted
+    // once, under the name it was first reached by (command line order,
+    // then walk order, which is sorted).
+    let mut found: BTreeMap<Identity, Input> = BTreeMap::new();
+    let mut add = |key: Identity, input: Input| {
         found.entry(key).or_insert(input);
     };
     for path in paths {
         if path.as_os_str() == "-" {
             add(
-                PathBuf::from("-"),
+                Identity::Stdin,
                 Input::Stdin {
                     display: options.stdin_name.clone(),
                 },
@@ -191,8 +191,8 @@ pub fn discover(paths: &[PathBuf], options: &DiscoverOptions) -> Discovery {
             Ok(metadata) if metadata.is_dir() => {
                 walk(path, options, &mut discovery, &mut add);
             }
-            Ok(_) => add(
-                identity(path),
+            Ok(metadata) => add(
+                identity(path, Some(&metadata)),
                 Input::File {
                     path: path.clone(),
                     display,
@@ -219,15 +219,45 @@ pub fn compare_paths(left: &str, right: &str) -> std::cmp::Ordering {
         .then_with(|| left.cmp(right))
 }
 
-fn identity(path: &Path) -> PathBuf {
-    std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf())
+/// What makes two paths the same file.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+enum Identity {
+    Stdin,
+    /// Device and inode (Unix).
+    Inode(u64, u64),
+    /// The canonical path, where there are no inodes.
+    Path(PathBuf),
+}
+
+/// The identity of the file at `path`: its device and inode on Unix (one
+/// stat; `canonicalize` asked `readlink` of every path component, six
+/// system calls per file of a corpus run), else its canonical path.
+fn identity(path: &Path, metadata: Option<&std::fs::Metadata>) -> Identity {
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::MetadataExt;
+        let owned;
+        let metadata = match metadata {
+            Some(metadata) => Some(metadata),
+            None => {
+                owned = std::fs::metadata(path).ok();
+                owned.as_ref()
+            }
+        };
+        if let Some(metadata) = metadata {
+            return Identity::Inode(metadata.dev(), metadata.ino());
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = metadata;
+    Identity::Path(std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf()))
 }
 
 fn walk(
     root: &Path,
     options: &DiscoverOptions,
     discovery: &mut Discovery,
-    add: &mut impl FnMut(PathBuf, Input),
+    add: &mut impl FnMut(Identity, Input),
 ) {
     let honour_ignore_files = !options.no_ignore;
     let mut builder = WalkBuilder::new(root);
@@ -256,7 +286,7 @@ fn walk(
                 if is_file && options.names.is_dockerfile_name(entry.file_name()) {
                     let path = entry.path().to_path_buf();
                     let display = path.display().to_string();
-                    add(identity(&path), Input::File { path, display });
+                    add(identity(&path, None), Input::File { path, display });
                 }
             }
             Err(error) => classify_walk_error(&error, &options.names, discovery),

@@ -127,7 +127,10 @@ pub fn read_path(path: &Path, display: &str, max_size: u64) -> Result<SourceText
             limit: max_size,
         }));
     }
-    read_from(file, max_size).map_err(error)
+    // Sized up front: one read for the content and one for the end, where
+    // an empty buffer grew from 32 bytes in seven reads.
+    let expected = metadata.len().min(max_size) as usize + 1;
+    read_with_capacity(file, max_size, expected).map_err(error)
 }
 
 /// Reads standard input. `display` names it in errors.
@@ -140,7 +143,15 @@ pub fn read_stdin(display: &str, max_size: u64) -> Result<SourceText, InputError
 
 /// Reads at most `max_size + 1` bytes from `reader` and decodes them.
 pub fn read_from(reader: impl Read, max_size: u64) -> Result<SourceText, InputErrorKind> {
-    let mut bytes = Vec::new();
+    read_with_capacity(reader, max_size, 0)
+}
+
+fn read_with_capacity(
+    reader: impl Read,
+    max_size: u64,
+    capacity: usize,
+) -> Result<SourceText, InputErrorKind> {
+    let mut bytes = Vec::with_capacity(capacity);
     reader
         .take(max_size.saturating_add(1))
         .read_to_end(&mut bytes)
