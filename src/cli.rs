@@ -269,9 +269,10 @@ fn run_check(arguments: &CheckArgs) -> i32 {
     let Some(loaded) = load_config(&arguments.config_source, &paths) else {
         return EXIT_ERROR;
     };
-    let Some(config) = apply_flags(loaded.config, arguments) else {
+    let Some(mut config) = apply_flags(loaded.config, arguments) else {
         return EXIT_ERROR;
     };
+    config.context_scans = Some(Default::default());
     let baseline = match &arguments.baseline {
         Some(path) => match Baseline::read(path) {
             Ok(baseline) => Some(baseline),

@@ -77,6 +77,10 @@ pub struct Config {
     /// What the configuration added to the secret catalogues (the
     /// compiled result is `catalog`).
     pub extra: CatalogExtra,
+    /// Build-context walks shared by the files of one run (DLK010); set by
+    /// `dockerleak check`, left `None` by a long-lived caller (the language
+    /// server) so that every lint sees the files as they are now.
+    pub context_scans: Option<std::sync::Arc<crate::rules::ContextScans>>,
 }
 
 impl Config {

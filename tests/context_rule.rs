@@ -565,3 +565,40 @@ fn symbolic_links_are_not_followed() {
         &Config::default(),
     ));
 }
+
+/// One run shares the walks of a context between its Dockerfiles
+/// (`Config::context_scans`): each file must still get what a walk of its
+/// own would give, with its own ignore file and `--exclude` patterns.
+#[test]
+fn dockerfiles_sharing_a_context_in_one_run_keep_their_own_ignore_rules() {
+    let directory = context(&[
+        (".npmrc", "//registry.npmjs.org/:_authToken=${NPM_TOKEN}\n"),
+        ("app/main.js", "console.log(1)\n"),
+        ("web.Dockerfile.dockerignore", ".npmrc\n"),
+    ]);
+    let shared = Config {
+        context_scans: Some(Default::default()),
+        ..Config::default()
+    };
+    let cases = [
+        ("Dockerfile", "FROM node:20\nCOPY . /app\n", 1),
+        ("Dockerfile.dev", "FROM node:20\nCOPY . /app\n", 1),
+        ("web.Dockerfile", "FROM node:20\nCOPY . /app\n", 0),
+        (
+            "exclude.Dockerfile",
+            "# syntax=docker/dockerfile:1.10\nFROM node:20\nCOPY --exclude=.npmrc . /app\n",
+            0,
+        ),
+        ("again.Dockerfile", "FROM node:20\nCOPY . /app\n", 1),
+    ];
+    for (name, text, expected) in cases {
+        let alone = lint_file(directory.path(), name, text, &Config::default());
+        let in_run = lint_file(directory.path(), name, text, &shared);
+        assert_eq!(dlk010(&alone).len(), expected, "{name} alone");
+        assert_eq!(
+            summary(&in_run),
+            summary(&alone),
+            "{name}: the shared walk gives another answer"
+        );
+    }
+}

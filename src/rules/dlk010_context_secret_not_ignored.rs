@@ -4,7 +4,9 @@ use crate::dockerignore::{DockerIgnore, PathState, DEFAULT_FILE_NAME};
 use crate::finding::Finding;
 use crate::secrets::files::{CredentialFilePattern, CredentialFiles};
 use crate::syntax::{Arguments, Keyword, Word};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 declare_rule! {
     /// ## What it finds
@@ -89,20 +91,36 @@ impl Rule for ContextSecretNotIgnored {
                 |name| name.to_string_lossy().into_owned(),
             )
         });
+        let ignore_file = ignore.as_ref().map(|(path, _)| path.clone());
         let ignore = ignore.as_ref().map(|(_, ignore)| ignore);
         let files = &context.catalog.files;
         for copy in copies {
             if !build_context.holds_directory(&copy.scope, files) {
                 continue;
             }
-            let scan = scan_context(
-                &build_context.root,
-                &copy.scope,
-                ignore,
-                copy.excludes.as_ref(),
-                files,
-                WALK_LIMIT,
-            );
+            let walk = || {
+                scan_context(
+                    &build_context.root,
+                    &copy.scope,
+                    ignore,
+                    copy.excludes.as_ref(),
+                    files,
+                    WALK_LIMIT,
+                )
+            };
+            let scan = match &context.config.context_scans {
+                Some(scans) => scans.get_or_walk(
+                    ScanKey {
+                        root: build_context.root.clone(),
+                        scope: copy.scope.clone(),
+                        ignore_file: ignore_file.clone(),
+                        exclude_patterns: copy.exclude_patterns.clone(),
+                        catalog: Arc::as_ptr(files) as usize,
+                    },
+                    walk,
+                ),
+                None => Arc::new(walk()),
+            };
             if !scan.files.is_empty() {
                 findings.push(self.report(context, &copy, &scan, ignore_name.as_deref()));
             }
@@ -235,6 +253,8 @@ struct BroadCopy<'a> {
     scope: String,
     /// `COPY --exclude=…` patterns, relative to the copied source.
     excludes: Option<DockerIgnore>,
+    /// The same patterns as written (after expansion), for [`ScanKey`].
+    exclude_patterns: Vec<String>,
 }
 
 /// Every COPY/ADD source that may copy a directory of the build context.
@@ -276,6 +296,7 @@ fn broad_copies<'a>(context: &RuleContext<'a>) -> Vec<BroadCopy<'a>> {
                     scope,
                     excludes: (!exclude_patterns.is_empty())
                         .then(|| DockerIgnore::from_patterns(&exclude_patterns)),
+                    exclude_patterns: exclude_patterns.clone(),
                 });
             }
         }
@@ -357,7 +378,50 @@ impl BuildContext {
     }
 }
 
+/// Walks of build contexts shared by the files of one check run: the
+/// Dockerfiles of one directory (`Dockerfile`, `Dockerfile.dev`, …) send
+/// the same context, and walking it once per file made a directory of N
+/// Dockerfiles cost N walks of it. The CLI sets one for a run
+/// ([`crate::Config::context_scans`]); without it (the language server,
+/// which must see files change between lints) every file walks.
+#[derive(Debug, Default)]
+pub struct ContextScans {
+    scans: Mutex<HashMap<ScanKey, Arc<Scan>>>,
+}
+
+/// What decides a walk's result.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct ScanKey {
+    root: PathBuf,
+    scope: String,
+    ignore_file: Option<PathBuf>,
+    exclude_patterns: Vec<String>,
+    /// The credential file list (configuration may extend it).
+    catalog: usize,
+}
+
+impl ContextScans {
+    /// The walk for `key`, done now by `walk` if no file of the run did it.
+    /// Two threads may walk the same context at once; both get the same
+    /// result and one is kept.
+    fn get_or_walk(&self, key: ScanKey, walk: impl FnOnce() -> Scan) -> Arc<Scan> {
+        if let Some(scan) = self.lock().get(&key) {
+            return Arc::clone(scan);
+        }
+        let scan = Arc::new(walk());
+        Arc::clone(self.lock().entry(key).or_insert(scan))
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<ScanKey, Arc<Scan>>> {
+        // A panic while holding the lock leaves a map that is still valid.
+        self.scans
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+}
+
 /// A credential file that a copy sends.
+#[derive(Debug)]
 struct SentFile {
     /// Relative to the context root.
     path: String,
@@ -367,6 +431,7 @@ struct SentFile {
 }
 
 /// What a walk of part of the context found.
+#[derive(Debug)]
 struct Scan {
     /// Sorted by path.
     files: Vec<SentFile>,

@@ -21,6 +21,7 @@ mod dlk007_credentials_in_url;
 mod dlk008_secret_mount_persisted;
 mod dlk009_secret_printed_to_log;
 mod dlk010_context_secret_not_ignored;
+pub use dlk010_context_secret_not_ignored::ContextScans;
 
 pub use dlk000_invalid_directive::InvalidDirective;
 
