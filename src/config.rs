@@ -78,8 +78,9 @@ pub struct Config {
     /// compiled result is `catalog`).
     pub extra: CatalogExtra,
     /// Build-context walks shared by the files of one run (DLK010); set by
-    /// `dockerleak check`, left `None` by a long-lived caller (the language
-    /// server) so that every lint sees the files as they are now.
+    /// `dockerleak check`. `None` (the default) for a long-lived caller,
+    /// such as an editor integration built on the library, so that every
+    /// lint sees the files as they are now.
     pub context_scans: Option<std::sync::Arc<crate::rules::ContextScans>>,
 }
 

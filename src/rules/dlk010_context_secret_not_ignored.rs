@@ -382,8 +382,9 @@ impl BuildContext {
 /// Dockerfiles of one directory (`Dockerfile`, `Dockerfile.dev`, …) send
 /// the same context, and walking it once per file made a directory of N
 /// Dockerfiles cost N walks of it. The CLI sets one for a run
-/// ([`crate::Config::context_scans`]); without it (the language server,
-/// which must see files change between lints) every file walks.
+/// ([`crate::Config::context_scans`]); without it (the default, for a
+/// long-lived library caller that must see files change between lints)
+/// every file walks.
 #[derive(Debug, Default)]
 pub struct ContextScans {
     scans: Mutex<HashMap<ScanKey, Arc<Scan>>>,
