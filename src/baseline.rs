@@ -17,7 +17,8 @@
 //! ```
 //!
 //! A finding is in the baseline when an entry has its code and its
-//! fingerprint (which hashes the code, the path, and the finding's
+//! fingerprint (which hashes the code, the path relative to the file's
+//! repository root, and the finding's
 //! instruction with whitespace collapsed and secrets masked, plus an
 //! occurrence counter): lines added above it, comments, reordered other
 //! instructions leave it in the baseline; a change to its own instruction

@@ -20,16 +20,18 @@ use crate::discover::{
 };
 use crate::finding::{FileError, FileReport};
 use crate::input::{self, SourceText};
-use crate::lint::lint_source;
+use crate::lint::lint_source_as;
 use crate::report::ast::{AstFormat, LineError, ParsedFile};
 use crate::report::{self, Format, PathContext, ReportOptions};
 use crate::source::Span;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use rayon::prelude::*;
+use std::collections::HashMap;
 use std::ffi::OsString;
 use std::fs::File;
 use std::io::{self, BufWriter, IsTerminal, Write};
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
 /// No finding at or above `--fail-level`.
 pub const EXIT_CLEAN: i32 = 0;
@@ -292,7 +294,7 @@ fn run_check(arguments: &CheckArgs) -> i32 {
         return EXIT_ERROR;
     };
     exclude_paths(&mut discovery, &config, &paths);
-    let mut reports = lint_inputs(&discovery.inputs, &config, arguments.max_file_size);
+    let mut reports = lint_inputs(&discovery.inputs, &config, arguments.max_file_size, &paths);
     reports.extend(
         discovery
             .errors
@@ -492,9 +494,16 @@ fn discover_paths(
 }
 
 /// Reads and lints every input: in parallel, except for a single input
-/// (the editor case), which is linted on this thread.
-pub fn lint_inputs(inputs: &[Input], config: &Config, max_file_size: u64) -> Vec<FileReport> {
-    let lint_one = |input: &Input| lint_input(input, config, max_file_size);
+/// (the editor case), which is linted on this thread. `paths` says where
+/// the repository is, for fingerprints (see [`lint_input`]).
+pub fn lint_inputs(
+    inputs: &[Input],
+    config: &Config,
+    max_file_size: u64,
+    paths: &PathContext,
+) -> Vec<FileReport> {
+    let identities = FileIdentities::new(paths);
+    let lint_one = |input: &Input| lint_input(input, config, max_file_size, &identities);
     if inputs.len() <= 1 {
         inputs.iter().map(lint_one).collect()
     } else {
@@ -502,16 +511,80 @@ pub fn lint_inputs(inputs: &[Input], config: &Config, max_file_size: u64) -> Vec
     }
 }
 
+/// Names files for fingerprints: the path relative to the root of the
+/// repository that holds the file (its nearest ancestor with `.git`), so
+/// that the name does not depend on where the run started. Roots are
+/// looked up once per directory.
+pub struct FileIdentities<'a> {
+    paths: &'a PathContext,
+    roots: Mutex<HashMap<PathBuf, Option<PathBuf>>>,
+}
+
+impl<'a> FileIdentities<'a> {
+    pub fn new(paths: &'a PathContext) -> FileIdentities<'a> {
+        FileIdentities {
+            paths,
+            roots: Mutex::new(HashMap::new()),
+        }
+    }
+
+    /// `display` (a path as the user gave it) relative to its repository's
+    /// root, with `/` separators; `None` outside any repository.
+    pub fn of(&self, display: &str) -> Option<String> {
+        let absolute = self.paths.absolute(display);
+        let directory = absolute.parent()?;
+        let root = {
+            let mut roots = self
+                .roots
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner);
+            roots
+                .entry(directory.to_path_buf())
+                .or_insert_with(|| {
+                    directory
+                        .ancestors()
+                        .find(|ancestor| ancestor.join(".git").exists())
+                        .map(Path::to_path_buf)
+                })
+                .clone()?
+        };
+        let parts: Option<Vec<String>> = absolute
+            .strip_prefix(&root)
+            .ok()?
+            .components()
+            .map(|component| match component {
+                std::path::Component::Normal(part) => Some(part.to_string_lossy().into_owned()),
+                _ => None,
+            })
+            .collect();
+        parts
+            .filter(|parts| !parts.is_empty())
+            .map(|parts| parts.join("/"))
+    }
+}
+
 /// Reads one input and lints it; a read problem becomes the report's error.
-pub fn lint_input(input: &Input, config: &Config, max_file_size: u64) -> FileReport {
+pub fn lint_input(
+    input: &Input,
+    config: &Config,
+    max_file_size: u64,
+    identities: &FileIdentities<'_>,
+) -> FileReport {
     match read_input(input, max_file_size) {
         Ok(source) => {
-            // Fingerprints hash the path: lint under the path's lexical
-            // normal form (`./a/./Dockerfile` is `a/Dockerfile`) so that
-            // `dockerleak .`, `dockerleak` and pre-commit's file list give the
-            // same fingerprints; the report keeps the path as given.
+            // Fingerprints hash the path relative to the file's repository
+            // root (outside a repository, its lexical normal form,
+            // `./a/./Dockerfile` being `a/Dockerfile`), so that `dockerleak .`
+            // at the root, `dockerleak Dockerfile` in `a/`, an absolute path
+            // and pre-commit's file list give the same fingerprints, on any
+            // machine. Rules see the path as given, normalised (DLK010
+            // finds the build context through it); the report keeps it as
+            // given.
             let normal = normal_path(input.display());
-            let mut report = lint_source(&normal, &source.text, config);
+            let identity = identities
+                .of(input.display())
+                .unwrap_or_else(|| normal.clone());
+            let mut report = lint_source_as(&normal, &identity, &source.text, config);
             report.path = input.display().to_string();
             if let Some(error) = invalid_utf8_error(&source) {
                 report.errors.insert(0, error);

@@ -22,7 +22,7 @@ pub mod syntax;
 
 pub use config::Config;
 pub use finding::{FileError, FileReport, Finding, Label, Severity};
-pub use lint::lint_source;
+pub use lint::{lint_source, lint_source_as};
 
 /// Where the project lives (rule documentation links point here).
 pub const REPOSITORY: &str = env!("CARGO_PKG_REPOSITORY");

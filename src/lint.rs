@@ -12,8 +12,16 @@ use crate::syntax;
 use std::collections::HashMap;
 
 /// Lints one Dockerfile's text. `path` names the file in the report (and,
-/// for context-aware rules, locates its build context).
+/// for context-aware rules, locates its build context); fingerprints hash
+/// it too.
 pub fn lint_source(path: &str, text: &str, config: &Config) -> FileReport {
+    lint_source_as(path, path, text, config)
+}
+
+/// [`lint_source`] with fingerprints hashing `identity` instead of `path`:
+/// a name for the file that does not depend on where the run started (the
+/// CLI passes the path relative to the repository root).
+pub fn lint_source_as(path: &str, identity: &str, text: &str, config: &Config) -> FileReport {
     let dockerfile = syntax::parse(text);
     let analysis = Analysis::new(&dockerfile, config.target.as_deref());
     let mut errors: Vec<FileError> = dockerfile
@@ -55,7 +63,7 @@ pub fn lint_source(path: &str, text: &str, config: &Config) -> FileReport {
         (a.span.start, a.code, a.span.end).cmp(&(b.span.start, b.code, b.span.end))
     });
     findings.dedup_by(|a, b| a.code == b.code && a.span == b.span);
-    assign_fingerprints(path, text, &dockerfile, &mut findings);
+    assign_fingerprints(identity, text, &dockerfile, &mut findings);
     mask_secrets_in_text(text, &mut findings, &mut errors);
     FileReport {
         path: path.to_string(),

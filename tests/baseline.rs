@@ -189,6 +189,49 @@ fn the_same_file_named_differently_has_the_same_fingerprints() {
     assert_eq!(fingerprints(Some("app")), walked);
 }
 
+/// Fingerprints hash the path relative to the repository root: a baseline
+/// written at the root still matches a run started in a subdirectory or
+/// given an absolute path.
+#[test]
+fn fingerprints_do_not_depend_on_where_the_run_starts() {
+    let root = project(&leaky());
+    fs::create_dir_all(root.path().join(".git")).expect("a repository root");
+    fs::create_dir_all(root.path().join("app")).expect("mkdir");
+    fs::rename(
+        root.path().join("Dockerfile"),
+        root.path().join("app/Dockerfile"),
+    )
+    .expect("mv");
+    let fingerprints = |directory: &Path, path: &str| {
+        let output = dockerleak(directory)
+            .args(["--format", "json", path])
+            .output()
+            .expect("run");
+        let document: Value = serde_json::from_slice(&output.stdout).expect("JSON");
+        document["findings"]
+            .as_array()
+            .expect("findings")
+            .iter()
+            .map(|finding| {
+                finding["fingerprint"]
+                    .as_str()
+                    .expect("fingerprint")
+                    .to_string()
+            })
+            .collect::<Vec<_>>()
+    };
+    let at_root = fingerprints(root.path(), "app/Dockerfile");
+    assert!(!at_root.is_empty());
+    let app = root.path().join("app");
+    assert_eq!(fingerprints(&app, "Dockerfile"), at_root);
+    assert_eq!(fingerprints(&app, "../app/Dockerfile"), at_root);
+    let absolute = app.join("Dockerfile");
+    assert_eq!(
+        fingerprints(Path::new("/"), absolute.to_str().expect("UTF-8 path")),
+        at_root
+    );
+}
+
 #[test]
 fn a_missing_or_invalid_baseline_is_a_clear_error() {
     let root = project(&leaky());
