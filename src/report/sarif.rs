@@ -119,6 +119,16 @@ pub fn write(
 
 /// The SARIF log of a run.
 pub fn build(reports: &[FileReport], options: &ReportOptions) -> Sarif {
+    build_with_limit(reports, options, MAX_RESULTS)
+}
+
+/// GitHub code scanning rejects a run with more results than this.
+pub const MAX_RESULTS: usize = 25_000;
+
+/// [`build`] keeping at most `limit` results: the most severe ones (errors,
+/// then warnings, then notes; path order within a level), in path order,
+/// with a warning notification that says how many were left out.
+pub fn build_with_limit(reports: &[FileReport], options: &ReportOptions, limit: usize) -> Sarif {
     let registry = rules::registry();
     let rule_index: BTreeMap<&str, usize> = registry
         .iter()
@@ -240,7 +250,27 @@ pub fn build(reports: &[FileReport], options: &ReportOptions) -> Sarif {
             );
         }
     }
+    // Notifications so far are file errors: the run did not check all.
     let execution_successful = notifications.is_empty();
+    if results.len() > limit {
+        let omitted = results.len() - limit;
+        results = most_severe(results, limit);
+        notifications.push(
+            Notification::builder()
+                .level(json!("warning"))
+                .message(
+                    Message::builder()
+                        .text(format!(
+                            "{omitted} of {} results left out: GitHub code scanning rejects a \
+                             run with more than {limit}. The {limit} most severe are kept; \
+                             `--format json` lists them all.",
+                            omitted + limit
+                        ))
+                        .build(),
+                )
+                .build(),
+        );
+    }
     let mut invocation = Invocation::builder()
         .execution_successful(execution_successful)
         .build();
@@ -275,6 +305,38 @@ pub fn build(reports: &[FileReport], options: &ReportOptions) -> Sarif {
         .version(json!("2.1.0"))
         .runs(vec![run])
         .build()
+}
+
+/// The `limit` most severe of `results`, in their original order.
+fn most_severe(results: Vec<SarifResult>, limit: usize) -> Vec<SarifResult> {
+    let rank = |result: &SarifResult| match result.level {
+        Some(ResultLevel::Error) => 0,
+        Some(ResultLevel::Warning) => 1,
+        _ => 2,
+    };
+    let mut order: Vec<(usize, usize)> = results
+        .iter()
+        .enumerate()
+        .map(|(index, result)| (rank(result), index))
+        .collect();
+    order.sort_unstable();
+    let mut kept: Vec<usize> = order
+        .into_iter()
+        .take(limit)
+        .map(|(_, index)| index)
+        .collect();
+    kept.sort_unstable();
+    let mut kept = kept.into_iter().peekable();
+    results
+        .into_iter()
+        .enumerate()
+        .filter_map(|(index, result)| {
+            (kept.peek() == Some(&index)).then(|| {
+                kept.next();
+                result
+            })
+        })
+        .collect()
 }
 
 /// The whole lines of `span`, with their (redacted) text: what a viewer
@@ -530,6 +592,45 @@ mod tests {
         assert_eq!(
             source_root_location(&options).uri.as_deref(),
             Some("file:///repo/")
+        );
+    }
+
+    /// Over the limit, the most severe results are kept in path order and a
+    /// warning says how many were left out; the run still succeeded.
+    #[test]
+    fn a_run_over_the_result_limit_keeps_the_most_severe() {
+        let notes = "FROM alpine\nARG GITHUB_TOKEN\nARG NPM_TOKEN\n";
+        let errors = "FROM alpine\nCOPY .netrc /root/\nCOPY id_rsa /root/.ssh/\n";
+        let reports = vec![
+            crate::lint::lint_source("a/Dockerfile", notes, &crate::Config::default()),
+            crate::lint::lint_source("b/Dockerfile", errors, &crate::Config::default()),
+        ];
+        let all = build(&reports, &ReportOptions::default());
+        let all_results = all.runs[0].results.clone().unwrap_or_default();
+        assert!(all_results.len() >= 4, "{all_results:#?}");
+        assert!(all.runs[0].invocations.as_ref().unwrap()[0]
+            .tool_execution_notifications
+            .is_none());
+
+        let capped = build_with_limit(&reports, &ReportOptions::default(), 2);
+        let run = &capped.runs[0];
+        let results = run.results.clone().unwrap_or_default();
+        assert_eq!(results.len(), 2);
+        assert!(results
+            .iter()
+            .all(|result| matches!(result.level, Some(ResultLevel::Error))));
+        let invocation = &run.invocations.as_ref().unwrap()[0];
+        assert!(invocation.execution_successful);
+        let notifications = invocation.tool_execution_notifications.as_ref().unwrap();
+        assert_eq!(notifications.len(), 1);
+        let text = notifications[0].message.text.clone().unwrap_or_default();
+        let omitted = all_results.len() - 2;
+        assert!(
+            text.starts_with(&format!(
+                "{omitted} of {} results left out",
+                all_results.len()
+            )),
+            "{text}"
         );
     }
 
