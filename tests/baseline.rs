@@ -152,8 +152,30 @@ fn a_new_or_changed_finding_is_reported() {
     assert_eq!((code, reported), (1, vec!["DLK001".to_string()]));
 }
 
-#[test]
-fn the_same_file_named_differently_has_the_same_fingerprints() {
+/// The fingerprints of a run in `directory` over `paths` (none: a walk of
+/// the directory).
+fn fingerprints(directory: &Path, paths: &[&str]) -> Vec<String> {
+    let output = dockerleak(directory)
+        .args(["--format", "json"])
+        .args(paths)
+        .output()
+        .expect("run");
+    let document: Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    document["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|finding| {
+            finding["fingerprint"]
+                .as_str()
+                .expect("fingerprint")
+                .to_string()
+        })
+        .collect()
+}
+
+/// A project whose leaky Dockerfile is `app/Dockerfile`.
+fn project_with_app() -> tempfile::TempDir {
     let root = project(&leaky());
     fs::create_dir_all(root.path().join("app")).expect("mkdir");
     fs::rename(
@@ -161,32 +183,17 @@ fn the_same_file_named_differently_has_the_same_fingerprints() {
         root.path().join("app/Dockerfile"),
     )
     .expect("mv");
-    let fingerprints = |path: Option<&str>| {
-        let mut command = dockerleak(root.path());
-        command.args(["--format", "json"]);
-        if let Some(path) = path {
-            command.arg(path);
-        }
-        let output = command.output().expect("run");
-        let document: Value = serde_json::from_slice(&output.stdout).expect("JSON");
-        document["findings"]
-            .as_array()
-            .expect("findings")
-            .iter()
-            .map(|finding| {
-                finding["fingerprint"]
-                    .as_str()
-                    .expect("fingerprint")
-                    .to_string()
-            })
-            .collect::<Vec<_>>()
-    };
-    let walked = fingerprints(None);
+    root
+}
+
+#[test]
+fn the_same_file_named_differently_has_the_same_fingerprints() {
+    let root = project_with_app();
+    let walked = fingerprints(root.path(), &[]);
     assert!(!walked.is_empty());
-    assert_eq!(fingerprints(Some(".")), walked);
-    assert_eq!(fingerprints(Some("./app/Dockerfile")), walked);
-    assert_eq!(fingerprints(Some("app//Dockerfile")), walked);
-    assert_eq!(fingerprints(Some("app")), walked);
+    for path in [".", "./app/Dockerfile", "app//Dockerfile", "app"] {
+        assert_eq!(fingerprints(root.path(), &[path]), walked, "{path}");
+    }
 }
 
 /// Fingerprints hash the path relative to the repository root: a baseline
@@ -194,42 +201,16 @@ fn the_same_file_named_differently_has_the_same_fingerprints() {
 /// given an absolute path.
 #[test]
 fn fingerprints_do_not_depend_on_where_the_run_starts() {
-    let root = project(&leaky());
+    let root = project_with_app();
     fs::create_dir_all(root.path().join(".git")).expect("a repository root");
-    fs::create_dir_all(root.path().join("app")).expect("mkdir");
-    fs::rename(
-        root.path().join("Dockerfile"),
-        root.path().join("app/Dockerfile"),
-    )
-    .expect("mv");
-    let fingerprints = |directory: &Path, path: &str| {
-        let output = dockerleak(directory)
-            .args(["--format", "json", path])
-            .output()
-            .expect("run");
-        let document: Value = serde_json::from_slice(&output.stdout).expect("JSON");
-        document["findings"]
-            .as_array()
-            .expect("findings")
-            .iter()
-            .map(|finding| {
-                finding["fingerprint"]
-                    .as_str()
-                    .expect("fingerprint")
-                    .to_string()
-            })
-            .collect::<Vec<_>>()
-    };
-    let at_root = fingerprints(root.path(), "app/Dockerfile");
+    let at_root = fingerprints(root.path(), &["app/Dockerfile"]);
     assert!(!at_root.is_empty());
     let app = root.path().join("app");
-    assert_eq!(fingerprints(&app, "Dockerfile"), at_root);
-    assert_eq!(fingerprints(&app, "../app/Dockerfile"), at_root);
+    assert_eq!(fingerprints(&app, &["Dockerfile"]), at_root);
+    assert_eq!(fingerprints(&app, &["../app/Dockerfile"]), at_root);
     let absolute = app.join("Dockerfile");
-    assert_eq!(
-        fingerprints(Path::new("/"), absolute.to_str().expect("UTF-8 path")),
-        at_root
-    );
+    let absolute = absolute.to_str().expect("UTF-8 path");
+    assert_eq!(fingerprints(Path::new("/"), &[absolute]), at_root);
 }
 
 #[test]
