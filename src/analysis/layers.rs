@@ -186,7 +186,7 @@ impl RemovedPath {
 }
 
 /// `path` is `parent` or lies under it.
-fn is_same_or_under(path: &str, parent: &str) -> bool {
+pub fn is_same_or_under(path: &str, parent: &str) -> bool {
     let parent = parent.trim_end_matches('/');
     parent.is_empty()
         || path == parent

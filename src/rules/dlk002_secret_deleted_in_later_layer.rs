@@ -1,5 +1,7 @@
 use super::{code, declare_rule, Rule, RuleContext, RuleMeta};
-use crate::analysis::layers::{AddedBy, AddedPath, PathPattern, RemovedBy, RemovedPath};
+use crate::analysis::layers::{
+    is_same_or_under, AddedBy, AddedPath, PathPattern, RemovedBy, RemovedPath,
+};
 use crate::analysis::Base;
 use crate::finding::{Finding, Severity};
 use crate::secrets::CredentialFilePattern;
@@ -160,7 +162,7 @@ impl SecretDeletedInLaterLayer {
         let severity = context.stage_severity(index, Severity::Error);
         let layer = context.analysis.layer(index);
         let removed_path = match &removed.pattern {
-            PathPattern::Path(path) if !is_under_or_same(&added.path, path) => path.clone(),
+            PathPattern::Path(path) if !is_same_or_under(&added.path, path) => path.clone(),
             _ => added.path.clone(),
         };
         let shown = shown_path(layer.and_then(|layer| layer.home.as_deref()), &removed_path);
@@ -252,20 +254,11 @@ fn removes_credential_under(
     match &removed.pattern {
         PathPattern::Path(path) => {
             path != directory
-                && is_under_or_same(path, directory)
+                && is_same_or_under(path, directory)
                 && context.catalog.files.match_path(path).is_some()
         }
         _ => false,
     }
-}
-
-fn is_under_or_same(path: &str, parent: &str) -> bool {
-    let parent = parent.trim_end_matches('/');
-    parent.is_empty()
-        || path == parent
-        || path
-            .strip_prefix(parent)
-            .is_some_and(|rest| rest.starts_with('/'))
 }
 
 /// `~/.npmrc` for a path under the home directory.
