@@ -54,6 +54,16 @@ pub enum BindingKind {
     Env,
 }
 
+impl BindingKind {
+    /// How a message names it: `build arg` or `ENV`.
+    pub fn noun(self) -> &'static str {
+        match self {
+            BindingKind::Arg => "build arg",
+            BindingKind::Env => "ENV",
+        }
+    }
+}
+
 /// A variable declared by ARG or ENV.
 #[derive(Clone, Debug)]
 pub struct Binding {

@@ -534,11 +534,7 @@ fn credential_file_writes(context: &RuleContext<'_>, run: &Run<'_>, issues: &mut
             (Some((binding, span)), _)
                 if mentions_credential || context.catalog.names.is_secret(&binding.name) =>
             {
-                let kind = if binding.kind == BindingKind::Arg {
-                    "build arg"
-                } else {
-                    "ENV"
-                };
+                let kind = binding.kind.noun();
                 issues.push(Issue {
                     span: added.span,
                     label: format!(
@@ -697,11 +693,7 @@ fn command_line_credentials(context: &RuleContext<'_>, run: &Run<'_>, issues: &m
             let is_url = what == "credentials in a URL";
             match value_source(context, run, position, word) {
                 ValueSource::BuildVariable(binding, span) => {
-                    let kind = if binding.kind == BindingKind::Arg {
-                        "build arg"
-                    } else {
-                        "ENV"
-                    };
+                    let kind = binding.kind.noun();
                     issues.push(Issue {
                         span,
                         label: format!("{kind} {} passed as {what} on the command line", code(&binding.name)),
@@ -849,11 +841,7 @@ fn expanded_build_secrets(context: &RuleContext<'_>, run: &Run<'_>, issues: &mut
                     continue;
                 };
                 reported.push(reference.name.clone());
-                let kind = if binding.kind == BindingKind::Arg {
-                    "build arg"
-                } else {
-                    "ENV"
-                };
+                let kind = binding.kind.noun();
                 let where_kept = if binding.kind == BindingKind::Arg {
                     "the image history"
                 } else {
@@ -905,11 +893,7 @@ fn implicit_build_secrets(
                 continue;
             };
             reported.push((*name).to_string());
-            let kind = if binding.kind == BindingKind::Arg {
-                "build arg"
-            } else {
-                "ENV"
-            };
+            let kind = binding.kind.noun();
             let span = command.name.as_ref().map_or(command.span, |word| word.span);
             issues.push(Issue {
                 span,

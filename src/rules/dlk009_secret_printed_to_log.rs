@@ -140,11 +140,7 @@ fn printed_values(context: &RuleContext<'_>, run: &Run<'_>, issues: &mut Vec<Iss
                         .map(|binding| (reference, binding))
                 });
             if let Some((reference, binding)) = secret {
-                let kind = if binding.kind == BindingKind::Arg {
-                    "build arg"
-                } else {
-                    "ENV"
-                };
+                let kind = binding.kind.noun();
                 issues.push(Issue {
                     span: reference.span,
                     label: format!("`{program}` prints {kind} {}", code(&binding.name)),
