@@ -7,13 +7,10 @@ use serde_json::Value;
 use std::fs;
 use std::path::{Path, PathBuf};
 
-const GOOD: &str = "FROM alpine:3.20\nRUN echo ok\n";
+mod common;
+use common::dockerleak;
 
-fn dockerleak() -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_dockerleak"));
-    command.current_dir(env!("CARGO_MANIFEST_DIR"));
-    command
-}
+const GOOD: &str = "FROM alpine:3.20\nRUN echo ok\n";
 
 /// A temporary directory holding `good/Dockerfile`.
 struct Workspace {

@@ -8,6 +8,8 @@ use serde_json::Value;
 use std::fs;
 use std::path::Path;
 
+mod common;
+
 /// A made-up value, never a real credential.
 const FAKE_SECRET: &str = "FAKEfakeFAKEfake0123456789abcdefFAKE";
 
@@ -25,8 +27,8 @@ fn leaky() -> String {
 }
 
 fn dockerleak(directory: &Path) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_dockerleak"));
-    command.current_dir(directory).arg("--no-config");
+    let mut command = common::dockerleak_in(directory);
+    command.arg("--no-config");
     command
 }
 

@@ -9,24 +9,12 @@ use std::collections::BTreeSet;
 use std::fs;
 use std::path::Path;
 
+mod common;
+use common::{dockerleak, write};
+
 const CLEAN: &str = "FROM alpine:3.20\nRUN echo ok\n";
 /// A made-up value, never a real credential.
 const FAKE_SECRET: &str = "FAKEfakeFAKEfakeFAKEfakeFAKEfake01234567";
-
-fn dockerleak() -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_dockerleak"));
-    command
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env_remove("NO_COLOR");
-    command
-}
-
-fn write(path: &Path, text: &str) {
-    if let Some(parent) = path.parent() {
-        fs::create_dir_all(parent).expect("create the fixture's directory");
-    }
-    fs::write(path, text).expect("write the fixture");
-}
 
 /// Runs with `--format json` and returns (exit code, document, stderr).
 fn run_json(command: &mut Command) -> (i32, Value, String) {

@@ -3,10 +3,11 @@
 //! does, command line flags over the file, `config --show`, and clear
 //! errors (file, line, key; exit 2) for every way a file can be wrong.
 
-use assert_cmd::Command;
 use serde_json::Value;
-use std::fs;
 use std::path::Path;
+
+mod common;
+use common::{dockerleak_in, write};
 
 /// DLK003 (a secret-looking build arg, a warning) and DLK001 (a credential
 /// file copied, an error), and nothing else.
@@ -15,19 +16,6 @@ FROM alpine:3.20
 ARG NPM_TOKEN
 COPY .netrc /root/.netrc
 ";
-
-fn dockerleak(directory: &Path) -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_dockerleak"));
-    command.current_dir(directory).env_remove("NO_COLOR");
-    command
-}
-
-fn write(path: &Path, text: &str) {
-    if let Some(parent) = path.parent() {
-        fs::create_dir_all(parent).expect("create the directory");
-    }
-    fs::write(path, text).expect("write the file");
-}
 
 /// A project with a leaky Dockerfile at `app/Dockerfile` and the given
 /// `.dockerleak.toml` at its root.
@@ -40,7 +28,7 @@ fn project(config: &str) -> tempfile::TempDir {
 
 /// Runs `check --format json` with extra arguments in `directory`.
 fn run_json(directory: &Path, arguments: &[&str]) -> (i32, Value) {
-    let output = dockerleak(directory)
+    let output = dockerleak_in(directory)
         .args(["--format", "json"])
         .args(arguments)
         .output()
@@ -66,7 +54,10 @@ fn codes(document: &Value) -> Vec<String> {
 
 /// Runs `check` and returns (exit code, stderr).
 fn run_error(directory: &Path, arguments: &[&str]) -> (i32, String) {
-    let output = dockerleak(directory).args(arguments).output().expect("run");
+    let output = dockerleak_in(directory)
+        .args(arguments)
+        .output()
+        .expect("run");
     (
         output.status.code().expect("exit code"),
         String::from_utf8_lossy(&output.stderr).into_owned(),
@@ -194,7 +185,7 @@ true_examples = ["ENV X=acme_FAKE0123456789abcdefFAKE01234567"]
 /// naming the file, line and key, with the snippet.
 fn assert_config_error(config: &str, line: usize, key: Option<&str>, message: &str) -> String {
     let root = project(config);
-    let output = dockerleak(&root.path().join("app"))
+    let output = dockerleak_in(&root.path().join("app"))
         .args(["--color", "never", "Dockerfile"])
         .output()
         .expect("run");
@@ -320,7 +311,7 @@ fn config_show_prints_the_effective_configuration() {
     let root = project(
         "ignore = [\"secret-in-arg\"]\nexclude = [\"vendor\"]\n\n[severity]\nDLK001 = \"warning\"\n\n[[token-formats]]\nid = \"acme-token\"\ndescription = \"ACME\"\nregex = 'acme_[0-9]{8}'\nkeywords = [\"acme_\"]\n",
     );
-    let output = dockerleak(&root.path().join("app"))
+    let output = dockerleak_in(&root.path().join("app"))
         .args(["config", "--show"])
         .output()
         .expect("run");
@@ -355,7 +346,7 @@ fn config_show_prints_the_effective_configuration() {
     body.parse::<toml::Table>()
         .expect("config --show prints TOML");
 
-    let output = dockerleak(root.path())
+    let output = dockerleak_in(root.path())
         .args(["config", "--show", "--no-config"])
         .output()
         .expect("run");

@@ -3,13 +3,15 @@
 //! one by one on `examples/`, file errors in every format, `--output` for
 //! every format, and repository-relative paths.
 
-use assert_cmd::Command;
 use clap::ValueEnum;
 use dockerleak::report::Format;
 use serde_json::Value;
 use std::collections::BTreeSet;
 use std::fs;
 use std::path::Path;
+
+mod common;
+use common::dockerleak;
 
 /// A small Dockerfile with a finding of each kind of shape: a secondary
 /// label (DLK003's use), a credential file (DLK001) and a secret value
@@ -29,14 +31,6 @@ const FAKE_SECRET: &str = "FAKEfakeFAKEfake0123456789abcdefFAKE";
 /// Only these rules run in the snapshots, so that a new rule elsewhere does
 /// not change them.
 const RULES: &str = "DLK001,DLK003,DLK004,DLK005";
-
-fn dockerleak() -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_dockerleak"));
-    command
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
-        .env_remove("NO_COLOR");
-    command
-}
 
 fn format_name(format: Format) -> String {
     format

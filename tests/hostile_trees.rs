@@ -8,28 +8,17 @@
 //! `tests/bad_input.rs` covers single bad files next to a good one; these
 //! tests are about whole trees with findings in them.
 
-use assert_cmd::Command;
 use serde_json::Value;
 use std::fs;
 use std::path::{Path, PathBuf};
+
+mod common;
+use common::{dockerleak, write};
 
 /// A Dockerfile with one DLK001 finding (line 2).
 const LEAKY: &str = "FROM alpine:3.20\nCOPY .netrc /root/.netrc\n";
 /// A Dockerfile with no finding.
 const CLEAN: &str = "FROM alpine:3.20\nRUN echo ok\n";
-
-fn dockerleak() -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_dockerleak"));
-    command.env_remove("NO_COLOR");
-    command
-}
-
-fn write(path: &Path, text: &str) {
-    if let Some(parent) = path.parent() {
-        fs::create_dir_all(parent).expect("create the fixture's directory");
-    }
-    fs::write(path, text).expect("write the fixture");
-}
 
 struct Outcome {
     code: i32,

@@ -2,14 +2,10 @@
 //! for a heredoc file, a backtick-escape file and a secret-mount file
 //! (fixtures in `tests/fixtures/parse/`).
 
-use assert_cmd::Command;
 use serde_json::{json, Value};
 
-fn dockerleak() -> Command {
-    let mut command = Command::new(env!("CARGO_BIN_EXE_dockerleak"));
-    command.current_dir(env!("CARGO_MANIFEST_DIR"));
-    command
-}
+mod common;
+use common::dockerleak;
 
 fn fixture(name: &str) -> String {
     format!("tests/fixtures/parse/{name}")
