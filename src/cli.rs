@@ -533,33 +533,14 @@ impl<'a> FileIdentities<'a> {
     pub fn of(&self, display: &str) -> Option<String> {
         let absolute = self.paths.absolute(display);
         let directory = absolute.parent()?;
-        let root = {
-            let mut roots = self
-                .roots
-                .lock()
-                .unwrap_or_else(std::sync::PoisonError::into_inner);
-            roots
-                .entry(directory.to_path_buf())
-                .or_insert_with(|| {
-                    directory
-                        .ancestors()
-                        .find(|ancestor| ancestor.join(".git").exists())
-                        .map(Path::to_path_buf)
-                })
-                .clone()?
-        };
-        let parts: Option<Vec<String>> = absolute
-            .strip_prefix(&root)
-            .ok()?
-            .components()
-            .map(|component| match component {
-                std::path::Component::Normal(part) => Some(part.to_string_lossy().into_owned()),
-                _ => None,
-            })
-            .collect();
-        parts
-            .filter(|parts| !parts.is_empty())
-            .map(|parts| parts.join("/"))
+        let root = self
+            .roots
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .entry(directory.to_path_buf())
+            .or_insert_with(|| report::repository_root_of(directory))
+            .clone()?;
+        report::relative_to(&absolute, &root)
     }
 }
 

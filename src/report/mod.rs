@@ -96,11 +96,8 @@ impl PathContext {
 
     /// The context of a run in `working_directory`.
     pub fn for_directory(working_directory: PathBuf) -> PathContext {
-        let repository_root = working_directory
-            .ancestors()
-            .find(|directory| directory.join(".git").exists())
-            .unwrap_or(&working_directory)
-            .to_path_buf();
+        let repository_root =
+            repository_root_of(&working_directory).unwrap_or_else(|| working_directory.clone());
         PathContext {
             working_directory,
             repository_root,
@@ -111,19 +108,7 @@ impl PathContext {
     /// separators; `None` when it is outside the repository.
     pub fn repository_relative(&self, path: &str) -> Option<String> {
         let full = normalize_lexically(&self.working_directory.join(path));
-        let root = normalize_lexically(&self.repository_root);
-        let relative = full.strip_prefix(&root).ok()?;
-        let mut parts = Vec::new();
-        for component in relative.components() {
-            match component {
-                Component::Normal(part) => parts.push(part.to_string_lossy()),
-                _ => return None,
-            }
-        }
-        if parts.is_empty() {
-            return None;
-        }
-        Some(parts.join("/"))
+        relative_to(&full, &normalize_lexically(&self.repository_root))
     }
 
     /// `path` relative to the repository root when it is inside it, else
@@ -147,6 +132,28 @@ impl PathContext {
 }
 
 pub use crate::config::normalize_lexically;
+
+/// The nearest of `directory` and its ancestors that holds `.git` (a
+/// directory, or a file in a worktree or submodule).
+pub fn repository_root_of(directory: &Path) -> Option<PathBuf> {
+    directory
+        .ancestors()
+        .find(|ancestor| ancestor.join(".git").exists())
+        .map(Path::to_path_buf)
+}
+
+/// `full` relative to `root` with `/` separators; `None` when it is not
+/// strictly below `root` (both normalised lexically).
+pub fn relative_to(full: &Path, root: &Path) -> Option<String> {
+    let mut parts = Vec::new();
+    for component in full.strip_prefix(root).ok()?.components() {
+        match component {
+            Component::Normal(part) => parts.push(part.to_string_lossy()),
+            _ => return None,
+        }
+    }
+    (!parts.is_empty()).then(|| parts.join("/"))
+}
 
 /// A finding's message, with any secret the finding saw masked. Rules
 /// never put a secret into a message; this is the reporters' second line
