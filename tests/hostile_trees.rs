@@ -75,6 +75,15 @@ fn assert_good_tree_findings(stdout: &str) {
     }
 }
 
+/// Asserts a run that met one bad entry: exit 2, exactly `error` on
+/// standard error (after `dockerleak: error: `), and the two findings of
+/// [`good_tree`] still printed.
+fn assert_one_error_and_the_good_findings(outcome: &Outcome, error: &str) {
+    assert_eq!(outcome.code, 2, "an error: {}", outcome.stderr);
+    assert_eq!(outcome.stderr, format!("dockerleak: error: {error}\n"));
+    assert_good_tree_findings(&outcome.stdout);
+}
+
 #[test]
 fn ten_thousand_dockerfiles_are_all_checked() {
     let directory = tempfile::tempdir().expect("tempdir");
@@ -114,12 +123,10 @@ fn a_symbolic_link_loop_in_a_tree_is_one_error_and_the_other_findings_are_printe
     good_tree(&tree);
     std::os::unix::fs::symlink("..", tree.join("api/up")).expect("create the loop");
     let outcome = run(directory.path(), &["--format", "gnu", "tree"]);
-    assert_eq!(outcome.code, 2, "a loop is an error: {}", outcome.stderr);
-    assert_eq!(
-        outcome.stderr,
-        "dockerleak: error: tree/api/up: symbolic link loop: it leads back to tree; not followed\n"
+    assert_one_error_and_the_good_findings(
+        &outcome,
+        "tree/api/up: symbolic link loop: it leads back to tree; not followed",
     );
-    assert_good_tree_findings(&outcome.stdout);
 
     let document = run(directory.path(), &["--format", "json", "tree"]).json();
     assert_eq!(
@@ -173,12 +180,10 @@ fn a_file_that_disappears_before_it_is_read_is_an_error_naming_it() {
     fs::create_dir_all(gone.parent().expect("parent")).expect("create the directory");
     std::os::unix::fs::symlink("deleted.Dockerfile", &gone).expect("create the link");
     let outcome = run(directory.path(), &["--format", "gnu", "tree"]);
-    assert_eq!(outcome.code, 2, "{}", outcome.stderr);
-    assert_eq!(
-        outcome.stderr,
-        "dockerleak: error: tree/gone/Dockerfile: No such file or directory\n"
+    assert_one_error_and_the_good_findings(
+        &outcome,
+        "tree/gone/Dockerfile: No such file or directory",
     );
-    assert_good_tree_findings(&outcome.stdout);
 
     // Named on the command line, next to the others.
     let outcome = run(
@@ -191,12 +196,10 @@ fn a_file_that_disappears_before_it_is_read_is_an_error_naming_it() {
             "tree/web/Dockerfile",
         ],
     );
-    assert_eq!(outcome.code, 2);
-    assert_eq!(
-        outcome.stderr,
-        "dockerleak: error: tree/gone/Dockerfile: No such file or directory\n"
+    assert_one_error_and_the_good_findings(
+        &outcome,
+        "tree/gone/Dockerfile: No such file or directory",
     );
-    assert_good_tree_findings(&outcome.stdout);
 }
 
 #[test]
@@ -210,15 +213,13 @@ fn a_one_gibibyte_sparse_file_is_refused_by_its_size_without_being_read() {
         .and_then(|file| file.set_len(1 << 30))
         .expect("create a sparse 1 GiB file");
     let outcome = run(directory.path(), &["--format", "gnu", "tree"]);
-    assert_eq!(outcome.code, 2, "{}", outcome.stderr);
     // "file is 1.0 GiB": the size comes from the metadata. Reading would
     // have stopped at the limit and said "input is over the limit", or
     // found NUL bytes and said "binary file".
-    assert_eq!(
-        outcome.stderr,
-        "dockerleak: error: tree/huge/Dockerfile: file is 1.0 GiB, over the 10 MiB limit (--max-file-size)\n"
+    assert_one_error_and_the_good_findings(
+        &outcome,
+        "tree/huge/Dockerfile: file is 1.0 GiB, over the 10 MiB limit (--max-file-size)",
     );
-    assert_good_tree_findings(&outcome.stdout);
 
     let document = run(directory.path(), &["--format", "json", "tree"]).json();
     assert_eq!(document["summary"]["files"], 4);
