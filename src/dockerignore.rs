@@ -135,6 +135,19 @@ impl DockerIgnore {
         context_dir: &Path,
         dockerfile_path: Option<&Path>,
     ) -> io::Result<Option<(PathBuf, DockerIgnore)>> {
+        DockerIgnore::load_with(context_dir, dockerfile_path, |_, text| {
+            DockerIgnore::parse(text)
+        })
+    }
+
+    /// [`DockerIgnore::load`] with the parsing left to `parse` (given the
+    /// file's path and text), for a caller that keeps parsed files: the
+    /// file is found and read each time, its patterns compiled once.
+    pub fn load_with<T>(
+        context_dir: &Path,
+        dockerfile_path: Option<&Path>,
+        parse: impl FnOnce(&Path, &str) -> T,
+    ) -> io::Result<Option<(PathBuf, T)>> {
         let specific = dockerfile_path.and_then(|dockerfile| {
             let mut ignore_name = dockerfile.file_name()?.to_os_string();
             ignore_name.push(DEFAULT_FILE_NAME);
@@ -146,8 +159,8 @@ impl DockerIgnore {
         for candidate in candidates {
             match std::fs::read(&candidate) {
                 Ok(bytes) => {
-                    let ignore = DockerIgnore::parse(&String::from_utf8_lossy(&bytes));
-                    return Ok(Some((candidate, ignore)));
+                    let parsed = parse(&candidate, &String::from_utf8_lossy(&bytes));
+                    return Ok(Some((candidate, parsed)));
                 }
                 Err(error) if error.kind() == io::ErrorKind::NotFound => continue,
                 Err(error) => return Err(error),

@@ -602,3 +602,26 @@ fn dockerfiles_sharing_a_context_in_one_run_keep_their_own_ignore_rules() {
         );
     }
 }
+
+/// The files of one run share a parsed `.dockerignore` too: each of them
+/// still gets the ignore file that applies to it.
+#[test]
+fn a_shared_dockerignore_is_applied_to_every_dockerfile_of_the_run() {
+    let directory = context(&[
+        (".npmrc", "//registry.npmjs.org/:_authToken=${NPM_TOKEN}\n"),
+        (".env", "API_KEY=x\n"),
+        (".dockerignore", ".npmrc\n"),
+        ("web.Dockerfile.dockerignore", ".env\n"),
+    ]);
+    let shared = Config {
+        context_scans: Some(Default::default()),
+        ..Config::default()
+    };
+    let text = "FROM node:20\nCOPY . /app\n";
+    for name in ["Dockerfile", "api.Dockerfile", "web.Dockerfile", "Dockerfile"] {
+        let alone = lint_file(directory.path(), name, text, &Config::default());
+        let in_run = lint_file(directory.path(), name, text, &shared);
+        assert_eq!(dlk010(&alone).len(), 1, "{name}: one of the two is sent");
+        assert_eq!(summary(&in_run), summary(&alone), "{name}");
+    }
+}

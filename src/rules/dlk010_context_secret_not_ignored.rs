@@ -80,9 +80,17 @@ impl Rule for ContextSecretNotIgnored {
         };
         // An ignore file that exists but cannot be read leaves the rule
         // unable to tell what is sent: say nothing rather than guess.
-        let Ok(ignore) =
-            DockerIgnore::load(&build_context.root, build_context.dockerfile.as_deref())
-        else {
+        let dockerfile = build_context.dockerfile.as_deref();
+        let loaded = match &context.config.context_scans {
+            Some(scans) => {
+                DockerIgnore::load_with(&build_context.root, dockerfile, |path, text| {
+                    scans.ignore_file(path, text)
+                })
+            }
+            None => DockerIgnore::load(&build_context.root, dockerfile)
+                .map(|loaded| loaded.map(|(path, ignore)| (path, Arc::new(ignore)))),
+        };
+        let Ok(ignore) = loaded else {
             return;
         };
         let ignore_name = ignore.as_ref().map(|(path, _)| {
@@ -92,7 +100,7 @@ impl Rule for ContextSecretNotIgnored {
             )
         });
         let ignore_file = ignore.as_ref().map(|(path, _)| path.clone());
-        let ignore = ignore.as_ref().map(|(_, ignore)| ignore);
+        let ignore = ignore.as_ref().map(|(_, ignore)| ignore.as_ref());
         let files = &context.catalog.files;
         for copy in copies {
             if !build_context.holds_directory(&copy.scope, files) {
@@ -388,6 +396,8 @@ impl BuildContext {
 #[derive(Debug, Default)]
 pub struct ContextScans {
     scans: Mutex<HashMap<ScanKey, Arc<Scan>>>,
+    /// Ignore files by path, parsed (patterns compiled) once per run.
+    ignore_files: Mutex<HashMap<PathBuf, Arc<DockerIgnore>>>,
 }
 
 /// What decides a walk's result.
@@ -418,6 +428,21 @@ impl ContextScans {
         self.scans
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The ignore file at `path` (read as `text`), parsed the first time a
+    /// file of the run uses it: every Dockerfile of a context reads the
+    /// same `.dockerignore`, and parsing compiles a regex per pattern.
+    fn ignore_file(&self, path: &Path, text: &str) -> Arc<DockerIgnore> {
+        let mut files = self
+            .ignore_files
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        Arc::clone(
+            files
+                .entry(path.to_path_buf())
+                .or_insert_with(|| Arc::new(DockerIgnore::parse(text))),
+        )
     }
 }
 
