@@ -618,7 +618,12 @@ fn a_shared_dockerignore_is_applied_to_every_dockerfile_of_the_run() {
         ..Config::default()
     };
     let text = "FROM node:20\nCOPY . /app\n";
-    for name in ["Dockerfile", "api.Dockerfile", "web.Dockerfile", "Dockerfile"] {
+    for name in [
+        "Dockerfile",
+        "api.Dockerfile",
+        "web.Dockerfile",
+        "Dockerfile",
+    ] {
         let alone = lint_file(directory.path(), name, text, &Config::default());
         let in_run = lint_file(directory.path(), name, text, &shared);
         assert_eq!(dlk010(&alone).len(), 1, "{name}: one of the two is sent");
