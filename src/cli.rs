@@ -22,7 +22,7 @@ use crate::finding::{FileError, FileReport};
 use crate::input::{self, SourceText};
 use crate::lint::lint_source_as;
 use crate::report::ast::{AstFormat, LineError, ParsedFile};
-use crate::report::{self, Format, PathContext, ReportOptions};
+use crate::report::{self, Format, FormatRequest, PathContext, ReportOptions};
 use crate::source::Span;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use rayon::prelude::*;
@@ -126,9 +126,14 @@ pub struct CheckArgs {
     #[arg(value_name = "PATHS")]
     pub paths: Vec<PathBuf>,
 
-    /// Output format.
-    #[arg(long, value_enum, default_value_t = Format::Pretty)]
-    pub format: Format,
+    /// Output format, optionally with a file: `FORMAT` or `FORMAT=PATH`.
+    /// Repeat it for several reports from one run (`--format github
+    /// --format sarif=report.sarif --format markdown=summary.md`); at most
+    /// one format without a path, which goes to standard output (or to
+    /// --output). Formats: pretty (the default), json, sarif, gnu, github,
+    /// gitlab, checkstyle, junit, sonarqube, markdown.
+    #[arg(long, value_name = "FORMAT[=PATH]", value_parser = report::parse_format_request)]
+    pub format: Vec<FormatRequest>,
 
     /// Exit with 1 when a finding is at or above this severity [default:
     /// warning, or the configuration's `fail-level`].
@@ -188,7 +193,8 @@ pub struct CheckArgs {
     #[arg(long, value_name = "BYTES", value_parser = input::parse_size, default_value = "10MiB")]
     pub max_file_size: u64,
 
-    /// Write the report to FILE instead of standard output.
+    /// Write the report that would go to standard output (the --format
+    /// without a path) to FILE instead.
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
 }
@@ -252,6 +258,13 @@ fn print_warning(message: &str) {
 }
 
 fn run_check(arguments: &CheckArgs) -> i32 {
+    let outputs = match plan_outputs(&arguments.format, arguments.output.as_deref()) {
+        Ok(outputs) => outputs,
+        Err(message) => {
+            print_error("--format", &message);
+            return EXIT_ERROR;
+        }
+    };
     if let Some(context) = &arguments.context {
         if !context.is_dir() {
             print_error(
@@ -313,20 +326,31 @@ fn run_check(arguments: &CheckArgs) -> i32 {
     if let Some(baseline) = &baseline {
         baseline.filter(&mut reports);
     }
-    for report in &reports {
-        for error in &report.errors {
-            print_error(&report.path, &report::error_message(report, error));
+    // File errors are in every report; stderr repeats them only when no
+    // report meant for the log (pretty, gnu, github) goes to stdout, so
+    // that they are printed once and never lost in a file.
+    let stdout_shows_errors = outputs
+        .iter()
+        .any(|output| output.path.is_none() && output.format.is_for_the_log());
+    if !stdout_shows_errors {
+        for report in &reports {
+            for error in &report.errors {
+                print_error(&report.path, &report::error_message(report, error));
+            }
         }
     }
-    let to_terminal = arguments.output.is_none() && io::stdout().is_terminal();
-    let options = ReportOptions {
-        color: use_color(arguments.color, to_terminal),
-        paths,
-        ..ReportOptions::default()
-    };
-    let written = write_output(arguments.output.as_deref(), |output| {
-        report::write_report(arguments.format, &reports, &options, output)
-    });
+    let mut written = true;
+    for output in &outputs {
+        let to_terminal = output.path.is_none() && io::stdout().is_terminal();
+        let options = ReportOptions {
+            color: use_color(arguments.color, to_terminal),
+            paths: paths.clone(),
+            ..ReportOptions::default()
+        };
+        written &= write_output(output.path.as_deref(), |writer| {
+            report::write_report(output.format, &reports, &options, writer)
+        });
+    }
     if !written {
         return EXIT_ERROR;
     }
@@ -337,6 +361,57 @@ fn run_check(arguments: &CheckArgs) -> i32 {
         config.effective_fail_level()
     };
     exit_code(&reports, fail_level)
+}
+
+/// The reports to write: each `--format` with its file (`--output` for the
+/// one without a path; `pretty` to stdout when none is given), or why the
+/// combination cannot work.
+fn plan_outputs(
+    requests: &[FormatRequest],
+    output: Option<&Path>,
+) -> Result<Vec<FormatRequest>, String> {
+    let mut outputs = if requests.is_empty() {
+        vec![FormatRequest {
+            format: Format::Pretty,
+            path: None,
+        }]
+    } else {
+        requests.to_vec()
+    };
+    let unnamed: Vec<String> = outputs
+        .iter()
+        .filter(|request| request.path.is_none())
+        .map(|request| request.format.name())
+        .collect();
+    if unnamed.len() > 1 {
+        return Err(format!(
+            "{} would all go to standard output: give all but one a file, as `--format {}=PATH`",
+            unnamed.join(", "),
+            unnamed[1]
+        ));
+    }
+    if let Some(output) = output {
+        match outputs.iter_mut().find(|request| request.path.is_none()) {
+            Some(request) => request.path = Some(output.to_path_buf()),
+            None => {
+                return Err(
+                    "--output has no report to write: every --format names its own file".into(),
+                )
+            }
+        }
+    }
+    let mut seen: Vec<PathBuf> = Vec::new();
+    for path in outputs.iter().filter_map(|request| request.path.as_ref()) {
+        let normal = config::normalize_lexically(path);
+        if seen.contains(&normal) {
+            return Err(format!(
+                "two reports would be written to {}",
+                path.display()
+            ));
+        }
+        seen.push(normal);
+    }
+    Ok(outputs)
 }
 
 /// Loads the configuration file (found upward, or `--config`), printing

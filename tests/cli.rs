@@ -266,10 +266,51 @@ fn pretty_output_of_a_parse_error() {
         "pretty_parse_error",
         String::from_utf8_lossy(&output.stdout)
     );
-    assert_eq!(
-        String::from_utf8_lossy(&output.stderr),
-        "dockerleak: error: app/Dockerfile: line 2: unterminated heredoc\n"
-    );
+    // Printed once: the report shows it, stderr does not repeat it.
+    assert_eq!(String::from_utf8_lossy(&output.stderr), "");
+}
+
+#[test]
+fn file_errors_go_to_stderr_only_when_no_log_report_goes_to_stdout() {
+    let stdin = "FROM alpine:3.20\nRUN <<EOF\necho never closed\n";
+    let expected = "dockerleak: error: app/Dockerfile: line 2: unterminated heredoc\n";
+    let root = tempfile::tempdir().expect("tempdir");
+    let sarif = root.path().join("report.sarif");
+    for arguments in [
+        vec!["--format".to_string(), "json".to_string()],
+        vec!["--format".into(), format!("sarif={}", sarif.display())],
+        vec!["--output".into(), sarif.display().to_string()],
+    ] {
+        let output = dockerleak()
+            .args(&arguments)
+            .args(["--no-config", "--stdin-filename", "app/Dockerfile", "-"])
+            .write_stdin(stdin)
+            .output()
+            .expect("run");
+        assert_eq!(output.status.code(), Some(2), "{arguments:?}");
+        assert_eq!(
+            String::from_utf8_lossy(&output.stderr),
+            expected,
+            "{arguments:?}"
+        );
+    }
+    for format in ["pretty", "gnu", "github"] {
+        let output = dockerleak()
+            .args(["--format", format, "--format"])
+            .arg(format!("sarif={}", sarif.display()))
+            .args(["--no-config", "--stdin-filename", "app/Dockerfile", "-"])
+            .write_stdin(stdin)
+            .output()
+            .expect("run");
+        assert_eq!(output.status.code(), Some(2), "{format}");
+        assert_eq!(String::from_utf8_lossy(&output.stderr), "", "{format}");
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert_eq!(
+            stdout.matches("unterminated heredoc").count(),
+            1,
+            "{format}: {stdout}"
+        );
+    }
 }
 
 #[test]

@@ -110,13 +110,13 @@ fn every_format_has_a_snapshot() {
 #[test]
 fn unknown_format_is_a_usage_error_listing_the_formats() {
     let output = dockerleak()
-        .args(["--format", "junit", "examples/clean"])
+        .args(["--format", "xml", "examples/clean"])
         .output()
         .expect("run");
     assert_eq!(output.status.code(), Some(2));
     assert!(output.stdout.is_empty());
     let stderr = String::from_utf8_lossy(&output.stderr);
-    assert!(stderr.contains("invalid value 'junit'"), "{stderr}");
+    assert!(stderr.contains("invalid value 'xml'"), "{stderr}");
     for format in Format::value_variants() {
         assert!(stderr.contains(&format_name(*format)), "{stderr}");
     }
@@ -471,4 +471,196 @@ fn github_and_gitlab_paths_are_relative_to_the_repository_root() {
     // gnu and checkstyle keep the path as given, for the editor that ran it.
     assert!(run("gnu").starts_with("api/Dockerfile:2:6: error: "));
     assert!(run("checkstyle").contains(r#"<file name="api/Dockerfile">"#));
+}
+
+/// `--format FMT=PATH` writes that report to PATH; one run writes several,
+/// each exactly as a run with that format alone prints it.
+#[test]
+fn one_run_writes_several_reports_each_as_its_own_run_would() {
+    let root = tempfile::tempdir().expect("tempdir");
+    let files = ["sarif", "markdown", "junit", "sonarqube", "json"];
+    let mut command = dockerleak();
+    command.args(["--no-config", "--color", "never", "--format", "github"]);
+    for name in files {
+        let path = root.path().join(format!("report.{name}"));
+        command
+            .arg("--format")
+            .arg(format!("{name}={}", path.display()));
+    }
+    let output = command.arg("examples/").output().expect("run");
+    assert_eq!(output.status.code(), Some(1));
+    let alone = |name: &str| {
+        let output = dockerleak()
+            .args([
+                "--no-config",
+                "--color",
+                "never",
+                "--format",
+                name,
+                "examples/",
+            ])
+            .output()
+            .expect("run");
+        assert_eq!(output.status.code(), Some(1), "{name}");
+        String::from_utf8(output.stdout).expect("UTF-8")
+    };
+    let stdout = String::from_utf8(output.stdout).expect("UTF-8");
+    assert!(
+        stdout.starts_with("::error file=examples/leaky/Dockerfile,"),
+        "{stdout}"
+    );
+    assert_eq!(stdout, alone("github"));
+    for name in files {
+        let written = fs::read_to_string(root.path().join(format!("report.{name}")))
+            .expect("the report file was written");
+        assert_eq!(written, alone(name), "{name}");
+    }
+}
+
+#[test]
+fn output_combinations_that_cannot_work_are_usage_errors() {
+    let root = tempfile::tempdir().expect("tempdir");
+    let sarif = root.path().join("a.sarif");
+    let sarif_argument = format!("sarif={}", sarif.display());
+    let cases: [(&[&str], &str); 5] = [
+        (
+            &["--format", "json", "--format", "gnu"],
+            "json, gnu would all go to standard output",
+        ),
+        (
+            &["--format", &sarif_argument, "--output", "x.txt"],
+            "--output has no report to write",
+        ),
+        (
+            &[
+                "--format",
+                &sarif_argument,
+                "--format",
+                &format!("json={}", sarif.display()),
+            ],
+            "two reports would be written to",
+        ),
+        (&["--format", "sarif="], "`sarif=` names no file"),
+        (&["--format", "nope=x"], "unknown format `nope`"),
+    ];
+    for (arguments, expected) in cases {
+        let output = dockerleak()
+            .args(["--no-config"])
+            .args(arguments)
+            .arg("examples/")
+            .output()
+            .expect("run");
+        assert_eq!(output.status.code(), Some(2), "{arguments:?}");
+        assert!(output.stdout.is_empty(), "{arguments:?}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(stderr.contains(expected), "{arguments:?}: {stderr}");
+    }
+    assert!(!sarif.exists(), "nothing is written after a usage error");
+}
+
+#[test]
+fn output_goes_to_the_format_without_a_path() {
+    let root = tempfile::tempdir().expect("tempdir");
+    let summary = root.path().join("summary.md");
+    let json = root.path().join("report.json");
+    let output = dockerleak()
+        .args(["--no-config", "--format", "json", "--output"])
+        .arg(&json)
+        .arg("--format")
+        .arg(format!("markdown={}", summary.display()))
+        .arg("examples/")
+        .output()
+        .expect("run");
+    assert_eq!(output.status.code(), Some(1));
+    assert!(output.stdout.is_empty());
+    let document: Value =
+        serde_json::from_str(&fs::read_to_string(&json).expect("json written")).expect("JSON");
+    assert_eq!(document["summary"]["files"], 2);
+    let markdown = fs::read_to_string(&summary).expect("summary written");
+    assert!(
+        markdown.starts_with("### dockerleak: 6 findings\n"),
+        "{markdown}"
+    );
+}
+
+#[test]
+fn junit_is_well_formed_with_a_failing_case_per_finding() {
+    let output = dockerleak()
+        .args(["--no-config", "--format", "junit", "examples/"])
+        .output()
+        .expect("run");
+    assert_eq!(output.status.code(), Some(1));
+    let text = String::from_utf8(output.stdout).expect("UTF-8");
+    let document = roxmltree::Document::parse(&text).expect("JUnit XML is well-formed");
+    let suites = document.root_element();
+    assert_eq!(suites.tag_name().name(), "testsuites");
+    let suite_names: Vec<&str> = suites
+        .children()
+        .filter(|node| node.has_tag_name("testsuite"))
+        .filter_map(|node| node.attribute("name"))
+        .collect();
+    assert_eq!(
+        suite_names,
+        ["examples/clean/Dockerfile", "examples/leaky/Dockerfile"]
+    );
+    let failures = document
+        .descendants()
+        .filter(|node| node.has_tag_name("failure"))
+        .count();
+    assert_eq!(failures, 6);
+    assert_eq!(suites.attribute("failures"), Some("6"));
+    assert_eq!(
+        suites.attribute("tests"),
+        Some("7"),
+        "6 failures and a passing file"
+    );
+    let case = document
+        .descendants()
+        .find(|node| node.has_tag_name("testcase") && node.attribute("line") == Some("11"))
+        .expect("a case for line 11");
+    assert_eq!(case.attribute("file"), Some("examples/leaky/Dockerfile"));
+}
+
+#[test]
+fn sonarqube_issues_name_their_rules_with_zero_based_columns() {
+    let output = dockerleak()
+        .args(["--no-config", "--format", "sonarqube", "examples/"])
+        .output()
+        .expect("run");
+    assert_eq!(output.status.code(), Some(1));
+    let document: Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    let rules = document["rules"].as_array().expect("rules");
+    let rule_ids: BTreeSet<&str> = rules
+        .iter()
+        .filter_map(|rule| rule["id"].as_str())
+        .collect();
+    for rule in rules {
+        for key in [
+            "id",
+            "name",
+            "description",
+            "engineId",
+            "cleanCodeAttribute",
+        ] {
+            assert!(rule[key].is_string(), "{key} in {rule}");
+        }
+        assert_eq!(rule["impacts"][0]["softwareQuality"], "SECURITY");
+    }
+    let issues = document["issues"].as_array().expect("issues");
+    assert_eq!(issues.len(), 6);
+    for issue in issues {
+        let rule = issue["ruleId"].as_str().expect("ruleId");
+        assert!(rule_ids.contains(rule), "{rule} is not in rules");
+    }
+    // `COPY .netrc`: `.netrc` starts at column 6, which is 5 counted from 0.
+    let copy = issues
+        .iter()
+        .find(|issue| issue["ruleId"] == "DLK001")
+        .expect("a DLK001 issue");
+    assert_eq!(
+        copy["primaryLocation"]["filePath"],
+        "examples/leaky/Dockerfile"
+    );
+    assert_eq!(copy["primaryLocation"]["textRange"]["startLine"], 11);
+    assert_eq!(copy["primaryLocation"]["textRange"]["startColumn"], 5);
 }

@@ -1,8 +1,9 @@
 //! Hostile and unreadable trees, run through the binary: ten thousand
 //! Dockerfiles, a symbolic link loop, a FIFO, a file that disappears
 //! between discovery and reading (a dangling link), and a 1 GiB sparse
-//! file. Each bad path gets one stderr line naming it (or, for the FIFO,
-//! is left alone), every other file's findings are still printed, and the
+//! file. Each bad path gets one error line naming it, in the report (GNU
+//! format here; stderr does not repeat it) (or, for the FIFO, is left
+//! alone), every other file's findings are still printed, and the
 //! exit code says what happened (2 when any file could not be read).
 //!
 //! `tests/bad_input.rs` covers single bad files next to a good one; these
@@ -75,12 +76,24 @@ fn assert_good_tree_findings(stdout: &str) {
     }
 }
 
-/// Asserts a run that met one bad entry: exit 2, exactly `error` on
-/// standard error (after `dockerleak: error: `), and the two findings of
-/// [`good_tree`] still printed.
+/// The file error lines of a GNU report (finding lines end with `[CODE]`).
+fn gnu_errors(stdout: &str) -> Vec<&str> {
+    stdout.lines().filter(|line| !line.ends_with(']')).collect()
+}
+
+/// `path: message` as the GNU format's file error line.
+fn gnu_error(error: &str) -> String {
+    let (path, message) = error.split_once(": ").expect("`path: message`");
+    format!("{path}: error: {message}")
+}
+
+/// Asserts a run that met one bad entry: exit 2, exactly `error`
+/// (`path: message`) once, in the report (stderr does not repeat it), and
+/// the two findings of [`good_tree`] still printed.
 fn assert_one_error_and_the_good_findings(outcome: &Outcome, error: &str) {
     assert_eq!(outcome.code, 2, "an error: {}", outcome.stderr);
-    assert_eq!(outcome.stderr, format!("dockerleak: error: {error}\n"));
+    assert_eq!(outcome.stderr, "", "the report holds the file errors");
+    assert_eq!(gnu_errors(&outcome.stdout), [gnu_error(error)]);
     assert_good_tree_findings(&outcome.stdout);
 }
 
@@ -246,11 +259,14 @@ fn every_hostile_entry_at_once_leaves_the_good_files_checked() {
         .expect("create a sparse file");
     let outcome = run(directory.path(), &["--format", "gnu", "tree"]);
     assert_eq!(outcome.code, 2);
+    assert_eq!(outcome.stderr, "", "the report holds the file errors");
     assert_eq!(
-        outcome.stderr,
-        "dockerleak: error: tree/gone/Dockerfile: No such file or directory\n\
-         dockerleak: error: tree/huge/Dockerfile: file is 1.0 GiB, over the 10 MiB limit (--max-file-size)\n\
-         dockerleak: error: tree/web/up: symbolic link loop: it leads back to tree; not followed\n"
+        gnu_errors(&outcome.stdout),
+        [
+            "tree/gone/Dockerfile: error: No such file or directory",
+            "tree/huge/Dockerfile: error: file is 1.0 GiB, over the 10 MiB limit (--max-file-size)",
+            "tree/web/up: error: symbolic link loop: it leads back to tree; not followed",
+        ]
     );
     assert_good_tree_findings(&outcome.stdout);
 }
@@ -277,13 +293,15 @@ fn a_fifo_named_on_the_command_line_is_an_error_not_a_hang() {
         Some(2),
         "a file error (a kill by the timeout has no code)"
     );
-    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(String::from_utf8_lossy(&output.stderr), "");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let errors = gnu_errors(&stdout);
+    assert_eq!(errors.len(), 1, "{stdout}");
     assert!(
-        stderr.contains("pipe.Dockerfile: not a regular file"),
-        "{stderr}"
+        errors[0].starts_with("pipe.Dockerfile: error: not a regular file"),
+        "{stdout}"
     );
-    assert_eq!(stderr.lines().count(), 1, "{stderr}");
-    assert_good_tree_findings(&String::from_utf8_lossy(&output.stdout));
+    assert_good_tree_findings(&stdout);
 }
 
 #[test]

@@ -20,8 +20,11 @@ pub mod github;
 pub mod gitlab;
 pub mod gnu;
 pub mod json;
+pub mod junit;
+pub mod markdown;
 pub mod pretty;
 pub mod sarif;
+pub mod sonarqube;
 
 use crate::finding::{FileError, FileReport, Finding, Severity};
 use std::borrow::Cow;
@@ -45,6 +48,62 @@ pub enum Format {
     Gitlab,
     /// Checkstyle XML, for Jenkins and other CI servers.
     Checkstyle,
+    /// JUnit XML, for CI test views (GitLab, Jenkins, GitHub test reporters).
+    Junit,
+    /// SonarQube generic issue import JSON (`sonar.externalIssuesReportPaths`).
+    Sonarqube,
+    /// A Markdown summary table, e.g. for `$GITHUB_STEP_SUMMARY`.
+    Markdown,
+}
+
+impl Format {
+    /// The name on the command line (`pretty`, `sarif`, …).
+    pub fn name(self) -> String {
+        use clap::ValueEnum;
+        self.to_possible_value()
+            .map(|value| value.get_name().to_string())
+            .unwrap_or_default()
+    }
+
+    /// Whether the format is meant to be read where it is printed (a
+    /// terminal, a CI log), so that it shows file errors to the person who
+    /// would otherwise read them on stderr.
+    pub fn is_for_the_log(self) -> bool {
+        matches!(self, Format::Pretty | Format::Gnu | Format::Github)
+    }
+}
+
+/// One report a run writes: a format, and the file it goes to (`None`:
+/// standard output, or `--output`).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FormatRequest {
+    pub format: Format,
+    pub path: Option<PathBuf>,
+}
+
+/// Parses `FORMAT` or `FORMAT=PATH` (the value of `--format`).
+pub fn parse_format_request(value: &str) -> Result<FormatRequest, String> {
+    use clap::ValueEnum;
+    let (name, path) = match value.split_once('=') {
+        Some((name, path)) => (name, Some(path)),
+        None => (value, None),
+    };
+    let format = Format::from_str(name.trim(), true).map_err(|_| {
+        let names: Vec<String> = Format::value_variants()
+            .iter()
+            .map(|format| format.name())
+            .collect();
+        format!(
+            "unknown format `{name}` (possible formats: {}; `FORMAT=PATH` writes it to PATH)",
+            names.join(", ")
+        )
+    })?;
+    let path = match path {
+        Some("") => return Err(format!("`{name}=` names no file: write `{name}=PATH`")),
+        Some(path) => Some(PathBuf::from(path)),
+        None => None,
+    };
+    Ok(FormatRequest { format, path })
 }
 
 /// How to render, independent of what is rendered.
@@ -205,6 +264,9 @@ pub fn write_report(
         Format::Github => github::write(reports, options, output),
         Format::Gitlab => gitlab::write(reports, options, output),
         Format::Checkstyle => checkstyle::write(reports, options, output),
+        Format::Junit => junit::write(reports, options, output),
+        Format::Sonarqube => sonarqube::write(reports, options, output),
+        Format::Markdown => markdown::write(reports, options, output),
     }
 }
 
