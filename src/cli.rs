@@ -153,6 +153,12 @@ pub struct CheckArgs {
     #[command(flatten)]
     pub config_source: ConfigSourceArgs,
 
+    /// Make inline `# dockerleak ignore=` directives silence nothing (for
+    /// CI that does not allow them); the configuration's `inline-ignores =
+    /// false` does the same.
+    #[arg(long)]
+    pub no_inline_ignores: bool,
+
     /// Report only findings that are not in this baseline file (written by
     /// --write-baseline); the exit code counts only those.
     #[arg(long, value_name = "FILE")]
@@ -306,7 +312,8 @@ fn run_check(arguments: &CheckArgs) -> i32 {
     ) else {
         return EXIT_ERROR;
     };
-    exclude_paths(&mut discovery, &config, &paths);
+    let excluded = exclude_paths(&mut discovery, &config, &paths);
+    warn_about_unchecked_arguments(&arguments.paths, &discovery, &excluded, &paths);
     let mut reports = lint_inputs(&discovery.inputs, &config, arguments.max_file_size, &paths);
     reports.extend(
         discovery
@@ -463,17 +470,28 @@ fn print_config_error(error: &config::ConfigError) {
 }
 
 /// The configuration with the command line's flags applied over it; `None`
-/// after printing a usage error (an unknown rule code).
+/// after printing a usage error (an unknown or empty rule code, a rule both
+/// selected and ignored).
 fn apply_flags(mut config: Config, arguments: &CheckArgs) -> Option<Config> {
     let resolve = |flag: &str, codes: &[String]| -> Option<Vec<String>> {
         let mut resolved = Vec::new();
-        for code in codes.iter().filter(|code| !code.trim().is_empty()) {
+        for code in codes {
+            if code.trim().is_empty() {
+                print_error(
+                    flag,
+                    &format!("an empty rule code: {flag} takes codes or names, as `{flag} DLK001,secret-in-env`"),
+                );
+                return None;
+            }
             match config::resolve_rule(code) {
                 Some(canonical) => resolved.push(canonical.to_string()),
                 None => {
                     print_error(
                         flag,
-                        &format!("unknown rule code `{code}` (`dockerleak rules` lists them)"),
+                        &format!(
+                            "unknown rule code `{code}` ({})",
+                            config::unknown_rule_help(code)
+                        ),
                     );
                     return None;
                 }
@@ -486,6 +504,31 @@ fn apply_flags(mut config: Config, arguments: &CheckArgs) -> Option<Config> {
     }
     if !arguments.ignore.is_empty() {
         config.ignore = resolve("--ignore", &arguments.ignore)?;
+    }
+    if let Some(code) = config
+        .select
+        .iter()
+        .find(|code| config.ignore.contains(code))
+    {
+        let source = |from_flag: bool, key: &str| {
+            if from_flag {
+                format!("--{key}")
+            } else {
+                format!("the configuration's `{key}`")
+            }
+        };
+        print_error(
+            "--select",
+            &format!(
+                "{code} is both selected ({}) and ignored ({}): say which",
+                source(!arguments.select.is_empty(), "select"),
+                source(!arguments.ignore.is_empty(), "ignore")
+            ),
+        );
+        return None;
+    }
+    if arguments.no_inline_ignores {
+        config.no_inline_ignores = true;
     }
     if arguments.fail_level.is_some() {
         config.fail_level = arguments.fail_level;
@@ -500,19 +543,83 @@ fn apply_flags(mut config: Config, arguments: &CheckArgs) -> Option<Config> {
 }
 
 /// Drops the discovered files (and walk errors) that the configuration's
-/// `exclude` names. Standard input is never excluded.
-fn exclude_paths(discovery: &mut Discovery, config: &Config, paths: &PathContext) {
+/// `exclude` names, and returns the files dropped (absolute). Standard
+/// input is never excluded.
+fn exclude_paths(discovery: &mut Discovery, config: &Config, paths: &PathContext) -> Vec<PathBuf> {
     if config.exclude.patterns().is_empty() {
-        return;
+        return Vec::new();
     }
     let excluded = |path: &Path| config.exclude.is_excluded(&paths.absolute_path(path));
+    let mut dropped = Vec::new();
     discovery.inputs.retain(|input| match input {
-        Input::File { path, .. } => !excluded(path),
-        Input::Stdin { .. } => true,
+        Input::File { path, .. } if excluded(path) => {
+            dropped.push(paths.absolute_path(path));
+            false
+        }
+        _ => true,
     });
     discovery
         .errors
         .retain(|error| !excluded(Path::new(&error.path)));
+    dropped
+}
+
+/// Says on stderr when a path on the command line gave nothing to check:
+/// a directory without Dockerfiles (or whose Dockerfiles are all
+/// excluded), a named file that the configuration excludes. Not an error:
+/// the exit code stays what the findings make it.
+fn warn_about_unchecked_arguments(
+    arguments: &[PathBuf],
+    discovery: &Discovery,
+    excluded: &[PathBuf],
+    paths: &PathContext,
+) {
+    let current = [PathBuf::from(".")];
+    let arguments = if arguments.is_empty() {
+        &current[..]
+    } else {
+        arguments
+    };
+    for argument in arguments {
+        if argument.as_os_str() == "-" {
+            continue;
+        }
+        let absolute = paths.absolute_path(argument);
+        let shown = argument.display();
+        if !argument.is_dir() {
+            if excluded.contains(&absolute) {
+                print_warning(&format!(
+                    "{shown}: not checked: the configuration's `exclude` names it"
+                ));
+            }
+            continue;
+        }
+        let under = |path: &Path| paths.absolute_path(path).starts_with(&absolute);
+        let found = discovery.inputs.iter().any(|input| match input {
+            Input::File { path, .. } => under(path),
+            Input::Stdin { .. } => false,
+        }) || discovery
+            .errors
+            .iter()
+            .any(|error| under(Path::new(&error.path)));
+        if found {
+            continue;
+        }
+        let excluded_under = excluded
+            .iter()
+            .filter(|path| path.starts_with(&absolute))
+            .count();
+        if excluded_under > 0 {
+            print_warning(&format!(
+                "{shown}: nothing checked: the configuration's `exclude` names all {excluded_under} Dockerfile(s) in it"
+            ));
+        } else {
+            print_warning(&format!(
+                "{shown}: no Dockerfiles found (names checked: {}; `--include GLOB` adds names, a file named on the command line is always checked)",
+                crate::discover::DOCKERFILE_NAMES_HELP
+            ));
+        }
+    }
 }
 
 /// `dockerleak config --show`: the effective configuration as TOML.
@@ -894,7 +1001,10 @@ fn run_rules() -> i32 {
 /// `dockerleak explain CODE`: the rule's documentation (by code or name).
 fn run_explain(code: &str) -> i32 {
     let Some(rule) = crate::rules::find(code) else {
-        print_error(code, "unknown rule (`dockerleak rules` lists them)");
+        print_error(
+            code,
+            &format!("unknown rule ({})", config::unknown_rule_help(code)),
+        );
         return EXIT_ERROR;
     };
     let markdown = rule.meta().markdown();

@@ -11,6 +11,7 @@
 //! select = ["DLK001", "DLK004"]     # only these rules (default: all)
 //! ignore = ["DLK003"]               # never these
 //! fail-level = "error"              # error | warning | note | never
+//! inline-ignores = false             # `# dockerleak ignore=` silences nothing
 //! exclude = ["vendor/", "**/testdata/**"]
 //!
 //! [severity]                        # per-rule severity overrides
@@ -72,6 +73,9 @@ pub struct Config {
     /// The lowest severity that fails the run; `None`: the default
     /// (`warning`).
     pub fail_level: Option<FailLevel>,
+    /// Inline `# dockerleak ignore=` directives silence nothing
+    /// (`--no-inline-ignores`, `inline-ignores = false`).
+    pub no_inline_ignores: bool,
     /// Paths skipped during discovery.
     pub exclude: Exclude,
     /// What the configuration added to the secret catalogues (the
@@ -154,6 +158,30 @@ impl FailLevel {
 /// The canonical code of a rule written as a code (any case) or a name.
 pub fn resolve_rule(code_or_name: &str) -> Option<&'static str> {
     crate::rules::find(code_or_name.trim()).map(|rule| rule.meta().code)
+}
+
+/// The rule code or name closest to `text` (an unknown one), for a "did
+/// you mean" hint; `None` when nothing is close.
+pub fn did_you_mean(text: &str) -> Option<&'static str> {
+    let text = text.trim().to_ascii_lowercase();
+    crate::rules::registry()
+        .iter()
+        .flat_map(|rule| [rule.meta().code, rule.meta().name])
+        .map(|candidate| {
+            let score = strsim::jaro_winkler(&text, &candidate.to_ascii_lowercase());
+            (score, candidate)
+        })
+        .filter(|(score, _)| *score >= 0.8)
+        .max_by(|left, right| left.0.total_cmp(&right.0))
+        .map(|(_, candidate)| candidate)
+}
+
+/// The help for an unknown rule code: the nearest one, and where the list is.
+pub fn unknown_rule_help(code: &str) -> String {
+    match did_you_mean(code) {
+        Some(suggestion) => format!("did you mean `{suggestion}`? {RULES_HELP}"),
+        None => RULES_HELP.to_string(),
+    }
 }
 
 /// Path globs whose files are not checked.
@@ -395,6 +423,7 @@ struct ConfigFile {
     ignore: Option<Vec<String>>,
     severity: BTreeMap<String, String>,
     fail_level: Option<String>,
+    inline_ignores: Option<bool>,
     exclude: Vec<String>,
     secret_names: Vec<String>,
     allowed_names: Vec<String>,
@@ -420,7 +449,7 @@ pub fn parse(text: &str, display: &str, base: &Path) -> Result<Config, ConfigErr
                     return Err(invalid(
                         KeyPath::new(key).index(index),
                         format!("unknown rule code `{code}`"),
-                        Some(RULES_HELP.into()),
+                        Some(unknown_rule_help(code)),
                     ))
                 }
             }
@@ -431,12 +460,13 @@ pub fn parse(text: &str, display: &str, base: &Path) -> Result<Config, ConfigErr
             config.ignore = codes;
         }
     }
+    config.no_inline_ignores = file.inline_ignores == Some(false);
     for (code, severity) in &file.severity {
         let Some(canonical) = resolve_rule(code) else {
             return Err(invalid(
                 KeyPath::new("severity").key(code).at_key(),
                 format!("unknown rule code `{code}`"),
-                Some(RULES_HELP.into()),
+                Some(unknown_rule_help(code)),
             ));
         };
         let Some(parsed) = Severity::parse(severity) else {
@@ -1013,6 +1043,7 @@ pub fn show(loaded: &LoadedConfig) -> String {
         "fail-level = {}\n",
         toml_string(config.effective_fail_level().as_str())
     ));
+    out.push_str(&format!("inline-ignores = {}\n", !config.no_inline_ignores));
     out.push_str(&format!(
         "exclude = {}\n",
         quoted(config.exclude.patterns())

@@ -34,6 +34,10 @@ pub const DOCKERFILE_NAME_PATTERNS: &[&str] = &[
     "Containerfile.*",
 ];
 
+/// The built-in names in words, for messages.
+pub const DOCKERFILE_NAMES_HELP: &str =
+    "Dockerfile, Containerfile, *.Dockerfile, *.Containerfile, Dockerfile.*, Containerfile.*, in any case";
+
 /// Names that match the patterns above but are not Dockerfiles:
 /// BuildKit's per-Dockerfile ignore files (`Dockerfile.dockerignore`,
 /// `app.Dockerfile.dockerignore`).

@@ -47,7 +47,13 @@ pub fn lint_source_as(path: &str, identity: &str, text: &str, config: &Config) -
             rule.check(&context, &mut findings);
         }
     }
-    let suppressions = Suppressions::new(&dockerfile);
+    // `--no-inline-ignores`: no comment silences anything (DLK000 still
+    // reports malformed ones).
+    let suppressions = if config.no_inline_ignores {
+        Suppressions::default()
+    } else {
+        Suppressions::new(&dockerfile)
+    };
     findings.retain(|finding| {
         let instruction = instruction_index(&dockerfile, finding.span);
         // A directive can't silence the report about itself.

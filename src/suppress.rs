@@ -1,8 +1,13 @@
 //! Inline control comments:
-//! `# dockerleak ignore=DLK003,DLK004 reason` on the line(s) before an
-//! instruction (or inside its continuation) silences those codes for that
-//! instruction; `# dockerleak global ignore=DLK010` silences them for the
-//! whole file. Codes that no rule has are collected so they can be reported.
+//! `# dockerleak ignore=DLK003,secret-in-env reason` on the line(s) before
+//! an instruction (or inside its continuation) silences those rules (codes
+//! or names, any case; `all` for every rule) for that instruction;
+//! `# dockerleak global ignore=DLK010` silences them for the whole file.
+//! A comment that starts `dockerleak` and looks like a directive but is
+//! not one (`ignore DLK003`, `ignore = DLK003`, `disable=DLK003`, a code
+//! lost after `, `) is kept with its problem, and codes that no rule has
+//! are kept too, so that DLK000 reports them: a suppression that silences
+//! nothing must not look like one that works.
 
 use crate::source::Span;
 use crate::syntax::Dockerfile;
@@ -15,14 +20,35 @@ pub struct Directive {
     pub line: usize,
     pub codes: Vec<DirectiveCode>,
     pub span: Span,
+    /// Why the comment is not a well-formed directive (it then silences at
+    /// most the codes it could read), for DLK000.
+    pub problem: Option<String>,
 }
 
 /// A code named in a directive, with where it is written.
 #[derive(Clone, Debug)]
 pub struct DirectiveCode {
+    /// As written (a code or a rule name).
     pub code: String,
     pub span: Span,
 }
+
+impl DirectiveCode {
+    /// The rule code this names (`all` stays `all`); `None` for a name no
+    /// rule has.
+    pub fn resolved(&self) -> Option<&'static str> {
+        if self.code.eq_ignore_ascii_case("all") {
+            return Some("all");
+        }
+        crate::rules::find(&self.code).map(|rule| rule.meta().code)
+    }
+}
+
+/// Words that people write for "silence" in other linters' directives;
+/// after `# dockerleak` they mean a directive that is written wrongly.
+const DIRECTIVE_WORDS: &[&str] = &[
+    "ignore", "disable", "noqa", "skip", "suppress", "allow", "nolint", "off",
+];
 
 /// The directives of a file, resolved to instructions.
 #[derive(Clone, Debug, Default)]
@@ -43,7 +69,8 @@ impl Suppressions {
         let global = directives
             .iter()
             .filter(|directive| directive.global)
-            .flat_map(|directive| directive.codes.iter().map(|code| code.code.clone()))
+            .flat_map(|directive| directive.codes.iter().filter_map(DirectiveCode::resolved))
+            .map(str::to_string)
             .collect();
         let mut per_instruction = vec![Vec::new(); dockerfile.instructions.len()];
         let mut previous_end = 0;
@@ -57,8 +84,13 @@ impl Suppressions {
                     break;
                 }
                 if directive.line > previous_end {
-                    per_instruction[index]
-                        .extend(directive.codes.iter().map(|code| code.code.clone()));
+                    per_instruction[index].extend(
+                        directive
+                            .codes
+                            .iter()
+                            .filter_map(DirectiveCode::resolved)
+                            .map(str::to_string),
+                    );
                 }
                 local.next();
             }
@@ -85,7 +117,9 @@ impl Suppressions {
     }
 }
 
-/// `dockerleak [global] ignore=A,B [reason]` in a comment.
+/// `dockerleak [global] ignore=A,B [reason]` in a comment; a comment that
+/// starts with `dockerleak` and a directive word but is written wrongly is
+/// a directive with a problem.
 fn parse_comment(comment: &crate::syntax::Comment) -> Option<Directive> {
     let text = comment.text.as_str();
     let rest = text.strip_prefix("dockerleak")?;
@@ -97,29 +131,74 @@ fn parse_comment(comment: &crate::syntax::Comment) -> Option<Directive> {
         Some(after) if after.starts_with(char::is_whitespace) => (true, after.trim_start()),
         _ => (false, rest),
     };
-    let list = rest.strip_prefix("ignore=")?;
-    let list = list.split_whitespace().next().unwrap_or("");
-    // Locate the list in the comment's source text for spans.
+    // Where `rest` starts in the comment's source text, for spans.
     let source_offset = comment.span.start + comment.span.len().saturating_sub(text.len());
-    let list_offset = text.find("ignore=").map_or(0, |at| at + "ignore=".len());
-    let mut codes = Vec::new();
-    let mut offset = list_offset;
-    for code in list.split(',') {
-        if !code.is_empty() {
-            let start = source_offset + offset;
-            codes.push(DirectiveCode {
-                code: code.to_string(),
-                span: Span::new(start, start + code.len()),
-            });
-        }
-        offset += code.len() + 1;
-    }
-    Some(Directive {
+    let rest_offset = source_offset + (text.len() - rest.len());
+    let directive = |codes, problem| Directive {
         global,
         line: comment.line,
         codes,
         span: comment.span,
-    })
+        problem,
+    };
+    let Some(list) = rest.strip_prefix("ignore=") else {
+        let word: String = rest
+            .chars()
+            .take_while(|character| character.is_ascii_alphabetic() || *character == '-')
+            .collect();
+        let after = &rest[word.len()..];
+        let looks_like_a_directive = DIRECTIVE_WORDS.contains(&word.to_ascii_lowercase().as_str())
+            || (!word.is_empty() && after.trim_start().starts_with('='));
+        if !looks_like_a_directive {
+            return None;
+        }
+        let problem = if word == "ignore" {
+            if after.trim_start().starts_with('=') {
+                "no space may stand around `=`: write `ignore=CODE`".to_string()
+            } else {
+                "`ignore` needs `=` before its codes: write `ignore=CODE`".to_string()
+            }
+        } else {
+            format!("`{word}` is not a dockerleak directive: write `ignore=CODE`")
+        };
+        return Some(directive(Vec::new(), Some(problem)));
+    };
+    let list_offset = rest_offset + "ignore=".len();
+    let list_end = list.find(char::is_whitespace).unwrap_or(list.len());
+    let (list, after) = list.split_at(list_end);
+    let mut codes = Vec::new();
+    let mut offset = list_offset;
+    let mut problem = None;
+    for code in list.split(',') {
+        if code.is_empty() {
+            if list.is_empty() {
+                break;
+            }
+            problem.get_or_insert_with(|| {
+                "an empty code between commas: write `ignore=CODE,CODE`".to_string()
+            });
+        } else {
+            codes.push(DirectiveCode {
+                code: code.to_string(),
+                span: Span::new(offset, offset + code.len()),
+            });
+        }
+        offset += code.len() + 1;
+    }
+    if list.ends_with(',') {
+        // `ignore=DLK003, DLK004`: the list ends at the space, so the
+        // reason text starts with the code the author meant to silence.
+        let lost = after.split_whitespace().next().unwrap_or("");
+        problem = Some(if lost.is_empty() {
+            "the list ends with `,`: a code is missing".to_string()
+        } else {
+            format!(
+                "`{lost}` after `, ` is read as the reason, not silenced: write codes without spaces, `ignore={}{lost}`",
+                list
+            )
+        });
+    }
+    Some(directive(codes, problem))
 }
 
 #[cfg(test)]
@@ -145,6 +224,33 @@ mod tests {
         assert!(suppressions.is_suppressed("DLK010", Some(0)));
         assert!(suppressions.is_suppressed("DLK010", None));
         assert!(!suppressions.is_suppressed("DLK001", None));
+    }
+
+    #[test]
+    fn rule_names_silence_as_codes_do() {
+        let text = "FROM a\n# dockerleak ignore=secret-in-arg,Secret-In-Env\nARG TOKEN\n";
+        let suppressions = Suppressions::new(&parse(text));
+        assert!(suppressions.is_suppressed("DLK003", Some(1)));
+        assert!(suppressions.is_suppressed("DLK004", Some(1)));
+        assert!(!suppressions.is_suppressed("DLK001", Some(1)));
+    }
+
+    #[test]
+    fn malformed_directives_carry_their_problem() {
+        let problem = |comment: &str| {
+            let suppressions = Suppressions::new(&parse(&format!("{comment}\nFROM a\n")));
+            suppressions
+                .directives
+                .first()
+                .and_then(|directive| directive.problem.clone())
+        };
+        assert!(problem("# dockerleak ignore DLK003").is_some_and(|p| p.contains("needs `=`")));
+        assert!(problem("# dockerleak ignore = DLK003").is_some_and(|p| p.contains("no space")));
+        assert!(problem("# dockerleak disable=DLK003").is_some_and(|p| p.contains("`disable`")));
+        assert!(problem("# dockerleak ignore=DLK003, DLK004 why")
+            .is_some_and(|p| p.contains("`DLK004` after `, `")));
+        assert_eq!(problem("# dockerleak ignore=DLK003 a reason"), None);
+        assert_eq!(problem("# dockerleak is great"), None);
     }
 
     #[test]

@@ -109,14 +109,21 @@ fn select_and_ignore_flags_replace_the_config() {
     assert_eq!(codes(&document), ["DLK001"]);
     let (_, document) = run_json(
         root.path(),
+        &["--select", "DLK001,dlk003", "--ignore", "DLK004", "app"],
+    );
+    assert_eq!(codes(&document), ["DLK003", "DLK001"]);
+    // Selecting and ignoring one rule says two opposite things: an error.
+    let (code, stderr) = run_error(
+        root.path(),
         &["--select", "DLK001,dlk003", "--ignore", "DLK001", "app"],
     );
-    assert_eq!(codes(&document), ["DLK003"]);
+    assert_eq!(code, 2);
+    assert!(stderr.contains("DLK001 is both selected"), "{stderr}");
     let (code, stderr) = run_error(root.path(), &["--select", "DLK998", "app"]);
     assert_eq!(code, 2);
     assert_eq!(
         stderr,
-        "dockerleak: error: --select: unknown rule code `DLK998` (`dockerleak rules` lists them)\n"
+        "dockerleak: error: --select: unknown rule code `DLK998` (did you mean `DLK009`? `dockerleak rules` lists the codes and names)\n"
     );
 }
 
