@@ -95,14 +95,12 @@ impl Rule for InvalidDirective {
                             code.code
                         ))
                         .label("no rule has this code")
-                        .help(format!(
-                            "{}this directive does not silence it.",
-                            crate::config::did_you_mean(&code.code)
-                                .map(|suggestion| format!("Did you mean `{suggestion}`? "))
-                                .unwrap_or_else(
-                                    || "Use a code or name from `dockerleak rules`; ".into()
-                                )
-                        ))
+                        .help(match crate::config::did_you_mean(&code.code) {
+                            Some(suggestion) => format!(
+                                "Did you mean `{suggestion}`? This directive does not silence it."
+                            ),
+                            None => "Use a code or name from `dockerleak rules`; this directive does not silence it.".into(),
+                        })
                         .build(),
                 );
             }
