@@ -186,7 +186,9 @@ pub struct CheckArgs {
     #[arg(long, value_name = "STAGE")]
     pub target: Option<String>,
 
-    /// The build context directory, for rules that look at it.
+    /// The build context directory, for rules that look at it (DLK010)
+    /// [default: each Dockerfile's directory; on stdin, that of
+    /// --stdin-filename when it names an existing file, else DLK010 is off].
     #[arg(long, value_name = "DIR")]
     pub context: Option<PathBuf>,
 

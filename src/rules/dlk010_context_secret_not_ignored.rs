@@ -19,9 +19,10 @@ declare_rule! {
     /// `<Dockerfile>.dockerignore` next to the Dockerfile wins over
     /// `.dockerignore`, read with BuildKit's pattern rules (`**`, `!`
     /// exceptions, a leading or trailing `/`). Files under `.git/` and
-    /// symbolic links are not looked at, `COPY --exclude=` is honoured, and
-    /// the rule is off for a Dockerfile read from stdin unless `--context`
-    /// is given.
+    /// symbolic links are not looked at, and `COPY --exclude=` is honoured.
+    /// For a Dockerfile read from stdin, the context is `--context DIR`, or
+    /// else the directory of `--stdin-filename` when that names an existing
+    /// file (the editor case); otherwise the rule is off.
     ///
     /// ## Why it leaks
     /// A broad copy takes whatever sits in the directory on the machine that
