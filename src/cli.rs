@@ -1,9 +1,9 @@
 //! The command line: `dockerleak [check] [PATHS]...`, `dockerleak parse`,
 //! `dockerleak rules`, `dockerleak explain CODE` and `dockerleak config`.
 //!
-//! This module parses arguments (clap), loads the configuration
-//! ([`crate::config`]: `.dockerleak.toml` found upward, or `--config`) and
-//! applies the flags over it, runs the one way through (discover → exclude
+//! This module parses arguments (clap), loads the configuration of each
+//! file ([`crate::config`]: the nearest `.dockerleak.toml` above the file,
+//! or `--config` for all) and applies the flags over it, runs the one way through (discover → exclude
 //! → read → lint, in parallel with rayon), sorts the result, records or
 //! applies a baseline ([`crate::baseline`]), prints one line per file error
 //! on stderr, hands the reports to [`crate::report`] and maps the outcome
@@ -96,8 +96,8 @@ pub struct ConfigArgs {
 /// Which configuration file to use.
 #[derive(Clone, Debug, Default, Args)]
 pub struct ConfigSourceArgs {
-    /// Read the configuration from FILE instead of the nearest
-    /// .dockerleak.toml (searched from the current directory upward).
+    /// Read the configuration of every file from FILE instead of each
+    /// file's nearest .dockerleak.toml (in its directory or above).
     #[arg(long, value_name = "FILE")]
     pub config: Option<PathBuf>,
 
@@ -289,13 +289,9 @@ fn run_check(arguments: &CheckArgs) -> i32 {
             return EXIT_ERROR;
         }
     };
-    let Some(loaded) = load_config(&arguments.config_source, &paths) else {
+    let Some(mut configurations) = Configurations::new(arguments, &paths) else {
         return EXIT_ERROR;
     };
-    let Some(mut config) = apply_flags(loaded.config, arguments) else {
-        return EXIT_ERROR;
-    };
-    config.context_scans = Some(Default::default());
     let baseline = match &arguments.baseline {
         Some(path) => match Baseline::read(path) {
             Ok(baseline) => Some(baseline),
@@ -306,17 +302,52 @@ fn run_check(arguments: &CheckArgs) -> i32 {
         },
         None => None,
     };
+    // A walk checks the names of `--include` and of the `include` of the
+    // configuration that governs each directory given.
+    let mut include = arguments.include.clone();
+    let walked: Vec<PathBuf> = if arguments.paths.is_empty() {
+        vec![PathBuf::from(".")]
+    } else {
+        arguments.paths.clone()
+    };
+    for directory in walked.iter().filter(|path| path.is_dir()) {
+        let Some(config) = configurations.for_directory(&paths.absolute_path(directory)) else {
+            return EXIT_ERROR;
+        };
+        include.extend(config.include.iter().cloned());
+    }
     let Some(mut discovery) = discover_paths(
         &arguments.paths,
         arguments.stdin_filename.as_deref(),
         arguments.no_ignore,
-        &arguments.include,
+        &include,
     ) else {
         return EXIT_ERROR;
     };
-    let excluded = exclude_paths(&mut discovery, &config, &paths);
-    warn_about_unchecked_arguments(&arguments.paths, &discovery, &excluded, &paths);
-    let mut reports = lint_inputs(&discovery.inputs, &config, arguments.max_file_size, &paths);
+    let Some(groups) = configurations.assign(&mut discovery) else {
+        return EXIT_ERROR;
+    };
+    let checked: Vec<&Input> = groups
+        .groups
+        .iter()
+        .flat_map(|(_, inputs)| inputs)
+        .collect();
+    warn_about_unchecked_arguments(
+        &arguments.paths,
+        &checked,
+        &discovery.errors,
+        &groups.excluded,
+        &paths,
+    );
+    let mut reports = Vec::new();
+    let mut fail_levels: HashMap<String, FailLevel> = HashMap::new();
+    for (config, inputs) in &groups.groups {
+        let group = lint_inputs(inputs, config, arguments.max_file_size, &paths);
+        for report in &group {
+            fail_levels.insert(report.path.clone(), config.effective_fail_level());
+        }
+        reports.extend(group);
+    }
     reports.extend(
         discovery
             .errors
@@ -363,13 +394,152 @@ fn run_check(arguments: &CheckArgs) -> i32 {
     if !written {
         return EXIT_ERROR;
     }
-    let fail_level = if arguments.write_baseline.is_some() {
+    if arguments.write_baseline.is_some() {
         // The findings were just accepted into the baseline.
-        FailLevel::Never
-    } else {
-        config.effective_fail_level()
-    };
-    exit_code(&reports, fail_level)
+        return exit_code(&reports, FailLevel::Never);
+    }
+    exit_code_with(&reports, |report| {
+        fail_levels
+            .get(&report.path)
+            .copied()
+            .unwrap_or(FailLevel::Warning)
+    })
+}
+
+/// The configuration of each file: the nearest `.dockerleak.toml` in its
+/// directory or above (as ruff does), so that a monorepo's projects and an
+/// editor get the right settings from any working directory; `--config
+/// FILE` for every file; none with `--no-config`. A file with no
+/// configuration above it uses the working directory's (the nearest above
+/// it), else the defaults. The flags apply over each configuration.
+struct Configurations<'a> {
+    arguments: &'a CheckArgs,
+    paths: &'a PathContext,
+    /// DLK010's context walks, shared by every configuration of the run.
+    scans: std::sync::Arc<crate::rules::ContextScans>,
+    /// `--config FILE` or `--no-config`: one configuration for all.
+    fixed: Option<std::sync::Arc<Config>>,
+    /// The working directory's configuration.
+    fallback: std::sync::Arc<Config>,
+    /// Loaded configuration files, by absolute path.
+    by_file: HashMap<PathBuf, std::sync::Arc<Config>>,
+    /// The configuration file of each directory looked up (`None`: none).
+    by_directory: HashMap<PathBuf, Option<PathBuf>>,
+}
+
+/// The inputs of a run grouped by their configuration.
+struct ConfiguredInputs {
+    groups: Vec<(std::sync::Arc<Config>, Vec<Input>)>,
+    /// The files that their configuration's `exclude` dropped (absolute).
+    excluded: Vec<PathBuf>,
+}
+
+impl<'a> Configurations<'a> {
+    /// Loads the working directory's configuration (or `--config`); `None`
+    /// after printing why it cannot be used.
+    fn new(arguments: &'a CheckArgs, paths: &'a PathContext) -> Option<Configurations<'a>> {
+        let loaded = load_config(&arguments.config_source, paths)?;
+        let scans = std::sync::Arc::new(crate::rules::ContextScans::default());
+        let mut config = apply_flags(loaded.config, arguments)?;
+        config.context_scans = Some(scans.clone());
+        let config = std::sync::Arc::new(config);
+        let explicit =
+            arguments.config_source.config.is_some() || arguments.config_source.no_config;
+        let mut by_file = HashMap::new();
+        if let config::ConfigSource::File { path, .. } = &loaded.source {
+            by_file.insert(paths.absolute_path(path), config.clone());
+        }
+        Some(Configurations {
+            arguments,
+            paths,
+            scans,
+            fixed: explicit.then(|| config.clone()),
+            fallback: config,
+            by_file,
+            by_directory: HashMap::new(),
+        })
+    }
+
+    /// The configuration for files in `directory` (absolute); `None` after
+    /// printing why the configuration file found cannot be used.
+    fn for_directory(&mut self, directory: &Path) -> Option<std::sync::Arc<Config>> {
+        if let Some(fixed) = &self.fixed {
+            return Some(fixed.clone());
+        }
+        let file = self
+            .by_directory
+            .entry(directory.to_path_buf())
+            .or_insert_with(|| config::find_config_file(directory))
+            .clone();
+        let Some(file) = file else {
+            return Some(self.fallback.clone());
+        };
+        if let Some(config) = self.by_file.get(&file) {
+            return Some(config.clone());
+        }
+        let display = file
+            .strip_prefix(&self.paths.working_directory)
+            .map_or_else(|_| file.clone(), Path::to_path_buf);
+        let loaded = match config::load(Some(&display), false, &self.paths.working_directory) {
+            Ok(loaded) => loaded,
+            Err(error) => {
+                print_config_error(&error);
+                return None;
+            }
+        };
+        let mut config = apply_flags(loaded.config, self.arguments)?;
+        config.context_scans = Some(self.scans.clone());
+        let config = std::sync::Arc::new(config);
+        self.by_file.insert(file, config.clone());
+        Some(config)
+    }
+
+    /// Groups the discovered inputs by configuration, dropping those (and
+    /// the walk errors) that their configuration's `exclude` names.
+    /// Standard input is never excluded; its configuration is that of the
+    /// directory of `--stdin-filename`. `None` after printing a
+    /// configuration error.
+    fn assign(&mut self, discovery: &mut Discovery) -> Option<ConfiguredInputs> {
+        let mut groups: Vec<(std::sync::Arc<Config>, Vec<Input>)> = Vec::new();
+        let mut excluded = Vec::new();
+        for input in std::mem::take(&mut discovery.inputs) {
+            let (absolute, is_file) = match &input {
+                Input::File { path, .. } => (self.paths.absolute_path(path), true),
+                Input::Stdin { display } => (self.paths.absolute(display), false),
+            };
+            let directory = absolute
+                .parent()
+                .map_or_else(|| self.paths.working_directory.clone(), Path::to_path_buf);
+            let config = self.for_directory(&directory)?;
+            if is_file && config.exclude.is_excluded(&absolute) {
+                excluded.push(absolute);
+                continue;
+            }
+            match groups
+                .iter_mut()
+                .find(|(group, _)| std::sync::Arc::ptr_eq(group, &config))
+            {
+                Some((_, inputs)) => inputs.push(input),
+                None => groups.push((config, vec![input])),
+            }
+        }
+        let mut errors = Vec::new();
+        for error in std::mem::take(&mut discovery.errors) {
+            let absolute = self.paths.absolute(&error.path);
+            let directory = absolute
+                .parent()
+                .map_or_else(|| self.paths.working_directory.clone(), Path::to_path_buf);
+            if !self
+                .for_directory(&directory)?
+                .exclude
+                .is_excluded(&absolute)
+            {
+                errors.push(error);
+            }
+        }
+        discovery.errors = errors;
+        Some(ConfiguredInputs { groups, excluded })
+    }
 }
 
 /// The reports to write: each `--format` with its file (`--output` for the
@@ -544,35 +714,14 @@ fn apply_flags(mut config: Config, arguments: &CheckArgs) -> Option<Config> {
     Some(config)
 }
 
-/// Drops the discovered files (and walk errors) that the configuration's
-/// `exclude` names, and returns the files dropped (absolute). Standard
-/// input is never excluded.
-fn exclude_paths(discovery: &mut Discovery, config: &Config, paths: &PathContext) -> Vec<PathBuf> {
-    if config.exclude.patterns().is_empty() {
-        return Vec::new();
-    }
-    let excluded = |path: &Path| config.exclude.is_excluded(&paths.absolute_path(path));
-    let mut dropped = Vec::new();
-    discovery.inputs.retain(|input| match input {
-        Input::File { path, .. } if excluded(path) => {
-            dropped.push(paths.absolute_path(path));
-            false
-        }
-        _ => true,
-    });
-    discovery
-        .errors
-        .retain(|error| !excluded(Path::new(&error.path)));
-    dropped
-}
-
 /// Says on stderr when a path on the command line gave nothing to check:
 /// a directory without Dockerfiles (or whose Dockerfiles are all
 /// excluded), a named file that the configuration excludes. Not an error:
 /// the exit code stays what the findings make it.
 fn warn_about_unchecked_arguments(
     arguments: &[PathBuf],
-    discovery: &Discovery,
+    checked: &[&Input],
+    errors: &[crate::discover::PathError],
     excluded: &[PathBuf],
     paths: &PathContext,
 ) {
@@ -597,13 +746,10 @@ fn warn_about_unchecked_arguments(
             continue;
         }
         let under = |path: &Path| paths.absolute_path(path).starts_with(&absolute);
-        let found = discovery.inputs.iter().any(|input| match input {
+        let found = checked.iter().any(|input| match input {
             Input::File { path, .. } => under(path),
             Input::Stdin { .. } => false,
-        }) || discovery
-            .errors
-            .iter()
-            .any(|error| under(Path::new(&error.path)));
+        }) || errors.iter().any(|error| under(Path::new(&error.path)));
         if found {
             continue;
         }
@@ -812,16 +958,25 @@ pub fn sort_reports(reports: &mut [FileReport]) {
 
 /// The exit code of a check: errors win over findings.
 pub fn exit_code(reports: &[FileReport], fail_level: FailLevel) -> i32 {
+    exit_code_with(reports, |_| fail_level)
+}
+
+/// [`exit_code`] with a fail level per file (its configuration's).
+pub fn exit_code_with(
+    reports: &[FileReport],
+    fail_level_of: impl Fn(&FileReport) -> FailLevel,
+) -> i32 {
     if reports.iter().any(|report| !report.errors.is_empty()) {
         return EXIT_ERROR;
     }
-    let Some(threshold) = fail_level.threshold() else {
-        return EXIT_CLEAN;
-    };
-    let failing = reports
-        .iter()
-        .flat_map(|report| &report.findings)
-        .any(|finding| finding.severity >= threshold);
+    let failing = reports.iter().any(|report| {
+        fail_level_of(report).threshold().is_some_and(|threshold| {
+            report
+                .findings
+                .iter()
+                .any(|finding| finding.severity >= threshold)
+        })
+    });
     if failing {
         EXIT_FINDINGS
     } else {

@@ -12,6 +12,7 @@
 //! ignore = ["DLK003"]               # never these
 //! fail-level = "error"              # error | warning | note | never
 //! inline-ignores = false             # `# dockerleak ignore=` silences nothing
+//! include = ["*.docker"]             # more file names a walk checks
 //! exclude = ["vendor/", "**/testdata/**"]
 //!
 //! [severity]                        # per-rule severity overrides
@@ -76,6 +77,8 @@ pub struct Config {
     /// Inline `# dockerleak ignore=` directives silence nothing
     /// (`--no-inline-ignores`, `inline-ignores = false`).
     pub no_inline_ignores: bool,
+    /// More file-name globs that a walk checks (as `--include`).
+    pub include: Vec<String>,
     /// Paths skipped during discovery.
     pub exclude: Exclude,
     /// What the configuration added to the secret catalogues (the
@@ -424,6 +427,7 @@ struct ConfigFile {
     severity: BTreeMap<String, String>,
     fail_level: Option<String>,
     inline_ignores: Option<bool>,
+    include: Vec<String>,
     exclude: Vec<String>,
     secret_names: Vec<String>,
     allowed_names: Vec<String>,
@@ -461,6 +465,16 @@ pub fn parse(text: &str, display: &str, base: &Path) -> Result<Config, ConfigErr
         }
     }
     config.no_inline_ignores = file.inline_ignores == Some(false);
+    for (index, pattern) in file.include.iter().enumerate() {
+        if let Err(reason) = crate::discover::validate_glob(pattern) {
+            return Err(invalid(
+                KeyPath::new("include").index(index),
+                format!("invalid glob `{pattern}`: {reason}"),
+                None,
+            ));
+        }
+    }
+    config.include = file.include.clone();
     for (code, severity) in &file.severity {
         let Some(canonical) = resolve_rule(code) else {
             return Err(invalid(
@@ -1044,6 +1058,7 @@ pub fn show(loaded: &LoadedConfig) -> String {
         toml_string(config.effective_fail_level().as_str())
     ));
     out.push_str(&format!("inline-ignores = {}\n", !config.no_inline_ignores));
+    out.push_str(&format!("include = {}\n", quoted(&config.include)));
     out.push_str(&format!(
         "exclude = {}\n",
         quoted(config.exclude.patterns())

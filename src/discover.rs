@@ -24,7 +24,9 @@ use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 
 /// The built-in Dockerfile name patterns, matched case-insensitively
-/// against a file's name (not its path).
+/// against a file's name (not its path). The pre-commit hook's `files:`
+/// regex (`.pre-commit-hooks.yaml`) selects the same names; a test holds
+/// the two together.
 pub const DOCKERFILE_NAME_PATTERNS: &[&str] = &[
     "Dockerfile",
     "Containerfile",
@@ -32,11 +34,15 @@ pub const DOCKERFILE_NAME_PATTERNS: &[&str] = &[
     "*.Containerfile",
     "Dockerfile.*",
     "Containerfile.*",
+    "Dockerfile-*",
+    "Containerfile-*",
+    "Dockerfile_*",
+    "Containerfile_*",
 ];
 
 /// The built-in names in words, for messages.
 pub const DOCKERFILE_NAMES_HELP: &str =
-    "Dockerfile, Containerfile, *.Dockerfile, *.Containerfile, Dockerfile.*, Containerfile.*, in any case";
+    "Dockerfile, Containerfile, *.Dockerfile, *.Containerfile, and Dockerfile or Containerfile followed by `.`, `-` or `_` and more (Dockerfile.dev, Dockerfile-dev, Dockerfile_prod), in any case";
 
 /// Names that match the patterns above but are not Dockerfiles:
 /// BuildKit's per-Dockerfile ignore files (`Dockerfile.dockerignore`,
