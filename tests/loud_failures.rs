@@ -171,6 +171,14 @@ fn paths_that_give_nothing_to_check_say_so_and_exit_0() {
         "{stderr}"
     );
 
+    write(&root.path().join("app/Dockerfile"), "FROM alpine\n");
+    let (code, _, _, stderr) = check(root.path(), &["app", "docs/README.md"]);
+    assert_eq!(
+        (code, stderr.as_str()),
+        (0, ""),
+        "a directory with a Dockerfile, a named file"
+    );
+
     write(
         &root.path().join("legacy/Dockerfile"),
         &dockerfile_with("#"),
