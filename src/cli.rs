@@ -72,14 +72,32 @@ pub enum Command {
     /// Print what the parser saw: instructions, flags, mounts, heredocs.
     Parse(ParseArgs),
     /// List every rule.
-    Rules,
-    /// Explain one rule: what it finds, why it leaks, how to fix it.
+    Rules(RulesArgs),
+    /// Explain one rule: what it finds, why it leaks, how to fix it (with
+    /// no code: list the rules).
     Explain {
-        /// The rule code, e.g. DLK001.
-        code: String,
+        /// The rule code or name, e.g. DLK001 or secret-file-copied.
+        code: Option<String>,
     },
     /// Show the effective configuration and where it came from.
     Config(ConfigArgs),
+}
+
+/// The flags of `rules`.
+#[derive(Clone, Debug, Args)]
+pub struct RulesArgs {
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = RulesFormat::Text)]
+    pub format: RulesFormat,
+}
+
+/// How `rules` prints the registry.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum RulesFormat {
+    /// One aligned line per rule: code, name, default severity, summary.
+    Text,
+    /// A JSON array: code, name, severity, summary, help_uri per rule.
+    Json,
 }
 
 /// The flags of `config`.
@@ -201,6 +219,16 @@ pub struct CheckArgs {
     #[arg(long, value_name = "BYTES", value_parser = input::parse_size, default_value = "10MiB")]
     pub max_file_size: u64,
 
+    /// Print the findings and errors only: no summary line, no warnings.
+    #[arg(long, short = 'q')]
+    pub quiet: bool,
+
+    /// Print how many findings each rule has, instead of the report that
+    /// would go to standard output (reports with a path are still
+    /// written).
+    #[arg(long)]
+    pub statistics: bool,
+
     /// Write the report that would go to standard output (the --format
     /// without a path) to FILE instead.
     #[arg(long, short = 'o', value_name = "FILE")]
@@ -251,8 +279,15 @@ where
         None => run_check(&cli.check),
         Some(Command::Check(arguments)) => run_check(&arguments),
         Some(Command::Parse(arguments)) => run_parse(&arguments),
-        Some(Command::Rules) => run_rules(),
-        Some(Command::Explain { code }) => run_explain(&code),
+        Some(Command::Rules(arguments)) => run_rules(arguments.format),
+        Some(Command::Explain { code: Some(code) }) => run_explain(&code),
+        Some(Command::Explain { code: None }) => {
+            let _ = writeln!(
+                io::stderr().lock(),
+                "dockerleak explain CODE explains one rule (a code or a name); the rules are:"
+            );
+            run_rules(RulesFormat::Text)
+        }
         Some(Command::Config(arguments)) => run_config(&arguments),
     }
 }
@@ -321,6 +356,7 @@ fn run_check(arguments: &CheckArgs) -> i32 {
         arguments.stdin_filename.as_deref(),
         arguments.no_ignore,
         &include,
+        arguments.quiet,
     ) else {
         return EXIT_ERROR;
     };
@@ -332,13 +368,15 @@ fn run_check(arguments: &CheckArgs) -> i32 {
         .iter()
         .flat_map(|(_, inputs)| inputs)
         .collect();
-    warn_about_unchecked_arguments(
-        &arguments.paths,
-        &checked,
-        &discovery.errors,
-        &groups.excluded,
-        &paths,
-    );
+    if !arguments.quiet {
+        warn_about_unchecked_arguments(
+            &arguments.paths,
+            &checked,
+            &discovery.errors,
+            &groups.excluded,
+            &paths,
+        );
+    }
     let mut reports = Vec::new();
     let mut fail_levels: HashMap<String, FailLevel> = HashMap::new();
     for (config, inputs) in &groups.groups {
@@ -384,11 +422,16 @@ fn run_check(arguments: &CheckArgs) -> i32 {
         let to_terminal = output.path.is_none() && io::stdout().is_terminal();
         let options = ReportOptions {
             color: use_color(arguments.color, to_terminal),
+            width: output_width(to_terminal),
             paths: paths.clone(),
-            ..ReportOptions::default()
+            quiet: arguments.quiet,
         };
         written &= write_output(output.path.as_deref(), |writer| {
-            report::write_report(output.format, &reports, &options, writer)
+            if arguments.statistics && output.path.is_none() {
+                report::write_statistics(&reports, &options, writer)
+            } else {
+                report::write_report(output.format, &reports, &options, writer)
+            }
         });
     }
     if !written {
@@ -797,6 +840,7 @@ fn discover_paths(
     stdin_filename: Option<&str>,
     no_ignore: bool,
     include: &[String],
+    quiet: bool,
 ) -> Option<Discovery> {
     let names = match NameMatcher::new(include) {
         Ok(names) => names,
@@ -817,8 +861,10 @@ fn discover_paths(
         names,
     };
     let discovery = discover(&paths, &options);
-    for warning in &discovery.warnings {
-        print_warning(warning);
+    if !quiet {
+        for warning in &discovery.warnings {
+            print_warning(warning);
+        }
     }
     Some(discovery)
 }
@@ -984,15 +1030,42 @@ pub fn exit_code_with(
     }
 }
 
-/// `auto`: colour only on a terminal and when `NO_COLOR` is unset or empty.
+/// `auto`: no colour when `NO_COLOR` is set (not empty); else colour when
+/// `FORCE_COLOR` is set (not empty, not `0`); else only on a terminal.
 fn use_color(mode: ColorMode, to_terminal: bool) -> bool {
+    let set = |name: &str| std::env::var_os(name).filter(|value| !value.is_empty());
     match mode {
         ColorMode::Always => true,
         ColorMode::Never => false,
         ColorMode::Auto => {
-            to_terminal && std::env::var_os("NO_COLOR").is_none_or(|value| value.is_empty())
+            if set("NO_COLOR").is_some() {
+                false
+            } else if let Some(force) = set("FORCE_COLOR") {
+                force != "0"
+            } else {
+                to_terminal
+            }
         }
     }
+}
+
+/// The width pretty output wraps at: `COLUMNS` when it is a number (at
+/// least 40), else the terminal's width when the report goes to one, else
+/// 100.
+fn output_width(to_terminal: bool) -> usize {
+    const DEFAULT: usize = 100;
+    if let Some(columns) = std::env::var("COLUMNS")
+        .ok()
+        .and_then(|value| value.trim().parse::<usize>().ok())
+    {
+        return columns.max(40);
+    }
+    if to_terminal {
+        if let Some((terminal_size::Width(width), _)) = terminal_size::terminal_size() {
+            return usize::from(width).max(40);
+        }
+    }
+    DEFAULT
 }
 
 /// Runs `write` on the output file (or stdout). A closed stdout (`| head`)
@@ -1056,6 +1129,7 @@ fn run_parse(arguments: &ParseArgs) -> i32 {
         arguments.stdin_filename.as_deref(),
         false,
         &[],
+        false,
     ) else {
         return EXIT_ERROR;
     };
@@ -1124,9 +1198,29 @@ fn parse_input(input: &Input, max_file_size: u64) -> ParsedFile {
     }
 }
 
-/// `dockerleak rules`: one line per rule of the registry.
-fn run_rules() -> i32 {
+/// `dockerleak rules`: one line per rule of the registry, or JSON.
+fn run_rules(format: RulesFormat) -> i32 {
     let rules = crate::rules::registry();
+    if format == RulesFormat::Json {
+        let listing: Vec<serde_json::Value> = rules
+            .iter()
+            .map(|rule| {
+                let meta = rule.meta();
+                serde_json::json!({
+                    "code": meta.code,
+                    "name": meta.name,
+                    "severity": meta.severity.as_str(),
+                    "summary": meta.summary,
+                    "help_uri": meta.help_uri(),
+                })
+            })
+            .collect();
+        let written = write_output(None, |output| {
+            serde_json::to_writer_pretty(&mut *output, &listing).map_err(io::Error::from)?;
+            output.write_all(b"\n")
+        });
+        return if written { EXIT_CLEAN } else { EXIT_ERROR };
+    }
     let code_width = rules
         .iter()
         .map(|rule| rule.meta().code.len())

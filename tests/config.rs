@@ -235,7 +235,7 @@ fn an_unknown_key_is_reported_with_its_name() {
         Some("selcet"),
         "unknown field `selcet`",
     );
-    assert!(stderr.contains("expected one"), "{stderr}");
+    assert!(stderr.contains("one of `select`"), "{stderr}");
 }
 
 #[test]

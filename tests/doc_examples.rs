@@ -151,6 +151,8 @@ fn every_sh_example_that_runs_dockerleak_works() {
                 .current_dir(scratch.path())
                 .env("PATH", &path)
                 .env_remove("NO_COLOR")
+                .env_remove("FORCE_COLOR")
+                .env_remove("COLUMNS")
                 .stdin(std::process::Stdio::piped())
                 .stdout(std::process::Stdio::piped())
                 .stderr(std::process::Stdio::piped());

@@ -116,6 +116,8 @@ pub struct ReportOptions {
     /// Where report paths are, for formats that want them relative to the
     /// repository root (sarif, github, gitlab).
     pub paths: PathContext,
+    /// Findings and errors only: no summary line (`--quiet`).
+    pub quiet: bool,
 }
 
 impl Default for ReportOptions {
@@ -124,6 +126,7 @@ impl Default for ReportOptions {
             color: false,
             width: 100,
             paths: PathContext::default(),
+            quiet: false,
         }
     }
 }
@@ -268,6 +271,40 @@ pub fn write_report(
         Format::Sonarqube => sonarqube::write(reports, options, output),
         Format::Markdown => markdown::write(reports, options, output),
     }
+}
+
+/// `--statistics`: how many findings each rule has, most first, then the
+/// summary line (unless quiet):
+///
+/// ```text
+///     2  DLK001  secret-file-copied
+///     1  DLK003  secret-in-arg
+/// 2 files checked, 3 findings (3 errors, 0 warnings, 0 notes), 0 file errors
+/// ```
+pub fn write_statistics(
+    reports: &[FileReport],
+    options: &ReportOptions,
+    output: &mut dyn Write,
+) -> io::Result<()> {
+    let mut counts: std::collections::BTreeMap<(&str, &str), usize> = Default::default();
+    for finding in reports.iter().flat_map(|report| &report.findings) {
+        *counts.entry((finding.code, finding.name)).or_default() += 1;
+    }
+    let mut rows: Vec<((&str, &str), usize)> = counts.into_iter().collect();
+    rows.sort_by(|left, right| right.1.cmp(&left.1).then(left.0.cmp(&right.0)));
+    let width = rows
+        .iter()
+        .map(|(_, count)| count.to_string().len())
+        .max()
+        .unwrap_or(1)
+        .max(5);
+    for ((code, name), count) in rows {
+        writeln!(output, "{count:>width$}  {code}  {name}")?;
+    }
+    if !options.quiet {
+        writeln!(output, "{}", Summary::of(reports).line())?;
+    }
+    Ok(())
 }
 
 /// Counts over a whole run.

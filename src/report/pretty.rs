@@ -39,10 +39,15 @@ pub fn write(
         let redacted = report.redacted_text();
         let source = NamedSource::new(&report.path, redacted.text.clone());
         let map_span = |span: Span| snap_to_text(&redacted.text, redacted.map_span(span));
+        let mut previous: Option<Span> = None;
         for finding in &report.findings {
+            // Two findings on one span (DLK004 and DLK005 on one ENV) show
+            // the snippet once: the second names the place instead.
+            let repeated = previous == Some(finding.span) && finding.labels.is_empty();
+            previous = Some(finding.span);
             let diagnostic = FindingDiagnostic {
                 finding,
-                source: &source,
+                source: (!repeated).then_some(&source),
                 primary: map_span(finding.span),
                 secondary: finding
                     .labels
@@ -50,7 +55,17 @@ pub fn write(
                     .map(|label| (map_span(label.span), label.message.as_str()))
                     .collect(),
             };
-            render(&handler, &diagnostic, output)?;
+            let mut after = String::new();
+            if repeated {
+                let start = report.position(finding.span.start);
+                after.push_str(&format!(
+                    "  at {}:{}:{}, the place shown above\n",
+                    report.path, start.line, start.column
+                ));
+            }
+            let help = super::safe_help(report, finding);
+            after.push_str(&help_lines(&help, options.width, options.color));
+            render(&handler, &diagnostic, &after, output)?;
         }
         for error in &report.errors {
             // An empty file has nothing to show: name the file instead.
@@ -64,16 +79,21 @@ pub fn write(
                 source: &source,
                 place,
             };
-            render(&handler, &diagnostic, output)?;
+            render(&handler, &diagnostic, "", output)?;
         }
+    }
+    if options.quiet {
+        return Ok(());
     }
     let summary = Summary::of(reports);
     writeln!(output, "{}", summary.line())
 }
 
+/// Renders `diagnostic`, then `after` (lines that miette must not wrap).
 fn render(
     handler: &GraphicalReportHandler,
     diagnostic: &dyn Diagnostic,
+    after: &str,
     output: &mut dyn Write,
 ) -> io::Result<()> {
     let mut rendered = String::new();
@@ -81,8 +101,80 @@ fn render(
         .render_report(&mut rendered, diagnostic)
         .map_err(|_| io::Error::other("could not render a diagnostic"))?;
     output.write_all(rendered.as_bytes())?;
+    output.write_all(after.as_bytes())?;
     // A blank line between diagnostics.
     output.write_all(b"\n")
+}
+
+/// A finding's help as lines under its diagnostic: the prose wrapped to
+/// `width`, and each code span that holds a space (a command, a flag with
+/// its value) on a line of its own, never broken, so that it can be copied
+/// whole. Short code spans (`.netrc`) stay in the prose.
+fn help_lines(help: &str, width: usize, color: bool) -> String {
+    const FIRST: &str = "  help: ";
+    const NEXT: &str = "        ";
+    if help.trim().is_empty() {
+        return String::new();
+    }
+    let mut lines: Vec<String> = Vec::new();
+    let mut prose = String::new();
+    let flush = |prose: &mut String, lines: &mut Vec<String>| {
+        // After a command, the sentence goes on without the punctuation
+        // that followed it (`, build with`, `; nothing reaches …`).
+        let text = prose.trim().trim_start_matches([',', ';']).trim_start();
+        // What is left between two commands may be only punctuation.
+        if !text
+            .chars()
+            .all(|character| character.is_ascii_punctuation())
+        {
+            let options = textwrap::Options::new(width.saturating_sub(NEXT.len()).max(20))
+                .break_words(false)
+                .word_separator(textwrap::WordSeparator::AsciiSpace)
+                .word_splitter(textwrap::WordSplitter::NoHyphenation);
+            lines.extend(textwrap::wrap(text, options).into_iter().map(String::from));
+        }
+        prose.clear();
+    };
+    let mut commands = Vec::new();
+    for (index, piece) in help.split('`').enumerate() {
+        let is_code = index % 2 == 1;
+        if is_code && piece.contains(char::is_whitespace) {
+            flush(&mut prose, &mut lines);
+            commands.push(lines.len());
+            lines.push(format!("  {piece}"));
+        } else if is_code {
+            prose.push('`');
+            prose.push_str(piece);
+            prose.push('`');
+        } else {
+            prose.push_str(piece);
+        }
+    }
+    flush(&mut prose, &mut lines);
+    let label = if color {
+        "\u{1b}[36mhelp:\u{1b}[0m "
+    } else {
+        "help: "
+    };
+    let mut text = String::new();
+    for (index, line) in lines.iter().enumerate() {
+        if index == 0 {
+            text.push_str(&FIRST.replace("help: ", label));
+        } else {
+            text.push_str(NEXT);
+        }
+        text.push_str(line);
+        text.push('\n');
+    }
+    if commands.first() == Some(&0) {
+        // The help starts with a command: keep `help:` on a line of its own.
+        text = format!(
+            "{}\n{NEXT}{}",
+            FIRST.replace("help: ", label).trim_end(),
+            &text[FIRST.len()..]
+        );
+    }
+    text
 }
 
 /// Clamps a span to `text` and widens it to character boundaries, so that
@@ -113,7 +205,8 @@ fn miette_severity(severity: Severity) -> miette::Severity {
 
 struct FindingDiagnostic<'a> {
     finding: &'a Finding,
-    source: &'a NamedSource<String>,
+    /// `None`: the snippet was shown for the finding before.
+    source: Option<&'a NamedSource<String>>,
     primary: Span,
     secondary: Vec<(Span, &'a str)>,
 }
@@ -141,16 +234,15 @@ impl Diagnostic for FindingDiagnostic<'_> {
         Some(miette_severity(self.finding.severity))
     }
 
-    fn help<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
-        (!self.finding.help.is_empty())
-            .then(|| Box::new(&self.finding.help) as Box<dyn fmt::Display + 'b>)
-    }
+    // The help is written after the diagnostic (`help_lines`), so that
+    // miette does not wrap its commands.
 
     fn source_code(&self) -> Option<&dyn SourceCode> {
-        Some(self.source)
+        self.source.map(|source| source as &dyn SourceCode)
     }
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
+        self.source?;
         let label = (!self.finding.label.is_empty()).then(|| self.finding.label.clone());
         let primary = LabeledSpan::new_primary_with_span(label, source_span(self.primary));
         let secondary = self.secondary.iter().map(|(span, message)| {

@@ -6,11 +6,16 @@ use assert_cmd::Command;
 use std::fs;
 use std::path::Path;
 
-/// The dockerleak binary, run in `directory`, with `NO_COLOR` cleared so
-/// that colour decisions depend on the flags under test only.
+/// The dockerleak binary, run in `directory`, with `NO_COLOR`,
+/// `FORCE_COLOR` and `COLUMNS` cleared so that colour and width depend on
+/// the flags and variables under test only.
 pub fn dockerleak_in(directory: &Path) -> Command {
     let mut command = Command::new(env!("CARGO_BIN_EXE_dockerleak"));
-    command.current_dir(directory).env_remove("NO_COLOR");
+    command
+        .current_dir(directory)
+        .env_remove("NO_COLOR")
+        .env_remove("FORCE_COLOR")
+        .env_remove("COLUMNS");
     command
 }
 
