@@ -509,12 +509,7 @@ impl<'a> Configurations<'a> {
         if let Some(fixed) = &self.fixed {
             return Some(fixed.clone());
         }
-        let file = self
-            .by_directory
-            .entry(directory.to_path_buf())
-            .or_insert_with(|| config::find_config_file(directory))
-            .clone();
-        let Some(file) = file else {
+        let Some(file) = self.config_file_of(directory) else {
             return Some(self.fallback.clone());
         };
         if let Some(config) = self.by_file.get(&file) {
@@ -535,6 +530,26 @@ impl<'a> Configurations<'a> {
         let config = std::sync::Arc::new(config);
         self.by_file.insert(file, config.clone());
         Some(config)
+    }
+
+    /// The nearest configuration file in `directory` or above; each
+    /// directory is looked at once per run (a parent's answer is reused by
+    /// all its subdirectories).
+    fn config_file_of(&mut self, directory: &Path) -> Option<PathBuf> {
+        if let Some(known) = self.by_directory.get(directory) {
+            return known.clone();
+        }
+        let candidate = directory.join(config::CONFIG_FILE_NAME);
+        let found = if candidate.is_file() {
+            Some(candidate)
+        } else {
+            directory
+                .parent()
+                .and_then(|parent| self.config_file_of(parent))
+        };
+        self.by_directory
+            .insert(directory.to_path_buf(), found.clone());
+        found
     }
 
     /// Groups the discovered inputs by configuration, dropping those (and
