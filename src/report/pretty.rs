@@ -4,16 +4,17 @@
 //! message`, showing the source line(s) with a primary label on the
 //! finding's span, its secondary labels and a `help:` line. Then the file
 //! errors (with their source line when they have a place), then one summary
-//! line. Source text always comes from [`FileReport::redacted_text`]: the
-//! secrets a finding saw are masked, and spans are mapped into the masked
-//! text.
+//! line. Source text always comes from [`FileReport::redacted_text`] (every
+//! secret of the file masked, spans mapped into the masked text), and every
+//! other text (message, help, labels, errors) through [`FileReport::mask`].
 
-use super::{ReportOptions, Summary};
-use crate::finding::{FileError, FileReport, Finding, Severity};
+use super::{safe_help, safe_label, safe_message, ReportOptions, Summary};
+use crate::finding::{FileReport, Finding, Severity};
 use crate::source::Span;
 use miette::{
     Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceCode,
 };
+use std::borrow::Cow;
 use std::fmt;
 use std::io::{self, Write};
 
@@ -42,12 +43,15 @@ pub fn write(
         for finding in &report.findings {
             let diagnostic = FindingDiagnostic {
                 finding,
+                message: safe_message(report, finding),
+                help: safe_help(report, finding),
+                label: safe_label(report, finding),
                 source: &source,
                 primary: map_span(finding.span),
                 secondary: finding
                     .labels
                     .iter()
-                    .map(|label| (map_span(label.span), label.message.as_str()))
+                    .map(|label| (map_span(label.span), report.mask(&label.message)))
                     .collect(),
             };
             render(&handler, &diagnostic, output)?;
@@ -60,7 +64,7 @@ pub fn write(
                 .map(map_span);
             let diagnostic = ErrorDiagnostic {
                 path: &report.path,
-                error,
+                message: report.mask(&error.message),
                 source: &source,
                 place,
             };
@@ -113,9 +117,13 @@ fn miette_severity(severity: Severity) -> miette::Severity {
 
 struct FindingDiagnostic<'a> {
     finding: &'a Finding,
+    /// The finding's texts, masked by the file's redactor.
+    message: Cow<'a, str>,
+    help: Cow<'a, str>,
+    label: Cow<'a, str>,
     source: &'a NamedSource<String>,
     primary: Span,
-    secondary: Vec<(Span, &'a str)>,
+    secondary: Vec<(Span, Cow<'a, str>)>,
 }
 
 impl fmt::Display for FindingDiagnostic<'_> {
@@ -123,7 +131,7 @@ impl fmt::Display for FindingDiagnostic<'_> {
         write!(
             formatter,
             "{}[{} {}]: {}",
-            self.finding.severity, self.finding.code, self.finding.name, self.finding.message
+            self.finding.severity, self.finding.code, self.finding.name, self.message
         )
     }
 }
@@ -142,8 +150,7 @@ impl Diagnostic for FindingDiagnostic<'_> {
     }
 
     fn help<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
-        (!self.finding.help.is_empty())
-            .then(|| Box::new(&self.finding.help) as Box<dyn fmt::Display + 'b>)
+        (!self.help.is_empty()).then(|| Box::new(&self.help) as Box<dyn fmt::Display + 'b>)
     }
 
     fn source_code(&self) -> Option<&dyn SourceCode> {
@@ -151,7 +158,7 @@ impl Diagnostic for FindingDiagnostic<'_> {
     }
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
-        let label = (!self.finding.label.is_empty()).then(|| self.finding.label.clone());
+        let label = (!self.label.is_empty()).then(|| self.label.to_string());
         let primary = LabeledSpan::new_primary_with_span(label, source_span(self.primary));
         let secondary = self.secondary.iter().map(|(span, message)| {
             LabeledSpan::new_with_span(Some(message.to_string()), source_span(*span))
@@ -162,7 +169,8 @@ impl Diagnostic for FindingDiagnostic<'_> {
 
 struct ErrorDiagnostic<'a> {
     path: &'a str,
-    error: &'a FileError,
+    /// The error's message, masked by the file's redactor.
+    message: Cow<'a, str>,
     source: &'a NamedSource<String>,
     /// Where in the (redacted) source; `None` when there is nothing to show.
     place: Option<Span>,
@@ -172,8 +180,8 @@ impl fmt::Display for ErrorDiagnostic<'_> {
     fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.place {
             // The snippet header names the file.
-            Some(_) => write!(formatter, "error: {}", self.error.message),
-            None => write!(formatter, "error: {}: {}", self.path, self.error.message),
+            Some(_) => write!(formatter, "error: {}", self.message),
+            None => write!(formatter, "error: {}: {}", self.path, self.message),
         }
     }
 }
@@ -206,7 +214,7 @@ impl Diagnostic for ErrorDiagnostic<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::finding::Label;
+    use crate::finding::{FileError, Label};
     use crate::source::LineIndex;
 
     const FAKE_SECRET: &str = "FAKEFAKEFAKEFAKEFAKE1234";
@@ -242,6 +250,7 @@ mod tests {
                 message: "something odd".into(),
                 span: Some(Span::new(key_start, key_start + 3)),
             }],
+            redactor: crate::redact::Redactor::new(&text, [secret]),
             text,
         }
     }
