@@ -124,7 +124,9 @@ impl Redactor {
             .iter()
             .flat_map(move |automaton| automaton.find_iter(text))
             .map(|found| Span::new(found.start(), found.end()))
-            .filter(move |span| text.is_char_boundary(span.start) && text.is_char_boundary(span.end))
+            .filter(move |span| {
+                text.is_char_boundary(span.start) && text.is_char_boundary(span.end)
+            })
     }
 
     /// `text` with every occurrence of every secret value masked. Borrows
@@ -190,7 +192,11 @@ impl Redactor {
             if range.start >= span.end {
                 break;
             }
-            normalized.push_str(source.get(position..range.start.max(position)).unwrap_or(""));
+            normalized.push_str(
+                source
+                    .get(position..range.start.max(position))
+                    .unwrap_or(""),
+            );
             normalized.push_str("<secret>");
             position = range.end.max(position);
         }
@@ -203,12 +209,14 @@ impl Redactor {
 
 /// Whether a value is masked wherever it occurs, not only where it was
 /// found: long enough not to be an ordinary word, and not a placeholder or
-/// a setting that a rule flagged by its name (`ENV DB_PASSWORD=changeme`:
-/// masking `changeme` is right there, masking every `password` is not).
+/// plain words that a rule flagged by its name (`ENV DB_PASSWORD=changeme`,
+/// `ENV SECRET_KEY=production`: masking the value there is right, masking
+/// every `password` or a stage called `production` is not).
 fn masks_everywhere(value: &str) -> bool {
     value.chars().count() >= MIN_VALUE_CHARS
         && !crate::secrets::tokens::is_placeholder(value)
-        && !crate::secrets::is_non_secret_value(value)
+        && !crate::secrets::names::is_placeholder_value(value)
+        && !crate::secrets::tokens::is_plain_words(value)
 }
 
 /// Sorted, merged (overlapping or touching) spans.
@@ -241,10 +249,7 @@ fn line_pieces(secret: &str) -> Vec<Span> {
             piece = trimmed;
         }
         if index < last {
-            piece = piece
-                .trim_end()
-                .trim_end_matches(['\\', '`'])
-                .trim_end();
+            piece = piece.trim_end().trim_end_matches(['\\', '`']).trim_end();
         }
         if !piece.is_empty() {
             pieces.push(Span::new(piece_start, piece_start + piece.len()));
@@ -334,8 +339,14 @@ mod tests {
     fn placeholders_are_masked_only_where_found() {
         let source = "ENV DB_PASSWORD=password\n";
         let redactor = Redactor::new(source, [Span::new(16, 24)]);
-        assert_eq!(redactor.redacted_source(source).text, "ENV DB_PASSWORD=pa…\n");
-        assert_eq!(redactor.mask("`DB_PASSWORD` and password"), "`DB_PASSWORD` and password");
+        assert_eq!(
+            redactor.redacted_source(source).text,
+            "ENV DB_PASSWORD=pa…\n"
+        );
+        assert_eq!(
+            redactor.mask("`DB_PASSWORD` and password"),
+            "`DB_PASSWORD` and password"
+        );
     }
 
     #[test]

@@ -22,9 +22,7 @@
 //! become `toolExecutionNotifications` and make
 //! `invocations[0].executionSuccessful` false.
 
-use super::{
-    error_message, safe_help, safe_message, safe_stage, sentence, Region, ReportOptions,
-};
+use super::{error_message, safe_help, safe_message, safe_stage, sentence, Region, ReportOptions};
 use crate::finding::{FileReport, RedactedText, Severity};
 use crate::rules::{self, RuleMeta};
 use serde_json::json;

@@ -573,7 +573,7 @@ pub fn is_placeholder(value: &str) -> bool {
 
 /// Letters only, each word lower-case, upper-case or capitalised, joined by
 /// `-`, `_` or `.`.
-fn is_plain_words(value: &str) -> bool {
+pub(crate) fn is_plain_words(value: &str) -> bool {
     value.split(['-', '_', '.']).all(|word| {
         let mut characters = word.chars();
         let Some(first) = characters.next() else {
