@@ -254,6 +254,11 @@ pub struct ParseArgs {
     /// Skip (with an error) files larger than this.
     #[arg(long, value_name = "BYTES", value_parser = input::parse_size, default_value = "10MiB")]
     pub max_file_size: u64,
+
+    /// Print secret values as they are (they are masked by default, as
+    /// in every output of `check`). Never paste such output anywhere.
+    #[arg(long)]
+    pub show_secrets: bool,
 }
 
 /// Runs the command line of this process and returns the exit code.
@@ -1139,6 +1144,12 @@ fn write_named_output(
 }
 
 fn run_parse(arguments: &ParseArgs) -> i32 {
+    if arguments.show_secrets {
+        print_warning(
+            "--show-secrets: secret values are printed as they are; \
+             do not paste this output into a bug report or a log",
+        );
+    }
     let Some(discovery) = discover_paths(
         &arguments.files,
         arguments.stdin_filename.as_deref(),
@@ -1151,7 +1162,7 @@ fn run_parse(arguments: &ParseArgs) -> i32 {
     let mut files: Vec<ParsedFile> = discovery
         .inputs
         .iter()
-        .map(|input| parse_input(input, arguments.max_file_size))
+        .map(|input| parse_input(input, arguments.max_file_size, arguments.show_secrets))
         .collect();
     files.extend(discovery.errors.into_iter().map(|error| ParsedFile {
         path: error.path,
@@ -1160,6 +1171,7 @@ fn run_parse(arguments: &ParseArgs) -> i32 {
             line: None,
             message: error.message,
         }],
+        redactor: Default::default(),
     }));
     files.sort_by(|left, right| compare_paths(&left.path, &right.path));
     let mut failed = false;
@@ -1182,11 +1194,18 @@ fn run_parse(arguments: &ParseArgs) -> i32 {
     }
 }
 
-fn parse_input(input: &Input, max_file_size: u64) -> ParsedFile {
+/// Reads and parses one input; unless `show_secrets`, with the redactor
+/// of the linter's detection (the builtin catalogues, every rule).
+fn parse_input(input: &Input, max_file_size: u64, show_secrets: bool) -> ParsedFile {
     let path = input.display().to_string();
     match read_input(input, max_file_size) {
         Ok(source) => {
             let dockerfile = crate::syntax::parse(&source.text);
+            let redactor = if show_secrets {
+                Default::default()
+            } else {
+                crate::lint::detect_secrets(&source.text, &Config::default())
+            };
             let input_errors = source
                 .invalid_utf8_message()
                 .zip(source.invalid_utf8_at)
@@ -1200,6 +1219,7 @@ fn parse_input(input: &Input, max_file_size: u64) -> ParsedFile {
                 path,
                 dockerfile,
                 input_errors,
+                redactor,
             }
         }
         Err(error) => ParsedFile {
@@ -1209,6 +1229,7 @@ fn parse_input(input: &Input, max_file_size: u64) -> ParsedFile {
                 line: None,
                 message: error.kind.to_string(),
             }],
+            redactor: Default::default(),
         },
     }
 }

@@ -2,8 +2,11 @@
 //! stable fingerprint), per-file errors, and the per-file report that the
 //! reporters turn into text.
 
+pub use crate::redact::RedactedText;
+use crate::redact::Redactor;
 use crate::source::{LineIndex, Position, Span};
 use serde::{Deserialize, Serialize};
+use std::borrow::Cow;
 use std::fmt;
 
 /// How bad a finding is. Ordered: `Note < Warning < Error`.
@@ -64,8 +67,9 @@ pub struct Finding {
     pub labels: Vec<Label>,
     /// The stage the instruction belongs to (its name, or its index).
     pub stage: Option<String>,
-    /// Spans of secret values this finding saw: every reporter that shows
-    /// source text masks them.
+    /// Spans of secret values this finding saw. Detection collects them
+    /// from every rule into the file's [`Redactor`], which masks them (and
+    /// every other occurrence of their values) in all output.
     pub secrets: Vec<Span>,
     /// Stable identity: rule code + path + the normalized instruction text
     /// (secrets masked) + an occurrence counter. Set by the linter.
@@ -89,6 +93,10 @@ pub struct FileReport {
     pub line_index: LineIndex,
     pub findings: Vec<Finding>,
     pub errors: Vec<FileError>,
+    /// The file's secrets, found whatever the configuration: everything
+    /// printed about the file goes through it ([`FileReport::mask`],
+    /// [`FileReport::redacted_text`]).
+    pub redactor: Redactor,
 }
 
 impl FileReport {
@@ -116,105 +124,34 @@ impl FileReport {
         if self.findings.is_empty() && self.errors.is_empty() {
             self.text = String::new();
             self.line_index = LineIndex::default();
+            self.redactor = Redactor::none();
         }
     }
 
-    /// Every secret span of every finding, sorted and merged.
+    /// The source ranges that hold a secret (sorted, merged): every span
+    /// detection found, and every other occurrence of a secret value.
     pub fn secret_spans(&self) -> Vec<Span> {
-        let mut spans: Vec<Span> = self
-            .findings
-            .iter()
-            .flat_map(|finding| finding.secrets.iter().copied())
-            .filter(|span| !span.is_empty())
-            .collect();
-        spans.sort();
-        let mut merged: Vec<Span> = Vec::with_capacity(spans.len());
-        for span in spans {
-            match merged.last_mut() {
-                Some(last) if span.start <= last.end => last.end = last.end.max(span.end),
-                _ => merged.push(span),
-            }
-        }
-        merged
+        self.redactor.ranges().to_vec()
     }
 
-    /// The source with every secret replaced by its redaction, and a map
-    /// from original offsets to offsets in the redacted text (for reporters
-    /// that show source lines).
+    /// The source with every secret masked, and a map from original
+    /// offsets to offsets in the redacted text (for reporters that show
+    /// source lines). See [`crate::redact`].
     pub fn redacted_text(&self) -> RedactedText {
-        RedactedText::new(&self.text, &self.secret_spans())
-    }
-}
-
-/// Source text with secrets masked, plus offset translation.
-#[derive(Clone, Debug)]
-pub struct RedactedText {
-    pub text: String,
-    /// `(original start, original end, redacted start, redacted end)` per secret.
-    replacements: Vec<(usize, usize, usize, usize)>,
-}
-
-impl RedactedText {
-    fn new(original: &str, secrets: &[Span]) -> RedactedText {
-        let mut text = String::with_capacity(original.len());
-        let mut replacements = Vec::with_capacity(secrets.len());
-        let mut copied = 0;
-        for span in secrets {
-            let (Some(before), Some(secret)) = (
-                original.get(copied..span.start),
-                original.get(span.start..span.end),
-            ) else {
-                continue;
-            };
-            text.push_str(before);
-            let redacted_start = text.len();
-            text.push_str(&crate::secrets::redact(secret));
-            replacements.push((span.start, span.end, redacted_start, text.len()));
-            copied = span.end;
-        }
-        text.push_str(original.get(copied..).unwrap_or(""));
-        RedactedText { text, replacements }
+        self.redactor.redacted_source(&self.text)
     }
 
-    /// Where original offset `offset` lands in the redacted text.
-    pub fn map(&self, offset: usize) -> usize {
-        let mut shift: isize = 0;
-        for &(start, end, redacted_start, redacted_end) in &self.replacements {
-            if offset < start {
-                break;
-            }
-            if offset < end {
-                return redacted_start + (offset - start).min(redacted_end - redacted_start);
-            }
-            shift = redacted_end as isize - end as isize;
-        }
-        (offset as isize + shift).max(0) as usize
-    }
-
-    pub fn map_span(&self, span: Span) -> Span {
-        Span::new(
-            self.map(span.start),
-            self.map(span.end).max(self.map(span.start)),
-        )
+    /// `text` with every secret value of this file masked: what every
+    /// reporter (and anything else that prints) passes a message, help,
+    /// label, stage name or error through. See [`crate::redact`].
+    pub fn mask<'a>(&self, text: &'a str) -> Cow<'a, str> {
+        self.redactor.mask(text)
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn redacted_text_masks_secrets_and_maps_offsets() {
-        let text = "ENV TOKEN=ghp_abcdefghijklmnop X=1";
-        let start = text.find("ghp_").unwrap();
-        let end = start + "ghp_abcdefghijklmnop".len();
-        let redacted = RedactedText::new(text, &[Span::new(start, end)]);
-        assert!(!redacted.text.contains("abcdefghijklmnop"));
-        assert!(redacted.text.starts_with("ENV TOKEN="));
-        let x = text.find("X=1").unwrap();
-        assert_eq!(&redacted.text[redacted.map(x)..], "X=1");
-        assert_eq!(redacted.map(4), 4);
-    }
 
     #[test]
     fn severities_are_ordered() {

@@ -13,6 +13,7 @@ pub mod dockerignore;
 pub mod finding;
 pub mod input;
 pub mod lint;
+pub mod redact;
 pub mod report;
 pub mod rules;
 pub mod secrets;

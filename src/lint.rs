@@ -1,14 +1,18 @@
 //! The one way through for a file: text → syntax → analysis → rules →
-//! suppression → fingerprints. Reading files and printing results belong to
+//! detection of secret values (every rule that finds them, whatever the
+//! configuration; [`crate::redact`]) → suppression → fingerprints (of
+//! masked text) → masking. Reading files and printing results belong to
 //! the CLI and the reporters.
 
 use crate::analysis::Analysis;
 use crate::config::Config;
 use crate::finding::{FileError, FileReport, Finding};
+use crate::redact::Redactor;
 use crate::rules::{self, RuleContext};
 use crate::source::{LineIndex, Span};
 use crate::suppress::Suppressions;
 use crate::syntax;
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 /// Lints one Dockerfile's text. `path` names the file in the report (and,
@@ -41,12 +45,10 @@ pub fn lint_source_as(path: &str, identity: &str, text: &str, config: &Config) -
         config,
     };
     let mut findings = Vec::new();
-    for rule in rules::registry() {
-        let meta = rule.meta();
-        if config.is_enabled(meta.code) {
-            rule.check(&context, &mut findings);
-        }
-    }
+    let mut secret_spans = Vec::new();
+    run_rules(&context, &mut findings, &mut secret_spans);
+    secret_spans.extend(onbuild_secret_spans(text, &dockerfile, config));
+    let redactor = Redactor::new(text, secret_spans);
     // `--no-inline-ignores`: no comment silences anything (DLK000 still
     // reports malformed ones).
     let suppressions = if config.no_inline_ignores {
@@ -69,43 +71,121 @@ pub fn lint_source_as(path: &str, identity: &str, text: &str, config: &Config) -
         (a.span.start, a.code, a.span.end).cmp(&(b.span.start, b.code, b.span.end))
     });
     findings.dedup_by(|a, b| a.code == b.code && a.span == b.span);
-    assign_fingerprints(identity, text, &dockerfile, &mut findings);
-    mask_secrets_in_text(text, &mut findings, &mut errors);
+    assign_fingerprints(identity, text, &dockerfile, &redactor, &mut findings);
+    mask_findings(&redactor, &mut findings, &mut errors);
     FileReport {
         path: path.to_string(),
         text: text.to_string(),
         line_index: LineIndex::new(text),
         findings,
         errors,
+        redactor,
     }
 }
 
-/// Secrets the findings saw, masked where the report quotes them beyond
-/// what the reporters mask (a finding's own secrets): syntax errors quote
-/// the source (`can't find = in "…"`), and a rule may name a word that
-/// another rule found to be a secret (DLK001's help names the copied
-/// file, which may be a token DLK005 found, on that line or, through a
-/// variable, on another), so every message, help and label is masked with
-/// every secret of the file. Only secrets of 8 characters or more, so that
-/// a short value (`root`) does not mask ordinary words (`/root/.netrc`).
-fn mask_secrets_in_text(text: &str, findings: &mut [Finding], errors: &mut [FileError]) {
-    let mut secrets: Vec<&str> = findings
+/// The redactor of `text` alone: the detection [`lint_source`] runs (every
+/// rule that finds secret values, whatever `config` selects), without the
+/// report. For outputs that show a file without linting it (`dockerleak
+/// parse`).
+pub fn detect_secrets(text: &str, config: &Config) -> Redactor {
+    let dockerfile = syntax::parse(text);
+    let analysis = Analysis::new(&dockerfile, config.target.as_deref());
+    let context = RuleContext {
+        path: "",
+        text,
+        dockerfile: &dockerfile,
+        analysis: &analysis,
+        catalog: config.catalog(),
+        config,
+    };
+    let mut secrets = secret_spans_of_all_rules(&context);
+    secrets.extend(onbuild_secret_spans(text, &dockerfile, config));
+    Redactor::new(text, secrets)
+}
+
+/// Runs every enabled rule into `findings`, and collects into `secrets`
+/// the secret spans of every rule that can find secret values, enabled or
+/// not: what is masked never depends on what is reported
+/// ([`crate::redact`]).
+fn run_rules(context: &RuleContext<'_>, findings: &mut Vec<Finding>, secrets: &mut Vec<Span>) {
+    for rule in rules::registry() {
+        let enabled = context.config.is_enabled(rule.meta().code);
+        if !enabled && !rule.finds_secret_values() {
+            continue;
+        }
+        let first = findings.len();
+        rule.check(context, findings);
+        secrets.extend(
+            findings[first..]
+                .iter()
+                .flat_map(|finding| finding.secrets.iter().copied()),
+        );
+        if !enabled {
+            findings.truncate(first);
+        }
+    }
+}
+
+/// Secret spans inside `ONBUILD` instructions: the file is linted again
+/// with each `ONBUILD` keyword blanked out (same offsets), so that
+/// detection sees the wrapped instruction as one of the stage (a RUN's
+/// shell, an ENV's pairs) and its secrets are masked. Only detection uses
+/// this; what ONBUILD reports is the rules' business.
+fn onbuild_secret_spans(text: &str, dockerfile: &syntax::Dockerfile, config: &Config) -> Vec<Span> {
+    let keywords: Vec<Span> = dockerfile
+        .instructions
         .iter()
-        .flat_map(|finding| &finding.secrets)
-        .map(|span| span.slice(text))
-        .filter(|secret| secret.chars().count() >= 8)
+        .filter(|instruction| instruction.keyword == syntax::Keyword::Onbuild)
+        .map(|instruction| instruction.keyword_word.span)
+        .filter(|span| span.slice(text).is_ascii())
         .collect();
-    if secrets.is_empty() {
+    if keywords.is_empty() {
+        return Vec::new();
+    }
+    let mut unwrapped = text.to_string();
+    for span in &keywords {
+        unwrapped.replace_range(span.start..span.end, &" ".repeat(span.len()));
+    }
+    let dockerfile = syntax::parse(&unwrapped);
+    let analysis = Analysis::new(&dockerfile, config.target.as_deref());
+    let context = RuleContext {
+        path: "",
+        text: &unwrapped,
+        dockerfile: &dockerfile,
+        analysis: &analysis,
+        catalog: config.catalog(),
+        config,
+    };
+    secret_spans_of_all_rules(&context)
+}
+
+/// The secret spans that every rule that finds secret values finds.
+fn secret_spans_of_all_rules(context: &RuleContext<'_>) -> Vec<Span> {
+    let mut findings = Vec::new();
+    for rule in rules::registry() {
+        if rule.finds_secret_values() {
+            rule.check(context, &mut findings);
+        }
+    }
+    findings
+        .into_iter()
+        .flat_map(|finding| finding.secrets)
+        .collect()
+}
+
+/// Masks every secret value of the file in every text of its findings and
+/// errors (syntax errors quote the source, `can't find = in "…"`; a rule
+/// may name a word that another rule found to be a secret, DLK001's help
+/// names the copied file; a stage may be named by a token). Reporters mask
+/// again through [`FileReport::mask`]; masking here keeps the library's
+/// own results (the language server's, a fix's) safe too.
+fn mask_findings(redactor: &Redactor, findings: &mut [Finding], errors: &mut [FileError]) {
+    if redactor.is_empty() {
         return;
     }
-    // Longest first, so a secret holding another is masked whole.
-    secrets.sort_by_key(|secret| (std::cmp::Reverse(secret.len()), *secret));
-    secrets.dedup();
-    let mask = |message: &mut String| {
-        for secret in &secrets {
-            if message.contains(secret) {
-                *message = message.replace(secret, &crate::secrets::redact(secret));
-            }
+    let mask = |text: &mut String| {
+        if let Cow::Owned(masked) = redactor.mask(text) {
+            *text = masked;
         }
     };
     for finding in findings.iter_mut() {
@@ -114,6 +194,9 @@ fn mask_secrets_in_text(text: &str, findings: &mut [Finding], errors: &mut [File
         mask(&mut finding.label);
         for label in &mut finding.labels {
             mask(&mut label.message);
+        }
+        if let Some(stage) = &mut finding.stage {
+            mask(stage);
         }
     }
     for error in errors.iter_mut() {
@@ -132,12 +215,16 @@ fn instruction_index(dockerfile: &syntax::Dockerfile, span: Span) -> Option<usiz
 }
 
 /// Fingerprint = hash of code + path + the finding's instruction text with
-/// whitespace collapsed and secrets masked + an occurrence counter. Edits
-/// elsewhere in the file (lines above, other instructions) keep it stable.
+/// whitespace collapsed and every secret range masked (as `<secret>`) + the
+/// finding's own text, masked the same way + an occurrence counter. Edits
+/// elsewhere in the file (lines above, other instructions) keep it stable;
+/// only masked text is hashed, so a fingerprint (in a committed baseline,
+/// a SARIF upload) never lets a guess list recover a secret.
 fn assign_fingerprints(
     path: &str,
     text: &str,
     dockerfile: &syntax::Dockerfile,
+    redactor: &Redactor,
     findings: &mut [Finding],
 ) {
     let mut occurrences: HashMap<u64, usize> = HashMap::new();
@@ -145,24 +232,10 @@ fn assign_fingerprints(
         let scope = instruction_index(dockerfile, finding.span)
             .map(|index| dockerfile.instructions[index].span)
             .unwrap_or(finding.span);
-        let mut normalized = String::with_capacity(scope.len());
-        let mut position = scope.start;
-        let mut secrets: Vec<Span> = finding.secrets.clone();
-        secrets.sort();
-        for secret in secrets.iter().filter(|secret| scope.contains(**secret)) {
-            normalized.push_str(Span::new(position, secret.start.max(position)).slice(text));
-            normalized.push_str("<secret>");
-            position = secret.end.max(position);
-        }
-        normalized.push_str(Span::new(position, scope.end.max(position)).slice(text));
+        let normalized = redactor.fingerprint_text(text, scope);
         let collapsed: Vec<&str> = normalized.split_whitespace().collect();
-        let focus = Span::new(finding.span.start, finding.span.end);
-        let focus_text = if finding.secrets.contains(&focus) {
-            "<secret>"
-        } else {
-            focus.slice(text)
-        };
-        let key = stable_hash(&[finding.code, path, &collapsed.join(" "), focus_text]);
+        let focus_text = redactor.fingerprint_text(text, finding.span);
+        let key = stable_hash(&[finding.code, path, &collapsed.join(" "), &focus_text]);
         let occurrence = occurrences.entry(key).or_default();
         *occurrence += 1;
         finding.fingerprint = format!("{key:016x}:{occurrence}");
@@ -214,6 +287,22 @@ mod tests {
                 assert!(!shown.contains("glpat-Aa0aA0aAAAAaAa0aA0AA"), "{shown}");
             }
         }
+    }
+
+    #[test]
+    fn fingerprints_do_not_depend_on_a_secret_value() {
+        let fingerprint = |password: &str| {
+            let text = format!("FROM alpine\nARG DB_PASSWORD={password}\nRUN make\n");
+            let report = lint_source("Dockerfile", &text, &Config::default());
+            report
+                .findings
+                .iter()
+                .find(|finding| finding.code == "DLK003")
+                .map(|finding| finding.fingerprint.clone())
+                .expect("DLK003 reports the ARG")
+        };
+        // A guess list cannot be checked against a committed fingerprint.
+        assert_eq!(fingerprint("Summer2024!"), fingerprint("Winter2025?"));
     }
 
     #[test]

@@ -16,12 +16,17 @@
 //! BuildKit defaults it. Lines are 1-based, spans are byte offsets. An error
 //! that has no line (a file that could not be read) has `"line": null`.
 //!
-//! Unlike the `check` reporters, this printer shows the source as it is:
-//! it is a debugging view of the parser, run on files the user names.
+//! Secret values are masked, as in every other output: each file's
+//! [`ParsedFile::redactor`] (built by the linter's detection, see
+//! [`crate::redact`]) masks every directive value, flag, mount field,
+//! argument, heredoc body and error. `dockerleak parse --show-secrets`
+//! leaves it empty, to debug the parser on the text as it is.
 
+use crate::redact::Redactor;
 use crate::source::Span;
 use crate::syntax::{Dockerfile, Instruction};
 use serde::Serialize;
+use std::borrow::Cow;
 use std::io::{self, Write};
 
 /// The output formats of `dockerleak parse`.
@@ -49,6 +54,8 @@ pub struct ParsedFile {
     /// Problems met before parsing (reading, decoding), listed before the
     /// parser's own errors.
     pub input_errors: Vec<LineError>,
+    /// Masks the file's secrets in everything printed about it.
+    pub redactor: Redactor,
 }
 
 impl ParsedFile {
@@ -59,6 +66,9 @@ impl ParsedFile {
             line: Some(error.line),
             message: error.message.clone(),
         }));
+        for error in &mut errors {
+            error.message = self.redactor.mask(&error.message).into_owned();
+        }
         errors
     }
 }
@@ -74,7 +84,7 @@ struct FileOutput<'a> {
 #[derive(Serialize)]
 struct DirectiveOutput<'a> {
     name: &'a str,
-    value: &'a str,
+    value: Cow<'a, str>,
 }
 
 #[derive(Serialize)]
@@ -85,9 +95,9 @@ struct InstructionOutput<'a> {
     start_line: usize,
     end_line: usize,
     span: Span,
-    flags: Vec<&'a str>,
+    flags: Vec<Cow<'a, str>>,
     mounts: Vec<MountOutput<'a>>,
-    args: Vec<&'a str>,
+    args: Vec<Cow<'a, str>>,
     heredocs: Vec<HeredocOutput<'a>>,
 }
 
@@ -101,17 +111,21 @@ struct MountOutput<'a> {
 #[derive(Serialize)]
 struct MountFieldOutput<'a> {
     key: &'a str,
-    value: Option<&'a str>,
+    value: Option<Cow<'a, str>>,
     span: Span,
 }
 
 #[derive(Serialize)]
 struct HeredocOutput<'a> {
     name: &'a str,
-    content: &'a str,
+    content: Cow<'a, str>,
 }
 
-fn instruction_output(instruction: &Instruction) -> InstructionOutput<'_> {
+fn instruction_output<'a>(
+    instruction: &'a Instruction,
+    redactor: &Redactor,
+) -> InstructionOutput<'a> {
+    let mask = |text: &'a str| redactor.mask(text);
     let effective = instruction.effective();
     InstructionOutput {
         cmd: instruction.keyword_word.text.to_lowercase(),
@@ -126,7 +140,7 @@ fn instruction_output(instruction: &Instruction) -> InstructionOutput<'_> {
         flags: instruction
             .flags
             .iter()
-            .map(|flag| flag.text.as_str())
+            .map(|flag| mask(&flag.text))
             .collect(),
         mounts: effective
             .flags
@@ -139,19 +153,19 @@ fn instruction_output(instruction: &Instruction) -> InstructionOutput<'_> {
                     .iter()
                     .map(|field| MountFieldOutput {
                         key: &field.key.text,
-                        value: field.value.as_ref().map(|value| value.text.as_str()),
+                        value: field.value.as_ref().map(|value| mask(&value.text)),
                         span: field.span,
                     })
                     .collect(),
             })
             .collect(),
-        args: effective.values(),
+        args: effective.values().into_iter().map(mask).collect(),
         heredocs: effective
             .heredocs
             .iter()
             .map(|heredoc| HeredocOutput {
                 name: &heredoc.name,
-                content: &heredoc.content,
+                content: mask(&heredoc.content),
             })
             .collect(),
     }
@@ -166,14 +180,14 @@ fn file_output(file: &ParsedFile) -> FileOutput<'_> {
             .iter()
             .map(|directive| DirectiveOutput {
                 name: &directive.name,
-                value: &directive.value,
+                value: file.redactor.mask(&directive.value),
             })
             .collect(),
         instructions: file
             .dockerfile
             .instructions
             .iter()
-            .map(instruction_output)
+            .map(|instruction| instruction_output(instruction, &file.redactor))
             .collect(),
         errors: file.errors(),
     }
@@ -236,7 +250,7 @@ fn write_text(files: &[ParsedFile], output: &mut dyn Write) -> io::Result<()> {
                 let fields: Vec<String> = mount
                     .fields
                     .iter()
-                    .map(|field| match field.value {
+                    .map(|field| match &field.value {
                         Some(value) => format!("{}={}", field.key, value),
                         None => field.key.to_string(),
                     })
@@ -253,7 +267,7 @@ fn write_text(files: &[ParsedFile], output: &mut dyn Write) -> io::Result<()> {
                     output,
                     "      heredoc {}: {}",
                     heredoc.name,
-                    quoted(heredoc.content)
+                    quoted(&heredoc.content)
                 )?;
             }
         }
@@ -276,6 +290,7 @@ mod tests {
             path: "Dockerfile".into(),
             dockerfile: crate::syntax::parse(text),
             input_errors: Vec::new(),
+            redactor: Redactor::none(),
         }
     }
 

@@ -49,14 +49,14 @@ pub fn write(
                         report.path,
                         start.line,
                         start.column,
-                        one_line(&error.message)
+                        one_line(&report.mask(&error.message))
                     )?;
                 }
                 None => writeln!(
                     output,
                     "{}: error: {}",
                     report.path,
-                    one_line(&error.message)
+                    one_line(&report.mask(&error.message))
                 )?,
             }
         }
@@ -102,6 +102,7 @@ mod tests {
                 message: "odd".into(),
                 span: Some(Span::new(0, 4)),
             }],
+            redactor: Default::default(),
         };
         let mut output = Vec::new();
         write(

@@ -12,13 +12,15 @@
 //!
 //! Lines and columns are 1-based; the end column is exclusive (the
 //! position of the span's end). `labels` is an addition to the contract.
-//! An error with a place has its message prefixed by `line N: `. Messages
-//! never hold secret values, and no source text is printed.
+//! An error with a place has its message prefixed by `line N: `. Every
+//! text goes through the file's redactor ([`FileReport::mask`]), and no
+//! source text is printed.
 
-use super::{error_message, Region, ReportOptions, Summary};
+use super::{error_message, safe_help, safe_message, safe_stage, Region, ReportOptions, Summary};
 use crate::finding::{FileReport, Severity};
 use crate::source::Span;
 use serde::Serialize;
+use std::borrow::Cow;
 use std::io::{self, Write};
 
 /// The version of this JSON shape; bumped only on a breaking change.
@@ -42,9 +44,9 @@ struct FindingOutput<'a> {
     column: usize,
     end_line: usize,
     end_column: usize,
-    message: &'a str,
-    help: &'a str,
-    stage: Option<&'a str>,
+    message: Cow<'a, str>,
+    help: Cow<'a, str>,
+    stage: Option<Cow<'a, str>>,
     fingerprint: &'a str,
     labels: Vec<LabelOutput<'a>>,
 }
@@ -55,7 +57,7 @@ struct LabelOutput<'a> {
     column: usize,
     end_line: usize,
     end_column: usize,
-    message: &'a str,
+    message: Cow<'a, str>,
 }
 
 #[derive(Serialize)]
@@ -96,9 +98,9 @@ pub fn write(
                 column: place.column,
                 end_line: place.end_line,
                 end_column: place.end_column,
-                message: &finding.message,
-                help: &finding.help,
-                stage: finding.stage.as_deref(),
+                message: safe_message(report, finding),
+                help: safe_help(report, finding),
+                stage: safe_stage(report, finding),
                 fingerprint: &finding.fingerprint,
                 labels: finding
                     .labels
@@ -110,7 +112,7 @@ pub fn write(
                             column: place.column,
                             end_line: place.end_line,
                             end_column: place.end_column,
-                            message: &label.message,
+                            message: report.mask(&label.message),
                         }
                     })
                     .collect(),
@@ -172,6 +174,7 @@ mod tests {
                 message: "unknown flag".into(),
                 span: Some(Span::new(removal, removal + 2)),
             }],
+            redactor: Default::default(),
         }
     }
 

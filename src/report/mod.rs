@@ -9,9 +9,13 @@
 //!
 //! Reporters only read [`FileReport`]s: they never look at the syntax tree
 //! (the `parse` command's printer, [`ast`], is the one exception, being
-//! what shows the tree). Reporters that show source text use
-//! [`FileReport::redacted_text`], never the raw text, so no secret reaches
-//! the output. Reports arrive sorted (path, then line, column, code); a
+//! what shows the tree). Nothing reaches the output without redaction
+//! ([`crate::redact`]): reporters that show source text use
+//! [`FileReport::redacted_text`], never the raw text, and every other text
+//! (message, help, labels, stage, errors) goes through
+//! [`FileReport::mask`] (directly or through [`safe_message`],
+//! [`safe_help`], [`safe_label`], [`safe_stage`], [`error_message`]). A
+//! new reporter does the same. Reports arrive sorted (path, then line, column, code); a
 //! reporter keeps that order.
 
 pub mod ast;
@@ -217,28 +221,28 @@ pub fn relative_to(full: &Path, root: &Path) -> Option<String> {
     (!parts.is_empty()).then(|| parts.join("/"))
 }
 
-/// A finding's message, with any secret the finding saw masked. Rules
-/// never put a secret into a message; this is the reporters' second line
-/// of defence, so that a rule bug cannot leak through a report.
+/// A finding's message, masked by the file's redactor
+/// ([`FileReport::mask`]). The linter already masked it; reporters mask
+/// again so that a finding built or changed after linting (a test, a
+/// future fix) cannot leak through a report.
 pub fn safe_message<'a>(report: &FileReport, finding: &'a Finding) -> Cow<'a, str> {
-    mask_secrets(report, finding, &finding.message)
+    report.mask(&finding.message)
 }
 
 /// A finding's help text, masked as [`safe_message`] does.
 pub fn safe_help<'a>(report: &FileReport, finding: &'a Finding) -> Cow<'a, str> {
-    mask_secrets(report, finding, &finding.help)
+    report.mask(&finding.help)
 }
 
-fn mask_secrets<'a>(report: &FileReport, finding: &Finding, text: &'a str) -> Cow<'a, str> {
-    let mut masked = Cow::Borrowed(text);
-    for span in &finding.secrets {
-        let secret = span.slice(&report.text);
-        // Very short values ("1", "ab") are too common to hide everywhere.
-        if secret.chars().count() >= 4 && masked.contains(secret) {
-            masked = Cow::Owned(masked.replace(secret, &crate::secrets::redact(secret)));
-        }
-    }
-    masked
+/// A finding's primary label, masked as [`safe_message`] does.
+pub fn safe_label<'a>(report: &FileReport, finding: &'a Finding) -> Cow<'a, str> {
+    report.mask(&finding.label)
+}
+
+/// A finding's stage name, masked as [`safe_message`] does (a stage may be
+/// named by a token; it is shown lower-cased, which the redactor masks too).
+pub fn safe_stage<'a>(report: &FileReport, finding: &'a Finding) -> Option<Cow<'a, str>> {
+    finding.stage.as_deref().map(|stage| report.mask(stage))
 }
 
 /// `text` as one sentence: with a final full stop unless it already ends
@@ -395,13 +399,10 @@ impl Region {
 /// A file error as one line without the path: `line N: message` when the
 /// problem has a place, else the message.
 pub fn error_message(report: &FileReport, error: &FileError) -> String {
+    let message = report.mask(&error.message);
     match error.span {
-        Some(span) => format!(
-            "line {}: {}",
-            report.position(span.start).line,
-            error.message
-        ),
-        None => error.message.clone(),
+        Some(span) => format!("line {}: {message}", report.position(span.start).line),
+        None => message.into_owned(),
     }
 }
 

@@ -4,16 +4,17 @@
 //! message`, showing the source line(s) with a primary label on the
 //! finding's span, its secondary labels and a `help:` line. Then the file
 //! errors (with their source line when they have a place), then one summary
-//! line. Source text always comes from [`FileReport::redacted_text`]: the
-//! secrets a finding saw are masked, and spans are mapped into the masked
-//! text.
+//! line. Source text always comes from [`FileReport::redacted_text`] (every
+//! secret of the file masked, spans mapped into the masked text), and every
+//! other text (message, help, labels, errors) through [`FileReport::mask`].
 
-use super::{ReportOptions, Summary};
-use crate::finding::{FileError, FileReport, Finding, Severity};
+use super::{safe_help, safe_label, safe_message, ReportOptions, Summary};
+use crate::finding::{FileReport, Finding, Severity};
 use crate::source::Span;
 use miette::{
     Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceCode,
 };
+use std::borrow::Cow;
 use std::fmt;
 use std::io::{self, Write};
 
@@ -47,12 +48,14 @@ pub fn write(
             previous = Some(finding.span);
             let diagnostic = FindingDiagnostic {
                 finding,
+                message: safe_message(report, finding),
+                label: safe_label(report, finding),
                 source: (!repeated).then_some(&source),
                 primary: map_span(finding.span),
                 secondary: finding
                     .labels
                     .iter()
-                    .map(|label| (map_span(label.span), label.message.as_str()))
+                    .map(|label| (map_span(label.span), report.mask(&label.message)))
                     .collect(),
             };
             let mut after = String::new();
@@ -63,7 +66,7 @@ pub fn write(
                     report.path, start.line, start.column
                 ));
             }
-            let help = super::safe_help(report, finding);
+            let help = safe_help(report, finding);
             after.push_str(&help_lines(&help, options.width, options.color));
             render(&handler, &diagnostic, &after, output)?;
         }
@@ -75,7 +78,7 @@ pub fn write(
                 .map(map_span);
             let diagnostic = ErrorDiagnostic {
                 path: &report.path,
-                error,
+                message: report.mask(&error.message),
                 source: &source,
                 place,
             };
@@ -205,10 +208,14 @@ fn miette_severity(severity: Severity) -> miette::Severity {
 
 struct FindingDiagnostic<'a> {
     finding: &'a Finding,
+    /// The finding's texts, masked by the file's redactor (the help is
+    /// masked by `safe_help` where it is written).
+    message: Cow<'a, str>,
+    label: Cow<'a, str>,
     /// `None`: the snippet was shown for the finding before.
     source: Option<&'a NamedSource<String>>,
     primary: Span,
-    secondary: Vec<(Span, &'a str)>,
+    secondary: Vec<(Span, Cow<'a, str>)>,
 }
 
 impl fmt::Display for FindingDiagnostic<'_> {
@@ -216,7 +223,7 @@ impl fmt::Display for FindingDiagnostic<'_> {
         write!(
             formatter,
             "{}[{} {}]: {}",
-            self.finding.severity, self.finding.code, self.finding.name, self.finding.message
+            self.finding.severity, self.finding.code, self.finding.name, self.message
         )
     }
 }
@@ -243,7 +250,7 @@ impl Diagnostic for FindingDiagnostic<'_> {
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
         self.source?;
-        let label = (!self.finding.label.is_empty()).then(|| self.finding.label.clone());
+        let label = (!self.label.is_empty()).then(|| self.label.to_string());
         let primary = LabeledSpan::new_primary_with_span(label, source_span(self.primary));
         let secondary = self.secondary.iter().map(|(span, message)| {
             LabeledSpan::new_with_span(Some(message.to_string()), source_span(*span))
@@ -254,7 +261,8 @@ impl Diagnostic for FindingDiagnostic<'_> {
 
 struct ErrorDiagnostic<'a> {
     path: &'a str,
-    error: &'a FileError,
+    /// The error's message, masked by the file's redactor.
+    message: Cow<'a, str>,
     source: &'a NamedSource<String>,
     /// Where in the (redacted) source; `None` when there is nothing to show.
     place: Option<Span>,
@@ -264,8 +272,8 @@ impl fmt::Display for ErrorDiagnostic<'_> {
     fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self.place {
             // The snippet header names the file.
-            Some(_) => write!(formatter, "error: {}", self.error.message),
-            None => write!(formatter, "error: {}: {}", self.path, self.error.message),
+            Some(_) => write!(formatter, "error: {}", self.message),
+            None => write!(formatter, "error: {}: {}", self.path, self.message),
         }
     }
 }
@@ -298,7 +306,7 @@ impl Diagnostic for ErrorDiagnostic<'_> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::finding::Label;
+    use crate::finding::{FileError, Label};
     use crate::source::LineIndex;
 
     const FAKE_SECRET: &str = "FAKEFAKEFAKEFAKEFAKE1234";
@@ -334,6 +342,7 @@ mod tests {
                 message: "something odd".into(),
                 span: Some(Span::new(key_start, key_start + 3)),
             }],
+            redactor: crate::redact::Redactor::new(&text, [secret]),
             text,
         }
     }

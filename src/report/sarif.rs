@@ -22,7 +22,7 @@
 //! become `toolExecutionNotifications` and make
 //! `invocations[0].executionSuccessful` false.
 
-use super::{error_message, safe_help, safe_message, sentence, Region, ReportOptions};
+use super::{error_message, safe_help, safe_message, safe_stage, sentence, Region, ReportOptions};
 use crate::finding::{FileReport, RedactedText, Severity};
 use crate::rules::{self, RuleMeta};
 use serde_json::json;
@@ -175,7 +175,11 @@ pub fn build_with_limit(reports: &[FileReport], options: &ReportOptions, limit: 
                                 .region(region(label.span))
                                 .build(),
                         )
-                        .message(Message::builder().text(label.message.clone()).build())
+                        .message(
+                            Message::builder()
+                                .text(report.mask(&label.message).into_owned())
+                                .build(),
+                        )
                         .build()
                 })
                 .collect();
@@ -206,12 +210,12 @@ pub fn build_with_limit(reports: &[FileReport], options: &ReportOptions, limit: 
             if !related.is_empty() {
                 result.related_locations = Some(related);
             }
-            if let Some(stage) = &finding.stage {
+            if let Some(stage) = safe_stage(report, finding) {
                 result.properties = Some(
                     PropertyBag::builder()
                         .additional_properties(BTreeMap::from([(
                             "stage".to_string(),
-                            json!(stage),
+                            json!(stage.as_ref()),
                         )]))
                         .build(),
                 );

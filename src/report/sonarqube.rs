@@ -176,7 +176,7 @@ pub fn write(
                     .labels
                     .iter()
                     .map(|label| Location {
-                        message: label.message.clone(),
+                        message: report.mask(&label.message).into_owned(),
                         file_path: path.clone(),
                         text_range: Some(TextRange::of(Region::of(report, label.span))),
                     })

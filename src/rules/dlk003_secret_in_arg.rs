@@ -115,6 +115,16 @@ impl Rule for SecretInArg {
             if let Some((_, span)) = uses.first() {
                 builder = builder.secondary(*span, format!("{} used here", code(&binding.name)));
             }
+            // A literal default of a secret-named ARG is a secret value:
+            // masked in all output (and in fingerprints).
+            if let (Some(value), Some(span)) = (&binding.value, binding.value_span) {
+                let literal = !value.value.trim().is_empty()
+                    && value.references.is_empty()
+                    && !crate::secrets::names::is_placeholder_value(&value.value);
+                if literal {
+                    builder = builder.secret(span);
+                }
+            }
             findings.push(builder.build());
         }
     }

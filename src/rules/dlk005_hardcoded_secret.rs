@@ -2,7 +2,7 @@ use super::{code, declare_rule, Rule, RuleContext, RuleMeta};
 use crate::analysis::expand::references_in_shell;
 use crate::finding::{Finding, Severity};
 use crate::secrets::names::is_non_secret_value;
-use crate::secrets::tokens::looks_like_secret_value;
+use crate::secrets::tokens::{looks_like_secret_literal, looks_like_secret_value};
 use crate::source::Span;
 use crate::syntax::{Arguments, Keyword};
 use regex::Regex;
@@ -59,17 +59,46 @@ impl Rule for HardcodedSecret {
 
     fn check(&self, context: &RuleContext<'_>, findings: &mut Vec<Finding>) {
         let mut reported: Vec<Span> = Vec::new();
+        let overlaps = |span: Span, reported: &[Span]| {
+            reported
+                .iter()
+                .any(|other| other.start < span.end && span.start < other.end)
+        };
+        // Tokens split by a line continuation are found in the logical
+        // line (continuations joined), first: a piece of one on its first
+        // line may look like a (shorter) token of its own.
+        let mut tokens: Vec<(Span, &str)> = Vec::new();
+        for (_, instruction) in context.instructions() {
+            for instruction in [Some(instruction), instruction.onbuild.as_deref()]
+                .into_iter()
+                .flatten()
+            {
+                if instruction.rest_map.len() < 2 {
+                    continue;
+                }
+                for token in context.catalog.tokens.scan(&instruction.rest.text) {
+                    let span = instruction.rest_span(token.range.clone());
+                    if span.slice(context.text).contains('\n') && !overlaps(span, &reported) {
+                        tokens.push((span, token.description));
+                        reported.push(span);
+                    }
+                }
+            }
+        }
         for token in context.catalog.tokens.scan(context.text) {
             let span = Span::new(token.range.start, token.range.end);
+            if !overlaps(span, &reported) {
+                tokens.push((span, token.description));
+            }
+        }
+        reported.clear();
+        for (span, description) in tokens {
             let index = instruction_at(context, span.start);
             findings.push(
                 context
                     .finding(&Self::META, index, span)
                     .severity(Severity::Error)
-                    .message(format!(
-                        "{} is written in the Dockerfile",
-                        token.description
-                    ))
+                    .message(format!("{description} is written in the Dockerfile"))
                     .label("hard-coded secret")
                     .help(HELP)
                     .secret(span)
@@ -77,11 +106,6 @@ impl Rule for HardcodedSecret {
             );
             reported.push(span);
         }
-        let overlaps = |span: Span, reported: &[Span]| {
-            reported
-                .iter()
-                .any(|other| other.start < span.end && span.start < other.end)
-        };
         for (index, instruction) in context.instructions() {
             let effective = instruction.effective();
             match (&effective.keyword, &effective.arguments) {
@@ -100,7 +124,9 @@ impl Rule for HardcodedSecret {
                         {
                             continue;
                         }
-                        if !looks_like_secret_value(&expanded.value)
+                        // No reference is left: a `$` in the value is a
+                        // literal one (written `\$`).
+                        if !looks_like_secret_literal(&expanded.value)
                             || is_non_secret_value(&expanded.value)
                             || overlaps(value.span, &reported)
                         {

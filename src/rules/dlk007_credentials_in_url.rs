@@ -62,49 +62,63 @@ impl Rule for CredentialsInUrl {
             let Some(user) = captures.get(1) else {
                 continue;
             };
+            // A variable anywhere in the credentials is DLK006's case
+            // (`https://${TOKEN}:x-oauth-basic@github.com`).
             let password = captures.get(2);
-            let secret = match password {
-                Some(password) => {
-                    // A variable anywhere in the credentials is DLK006's case
-                    // (`https://${TOKEN}:x-oauth-basic@github.com`).
-                    if password.as_str().contains('$') || user.as_str().contains('$') {
-                        continue;
-                    }
-                    if crate::secrets::tokens::is_placeholder(password.as_str()) {
-                        continue;
-                    }
-                    password
-                }
-                None => {
-                    let token = user.as_str();
-                    let token_like = token.len() >= 20
-                        && !token.contains('$')
-                        && crate::secrets::tokens::looks_like_secret_value(token);
-                    if !token_like && context.catalog.tokens.scan(token).is_empty() {
-                        continue;
-                    }
-                    user
-                }
+            if user.as_str().contains('$')
+                || password.is_some_and(|password| password.as_str().contains('$'))
+            {
+                continue;
+            }
+            let password = password.filter(|password| {
+                !password.as_str().is_empty()
+                    && !crate::secrets::tokens::is_placeholder(password.as_str())
+                    && !is_token_password_marker(password.as_str())
+            });
+            // In `https://<token>:x-oauth-basic@github.com/…` (GitHub's
+            // documented form), `https://<token>:@…` and `https://<token>:x@…`
+            // the user part *is* the token.
+            let token = user.as_str();
+            let user_is_token = (token.len() >= 20
+                && crate::secrets::tokens::looks_like_secret_value(token))
+                || !context.catalog.tokens.scan(token).is_empty();
+            let mut secrets: Vec<Span> = Vec::new();
+            if user_is_token {
+                secrets.push(Span::new(user.start(), user.end()));
+            }
+            if let Some(password) = password {
+                secrets.push(Span::new(password.start(), password.end()));
+            }
+            // The password when there is one, else the token.
+            let Some(&span) = secrets.last() else {
+                continue;
             };
-            let span = Span::new(secret.start(), secret.end());
             let index = instruction_at(context, span.start);
-            let message = if password.is_some() {
-                format!("a URL holds the password of user `{}`", user.as_str())
-            } else {
+            let message = if user_is_token {
                 "a URL holds a token as its user name".to_string()
+            } else {
+                format!("a URL holds the password of user `{}`", user.as_str())
             };
-            findings.push(
-                context
-                    .finding(&Self::META, index, span)
-                    .severity(Severity::Error)
-                    .message(message)
-                    .label("credential in a URL")
-                    .help("Revoke this credential; pass the URL or token at build time as a secret: `RUN --mount=type=secret,id=…,env=… <command>`")
-                    .secret(span)
-                    .build(),
-            );
+            let mut builder = context
+                .finding(&Self::META, index, span)
+                .severity(Severity::Error)
+                .message(message)
+                .label("credential in a URL")
+                .help("Revoke this credential; pass the URL or token at build time as a secret: `RUN --mount=type=secret,id=…,env=… <command>`");
+            for secret in secrets {
+                builder = builder.secret(secret);
+            }
+            findings.push(builder.build());
         }
     }
+}
+
+/// Passwords that services document for "the user name is the token":
+/// GitHub's `x-oauth-basic`, or a bare `x`. A URL with one of them
+/// carries no password of its own.
+fn is_token_password_marker(password: &str) -> bool {
+    let lower = password.to_ascii_lowercase();
+    lower == "x" || lower == "x-oauth-basic"
 }
 
 #[cfg(test)]

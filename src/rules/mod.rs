@@ -72,6 +72,14 @@ impl RuleMeta {
 pub trait Rule: Sync + Send {
     fn meta(&self) -> &'static RuleMeta;
     fn check(&self, context: &RuleContext<'_>, findings: &mut Vec<Finding>);
+
+    /// Whether the rule can find secret values (marks spans with
+    /// [`FindingBuilder::secret`]). Such a rule runs on every file even
+    /// when it is not selected: what it finds is masked in all output
+    /// ([`crate::redact`]). A rule that never sees a value says `false`.
+    fn finds_secret_values(&self) -> bool {
+        true
+    }
 }
 
 /// Declares a rule struct whose doc comment becomes its `RuleMeta::docs`.

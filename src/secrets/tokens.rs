@@ -107,7 +107,8 @@ pub(crate) fn builtin_shared() -> Arc<TokenScanner> {
 
 /// Compiles a format's regex and checks its `secret_group`.
 fn compile_regex(format: &TokenFormat) -> Result<Regex, SecretsError> {
-    let regex = Regex::new(&format.regex).map_err(|source| SecretsError::Regex {
+    let pattern = ascii_word_boundaries(&format.regex);
+    let regex = Regex::new(&pattern).map_err(|source| SecretsError::Regex {
         id: format.id.clone(),
         source: Box::new(source),
     })?;
@@ -121,6 +122,30 @@ fn compile_regex(format: &TokenFormat) -> Result<Regex, SecretsError> {
         }
     }
     Ok(regex)
+}
+
+/// `pattern` with every `\b` made an ASCII word boundary (`(?-u:\b)`):
+/// tokens are ASCII, and a Unicode boundary would not see one written
+/// right after a non-ASCII letter (`éghp_…`, where `é` is a word
+/// character), which would then be printed.
+fn ascii_word_boundaries(pattern: &str) -> String {
+    let mut converted = String::with_capacity(pattern.len());
+    let mut characters = pattern.chars();
+    while let Some(character) = characters.next() {
+        if character != '\\' {
+            converted.push(character);
+            continue;
+        }
+        match characters.next() {
+            Some('b') => converted.push_str("(?-u:\\b)"),
+            Some(next) => {
+                converted.push('\\');
+                converted.push(next);
+            }
+            None => converted.push('\\'),
+        }
+    }
+    converted
 }
 
 fn builtin_list() -> TokenFormatList {
@@ -402,6 +427,18 @@ const PLACEHOLDERS: &[&str] = &[
 /// word and a number (`admin123`) are not high-entropy and are not caught
 /// here; the name rules (DLK003, DLK004) still report the variable.
 pub fn looks_like_secret_value(value: &str) -> bool {
+    looks_like_secret(value, true)
+}
+
+/// [`looks_like_secret_value`] for a value the caller knows is literal
+/// (already expanded, with no variable reference left): a `$` in it is
+/// one of its characters (`ARG API_TOKEN=Zr4\$Wq…` is `Zr4$Wq…`), not a
+/// reference.
+pub fn looks_like_secret_literal(value: &str) -> bool {
+    looks_like_secret(value, false)
+}
+
+fn looks_like_secret(value: &str, may_hold_references: bool) -> bool {
     let trimmed = value.trim();
     let value = ['"', '\'']
         .iter()
@@ -411,7 +448,7 @@ pub fn looks_like_secret_value(value: &str) -> bool {
     if value.chars().count() < 8 || value.chars().any(char::is_whitespace) {
         return false;
     }
-    if contains_variable_reference(value) {
+    if may_hold_references && contains_variable_reference(value) {
         return false;
     }
     if let Some((_, rest)) = value.split_once("://") {
@@ -536,7 +573,7 @@ pub fn is_placeholder(value: &str) -> bool {
 
 /// Letters only, each word lower-case, upper-case or capitalised, joined by
 /// `-`, `_` or `.`.
-fn is_plain_words(value: &str) -> bool {
+pub(crate) fn is_plain_words(value: &str) -> bool {
     value.split(['-', '_', '.']).all(|word| {
         let mut characters = word.chars();
         let Some(first) = characters.next() else {
@@ -580,6 +617,27 @@ fn character_classes(value: &str) -> usize {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn tokens_next_to_non_ascii_letters_are_found() {
+        let scanner = super::TokenScanner::builtin();
+        let text = "LABEL note=éghp_FAKE0123456789abcdefFAKE0123456789abé";
+        let found = scanner.scan(text);
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(
+            &text[found[0].range.clone()],
+            "ghp_FAKE0123456789abcdefFAKE0123456789ab"
+        );
+        assert!(scanner
+            .scan("xghp_FAKE0123456789abcdefFAKE0123456789ab")
+            .is_empty());
+    }
+
+    #[test]
+    fn a_literal_dollar_does_not_make_a_value_a_reference() {
+        assert!(!super::looks_like_secret_value("Zr4$WqFAKE9x!"));
+        assert!(super::looks_like_secret_literal("Zr4$WqFAKE9x!"));
+    }
 
     #[test]
     fn every_builtin_regex_compiles() {
