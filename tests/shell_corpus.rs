@@ -40,7 +40,7 @@ fn dockerfiles(folder: &Path) -> Vec<PathBuf> {
 }
 
 #[test]
-fn shell_parser_fallback_rate_on_the_wild_corpus() {
+fn shell_parser_fallback_rate_on_the_wild_corpus_or_skips_without_shared_corpus() {
     let Some(folder) = corpus_folder("wild") else {
         eprintln!("SKIPPED shell fallback rate: ../shared/corpus/wild not found (set DOCKERLEAK_CORPUS to run it)");
         return;
@@ -92,7 +92,7 @@ fn shell_parser_fallback_rate_on_the_wild_corpus() {
 }
 
 #[test]
-fn run_rule_findings_on_the_corpus() {
+fn run_rule_findings_on_the_corpus_or_skips_without_shared_corpus() {
     for name in ["wild", "leaky"] {
         let Some(folder) = corpus_folder(name) else {
             eprintln!("SKIPPED RUN rule counts: ../shared/corpus/{name} not found");
