@@ -166,6 +166,14 @@ fn hook_patterns() -> Vec<fancy_regex::Regex> {
     let patterns: Vec<fancy_regex::Regex> = text
         .lines()
         .filter_map(|line| line.trim().strip_prefix("files:"))
+        .map(str::trim)
+        // The hooks share one regex through a YAML anchor (`&name regex`)
+        // and aliases (`*name`): read the anchored one.
+        .filter(|pattern| !pattern.starts_with('*'))
+        .map(|pattern| match pattern.strip_prefix('&') {
+            Some(anchored) => anchored.split_once(' ').map_or("", |(_, regex)| regex),
+            None => pattern,
+        })
         .map(|pattern| fancy_regex::Regex::new(pattern.trim()).expect("a valid regex"))
         .collect();
     assert!(!patterns.is_empty(), "the hooks have a files: pattern");
