@@ -114,6 +114,9 @@ pub struct Analysis {
     pub stages: Vec<Stage>,
     /// The stage that is built: `--target`, else the last one.
     pub final_stage: Option<usize>,
+    /// `--target NAME` named no stage of the file (the last stage is then
+    /// analysed as the built one; the caller reports the usage error).
+    pub unknown_target: Option<String>,
     /// Per instruction: its stage (`None` before the first FROM).
     instruction_stage: Vec<Option<usize>>,
     pub bindings: Vec<Binding>,
@@ -132,6 +135,7 @@ impl Analysis {
         let mut analysis = Analysis {
             stages: Vec::new(),
             final_stage: None,
+            unknown_target: None,
             instruction_stage: Vec::with_capacity(dockerfile.instructions.len()),
             bindings: Vec::new(),
             bindings_by_name: HashMap::new(),
@@ -288,9 +292,16 @@ impl Analysis {
 
     /// Marks the target stage and every stage it builds on or copies from.
     fn mark_reaching_stages(&mut self, target: Option<&str>) {
+        let last = self.stages.len().checked_sub(1);
         let final_stage = match target {
-            Some(name) => self.stage_by_reference(name, self.stages.len()),
-            None => self.stages.len().checked_sub(1),
+            Some(name) => {
+                let named = self.stage_by_reference(name, self.stages.len());
+                if named.is_none() && last.is_some() {
+                    self.unknown_target = Some(name.to_string());
+                }
+                named.or(last)
+            }
+            None => last,
         };
         self.final_stage = final_stage;
         let mut pending: Vec<usize> = final_stage.into_iter().collect();
@@ -300,6 +311,17 @@ impl Analysis {
             }
             pending.extend(self.stages[stage].depends_on.iter().copied());
         }
+    }
+
+    /// The usage error for a `--target` that names no stage, listing the
+    /// stages there are (as `docker build` does).
+    pub fn target_error(&self) -> Option<String> {
+        let target = self.unknown_target.as_ref()?;
+        let names: Vec<String> = self.stages.iter().map(Stage::label).collect();
+        Some(format!(
+            "--target `{target}` names no stage of this file (stages: {})",
+            names.join(", ")
+        ))
     }
 
     /// The stage of instruction `index` (`None` before the first FROM).
@@ -487,6 +509,18 @@ mod tests {
         let analysis = Analysis::new(&dockerfile, Some("one"));
         assert_eq!(analysis.final_stage, Some(0));
         assert!(!analysis.stages[1].reaches_final);
+        assert_eq!(analysis.target_error(), None);
+    }
+
+    #[test]
+    fn a_target_naming_no_stage_is_an_error_listing_the_stages() {
+        let dockerfile = parse("FROM a AS one\nFROM b\n");
+        let analysis = Analysis::new(&dockerfile, Some("onne"));
+        assert_eq!(analysis.final_stage, Some(1), "the last stage is analysed");
+        assert_eq!(
+            analysis.target_error().as_deref(),
+            Some("--target `onne` names no stage of this file (stages: one, 1)")
+        );
     }
 
     #[test]

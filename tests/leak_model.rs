@@ -1,0 +1,41 @@
+//! The leak model seen from the command line: `--target` checks and the
+//! `stages` subcommand.
+
+mod common;
+use common::{dockerleak_in, write};
+
+const TWO_STAGES: &str =
+    "FROM alpine AS build\nCOPY .npmrc /root/.npmrc\nFROM alpine AS runtime\nRUN true\n";
+
+#[test]
+fn a_target_naming_no_stage_is_a_usage_error_listing_the_stages() {
+    let directory = tempfile::tempdir().expect("temporary directory");
+    write(&directory.path().join("Dockerfile"), TWO_STAGES);
+    let output = dockerleak_in(directory.path())
+        .args(["--target", "biuld", "Dockerfile"])
+        .output()
+        .expect("run dockerleak");
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("--target `biuld` names no stage of this file (stages: build, runtime)"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn a_target_naming_a_stage_is_used() {
+    let directory = tempfile::tempdir().expect("temporary directory");
+    write(&directory.path().join("Dockerfile"), TWO_STAGES);
+    let run = |target: &str| {
+        dockerleak_in(directory.path())
+            .args(["--fail-level", "error", "--target", target, "Dockerfile"])
+            .output()
+            .expect("run dockerleak")
+    };
+    // Built as `build`, the .npmrc is in the image: an error.
+    assert_eq!(run("build").status.code(), Some(1));
+    // Built as `runtime`, it is only in the cache: a warning.
+    let runtime = run("runtime");
+    assert_eq!(runtime.status.code(), Some(0));
+}
