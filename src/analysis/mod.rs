@@ -4,6 +4,7 @@
 //! from). Rules ask questions here; they never re-parse text.
 
 pub mod expand;
+pub mod flow;
 pub mod layers;
 pub mod shell;
 
@@ -128,6 +129,8 @@ pub struct Analysis {
     shell: shell::ShellView,
     /// Per instruction: the paths it adds and removes (see [`layers`]).
     layers: Vec<layers::Layer>,
+    /// The stage graph and the paths `COPY --from` carries (see [`flow`]).
+    flow: flow::Flow,
 }
 
 impl Analysis {
@@ -143,11 +146,13 @@ impl Analysis {
             escape: dockerfile.escape,
             shell: shell::ShellView::default(),
             layers: Vec::new(),
+            flow: flow::Flow::default(),
         };
         analysis.build(dockerfile);
         analysis.mark_reaching_stages(target);
         analysis.shell = shell::ShellView::build(dockerfile, &analysis);
         analysis.layers = layers::build(dockerfile, &analysis);
+        analysis.flow = flow::Flow::build(dockerfile, &analysis, &analysis.layers);
         analysis
     }
 
@@ -333,10 +338,36 @@ impl Analysis {
             .and_then(|stage| self.stages.get(stage))
     }
 
-    /// Whether what instruction `index` does ends up in the built image.
+    /// Whether the build reads the stage of instruction `index` at all:
+    /// it is the target, the target is built on it, or copies or mounts
+    /// from it. Severity asks [`Analysis::in_final_image`] or
+    /// [`Analysis::path_reach`] instead: a stage that is only copied from is
+    /// not part of the image.
     pub fn reaches_final(&self, index: usize) -> bool {
         self.stage_of(index)
             .is_some_and(|stage| stage.reaches_final)
+    }
+
+    /// Whether the layers and the config of instruction `index`'s stage
+    /// are part of the built image: the stage is the target or one it is
+    /// built `FROM`, transitively.
+    pub fn in_final_image(&self, index: usize) -> bool {
+        self.stage_of(index)
+            .is_some_and(|stage| self.flow.in_lineage(stage.index))
+    }
+
+    /// Where `path` (absolute, normalised), put into a layer by instruction
+    /// `index`, ends up: in the built image, copied into it, or elsewhere.
+    pub fn path_reach(&self, index: usize, path: &str) -> flow::Reach {
+        match self.stage_of(index) {
+            Some(stage) => self.flow.reach(self, stage.index, index, path),
+            None => flow::Reach::Elsewhere,
+        }
+    }
+
+    /// The stage graph and its copies.
+    pub fn flow(&self) -> &flow::Flow {
+        &self.flow
     }
 
     /// `$name` as seen by instruction `index`.

@@ -1,5 +1,6 @@
 use super::{code, declare_rule, Rule, RuleContext, RuleMeta};
 use crate::analysis::expand::Expansion;
+use crate::analysis::flow::Reach;
 use crate::finding::{Finding, Severity};
 use crate::secrets::files::CredentialFilePattern;
 use crate::source::Span;
@@ -177,21 +178,35 @@ impl SecretFileCopied {
         landing: &str,
         pattern: &CredentialFilePattern,
     ) -> Finding {
-        let severity = context.stage_severity(index, Severity::Error);
+        // The path in the layer: the source's landing, or (a finding on the
+        // destination) the first source's, which lands in the same place.
+        let landed = context.analysis.layer(index).and_then(|layer| {
+            layer
+                .added
+                .iter()
+                .find(|added| added.span == span)
+                .or(layer.added.first())
+                .map(|added| added.path.clone())
+        });
+        let (severity, reach) = match landed {
+            Some(path) => context.path_severity(index, &path, Severity::Error),
+            None => {
+                let severity = context.stage_severity(index, Severity::Error);
+                let reach = if severity == Severity::Error {
+                    Reach::Final
+                } else {
+                    Reach::Elsewhere
+                };
+                (severity, reach)
+            }
+        };
         let instruction = &context.dockerfile.instructions[index];
         let verb = instruction
             .effective()
             .keyword_word
             .text
             .to_ascii_uppercase();
-        let where_it_lands = if severity == Severity::Error {
-            "into the image".to_string()
-        } else {
-            format!(
-                "into stage {} (not in the final image, but kept in the build cache)",
-                context.stage_label(index).unwrap_or_default()
-            )
-        };
+        let where_it_lands = context.where_it_lands(index, &reach);
         let help = if pattern.kind.is_ssh_key() {
             "Don't copy SSH keys: use `RUN --mount=type=ssh <command>` and build with `docker build --ssh default .`".to_string()
         } else {
@@ -214,6 +229,7 @@ impl SecretFileCopied {
                 pattern.description
             ))
             .label(format!("{} is a credential file", code(base_name(shown))))
+            .labels(context.travel_labels(&reach))
             .help(help)
             .build()
     }

@@ -3,6 +3,7 @@
 //! `dockerleak explain` and SARIF help are generated from) and a check over
 //! the analysed file. `registry()` lists them all.
 
+use crate::analysis::flow::Reach;
 use crate::analysis::Analysis;
 use crate::config::Config;
 use crate::finding::{Finding, Label, Severity};
@@ -142,13 +143,73 @@ impl<'a> RuleContext<'a> {
         self.dockerfile.instructions.iter().enumerate()
     }
 
-    /// `severity` for a leak by instruction `index`: capped at warning when
-    /// its stage never reaches the built image.
+    /// `severity` for a leak by instruction `index` into its stage's layers,
+    /// config or history: capped at warning when the stage is not part of
+    /// the built image (not the target, nor a stage it is built `FROM`).
+    /// A file a stage adds asks [`RuleContext::path_severity`] instead: a
+    /// `COPY --from` may carry it into the image.
     pub fn stage_severity(&self, index: usize, severity: Severity) -> Severity {
-        if severity > Severity::Warning && !self.analysis.reaches_final(index) {
+        if severity > Severity::Warning && !self.analysis.in_final_image(index) {
             return Severity::Warning;
         }
         severity
+    }
+
+    /// `severity` for a file `path` (absolute) that instruction `index`
+    /// puts into a layer, and the way it travels: capped at warning unless
+    /// the file is in the built image (its stage is, or a `COPY --from`
+    /// carries it there).
+    pub fn path_severity(&self, index: usize, path: &str, severity: Severity) -> (Severity, Reach) {
+        let reach = self.analysis.path_reach(index, path);
+        if severity > Severity::Warning && !reach.is_in_final() {
+            return (Severity::Warning, reach);
+        }
+        (severity, reach)
+    }
+
+    /// Where a file put into a layer by instruction `index` lands, for a
+    /// message: `into the image`, `into stage build, and COPY --from
+    /// carries it into the final image`, or `into stage build (not in the
+    /// final image, but kept in the build cache)`.
+    pub fn where_it_lands(&self, index: usize, reach: &Reach) -> String {
+        let stage = self.stage_label(index).unwrap_or_default();
+        match reach {
+            Reach::Final => "into the image".to_string(),
+            Reach::Copied(_) => {
+                format!("into stage {stage}, and `COPY --from` carries it into the final image")
+            }
+            Reach::Elsewhere => {
+                format!("into stage {stage} (not in the final image, but kept in the build cache)")
+            }
+        }
+    }
+
+    /// Secondary labels for the copies that carry a file into the image:
+    /// `copied into the final image here` on the last, `copied into stage
+    /// NAME here` on the ones before.
+    pub fn travel_labels(&self, reach: &Reach) -> Vec<Label> {
+        let Reach::Copied(hops) = reach else {
+            return Vec::new();
+        };
+        let flow = self.analysis.flow();
+        hops.iter()
+            .enumerate()
+            .map(|(position, hop)| {
+                let message = if position + 1 == hops.len() {
+                    "copied into the final image here".to_string()
+                } else {
+                    let stage = flow.edges[hop.edge].into_stage;
+                    format!(
+                        "copied into stage {} here",
+                        self.analysis.stages[stage].label()
+                    )
+                };
+                Label {
+                    span: hop.span,
+                    message,
+                }
+            })
+            .collect()
     }
 
     /// The stage label of instruction `index`.
@@ -199,6 +260,12 @@ impl FindingBuilder {
 
     pub fn help(mut self, help: impl Into<String>) -> Self {
         self.finding.help = help.into();
+        self
+    }
+
+    /// Adds `labels` (see [`RuleContext::travel_labels`]).
+    pub fn labels(mut self, labels: Vec<Label>) -> Self {
+        self.finding.labels.extend(labels);
         self
     }
 
