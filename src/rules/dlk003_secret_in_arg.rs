@@ -58,7 +58,16 @@ impl Rule for SecretInArg {
             .iter()
             .filter(|binding| binding.kind == BindingKind::Arg)
         {
-            if !context.catalog.names.is_secret(&binding.name) {
+            let known_value = binding
+                .value
+                .as_ref()
+                .filter(|value| !value.has_unknown)
+                .map(|value| value.value.as_str());
+            if !context
+                .catalog
+                .names
+                .is_secret_setting(&binding.name, known_value)
+            {
                 continue;
             }
             if let Some(value) = &binding.value {

@@ -135,7 +135,16 @@ pub(super) fn secret_build_variable<'a>(
     {
         return None;
     }
-    if !context.catalog.names.is_secret(name) {
+    let known_value = context
+        .analysis
+        .resolve(name, run.index)
+        .filter(|resolved| !resolved.is_build_time())
+        .and_then(|resolved| resolved.value().map(str::to_owned));
+    if !context
+        .catalog
+        .names
+        .is_secret_setting(name, known_value.as_deref())
+    {
         return None;
     }
     build_variable(context, run.index, name)
