@@ -39,3 +39,38 @@ fn a_target_naming_a_stage_is_used() {
     let runtime = run("runtime");
     assert_eq!(runtime.status.code(), Some(0));
 }
+
+#[test]
+fn stages_prints_the_graph_in_each_format() {
+    let directory = tempfile::tempdir().expect("temporary directory");
+    write(
+        &directory.path().join("Dockerfile"),
+        "FROM node AS build\nWORKDIR /app\nCOPY .npmrc ./\nFROM nginx\nCOPY --from=build /app /srv\n",
+    );
+    let run = |format: &str| {
+        let output = dockerleak_in(directory.path())
+            .args(["stages", "--format", format, "Dockerfile"])
+            .output()
+            .expect("run dockerleak");
+        assert_eq!(output.status.code(), Some(0), "{format}");
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    };
+    let text = run("text");
+    assert!(
+        text.contains("stage build (FROM node): read by the build, not in the final image"),
+        "{text}"
+    );
+    assert!(
+        text.contains("line 5: copied into the final image here"),
+        "{text}"
+    );
+    let json: serde_json::Value = serde_json::from_str(&run("json")).expect("JSON");
+    assert_eq!(json["edges"][0]["kind"], "copy");
+    assert_eq!(json["findings"][0]["severity"], "error");
+    assert!(run("mermaid").starts_with("flowchart LR\n"));
+    let unknown = dockerleak_in(directory.path())
+        .args(["stages", "--target", "nope", "Dockerfile"])
+        .output()
+        .expect("run dockerleak");
+    assert_eq!(unknown.status.code(), Some(2));
+}

@@ -19,9 +19,13 @@ declare_rule! {
     /// ## Why it leaks
     /// Every layer is part of the image. Whoever can pull the image can read
     /// the file, and deleting it in a later `RUN rm` does not help: the layer
-    /// that added it keeps it. In a stage that the final image never uses the
-    /// file still sits in the build cache and in `--target` builds, so it is
-    /// reported as a warning there.
+    /// that added it keeps it. Severity follows the file: an error when it is
+    /// in the final image (a layer of the final stage or of a stage it is
+    /// built `FROM`, or carried there by a `COPY --from` whose source is the
+    /// file, a directory above it, a matching glob or `/`; a label then shows
+    /// the copy), a warning when it stays in a stage the final image only
+    /// copies other files from or never uses (it still sits in the build
+    /// cache and in `--target` builds).
     ///
     /// ## Example
     /// ```dockerfile

@@ -37,8 +37,11 @@ declare_rule! {
     /// history and in provenance attestations; a file the `RUN` writes stays
     /// in its layer; a command line is visible in the process list and often
     /// in build logs. A secret mount exists only while the `RUN` runs and is
-    /// recorded nowhere. It is an error in a stage that reaches the final
-    /// image, a warning in other stages.
+    /// recorded nowhere. It is an error in the final stage or a stage it is
+    /// built `FROM` (their history and layers are the image's), and when a
+    /// file the `RUN` leaves the secret in is carried into the final image by
+    /// `COPY --from` (a label shows the copy); a warning in a stage the final
+    /// image only copies other files from or never uses.
     ///
     /// ## Example
     /// ```dockerfile

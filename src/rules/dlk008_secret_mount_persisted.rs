@@ -40,7 +40,9 @@ declare_rule! {
     /// A secret mount exists only while its `RUN` runs; that is the whole
     /// point of it. A copy of its content made by that `RUN` is an ordinary
     /// file of the layer and ships with the image to everyone who can pull
-    /// it.
+    /// it. In a stage the final image is not built on, it is an error only
+    /// when a `COPY --from` carries the file into the final image (a label
+    /// shows the copy), a warning otherwise (the build cache keeps it).
     ///
     /// ## Example
     /// ```dockerfile
