@@ -149,10 +149,36 @@ impl<'a> RuleContext<'a> {
     /// A file a stage adds asks [`RuleContext::path_severity`] instead: a
     /// `COPY --from` may carry it into the image.
     pub fn stage_severity(&self, index: usize, severity: Severity) -> Severity {
-        if severity > Severity::Warning && !self.analysis.in_final_image(index) {
+        let in_final = match self.onbuild_builders(index) {
+            Some(builders) => builders
+                .iter()
+                .any(|stage| self.analysis.flow().in_lineage(*stage)),
+            None => self.analysis.in_final_image(index),
+        };
+        if severity > Severity::Warning && !in_final {
             return Severity::Warning;
         }
         severity
+    }
+
+    /// For an `ONBUILD` trigger (instruction `index`): the stages of this
+    /// file built `FROM` its stage, where the trigger runs (empty: it only
+    /// runs in images built from this one elsewhere). `None` for any other
+    /// instruction.
+    pub fn onbuild_builders(&self, index: usize) -> Option<Vec<usize>> {
+        let instruction = self.dockerfile.instructions.get(index)?;
+        if instruction.keyword != crate::syntax::Keyword::Onbuild {
+            return None;
+        }
+        let declaring = self.analysis.stage_of(index)?.index;
+        Some(
+            self.analysis
+                .stages
+                .iter()
+                .filter(|stage| stage.base == crate::analysis::Base::Stage(declaring))
+                .map(|stage| stage.index)
+                .collect(),
+        )
     }
 
     /// `severity` for a file `path` (absolute) that instruction `index`
@@ -160,6 +186,16 @@ impl<'a> RuleContext<'a> {
     /// the file is in the built image (its stage is, or a `COPY --from`
     /// carries it there).
     pub fn path_severity(&self, index: usize, path: &str, severity: Severity) -> (Severity, Reach) {
+        if self.onbuild_builders(index).is_some() {
+            // The trigger's files land in the stages built from this one.
+            let severity = self.stage_severity(index, severity);
+            let reach = if severity > Severity::Warning {
+                Reach::Final
+            } else {
+                Reach::Elsewhere
+            };
+            return (severity, reach);
+        }
         let reach = self.analysis.path_reach(index, path);
         if severity > Severity::Warning && !reach.is_in_final() {
             return (Severity::Warning, reach);
@@ -173,6 +209,11 @@ impl<'a> RuleContext<'a> {
     /// final image, but kept in the build cache)`.
     pub fn where_it_lands(&self, index: usize, reach: &Reach) -> String {
         let stage = self.stage_label(index).unwrap_or_default();
+        if let (Some(builders), Reach::Elsewhere) = (self.onbuild_builders(index), reach) {
+            if builders.is_empty() {
+                return "into every image built from this one (an `ONBUILD` trigger)".to_string();
+            }
+        }
         match reach {
             Reach::Final => "into the image".to_string(),
             Reach::Copied(_) => {
@@ -219,6 +260,24 @@ impl<'a> RuleContext<'a> {
 
     /// A finding of `meta` at `span`, located in instruction `index`.
     pub fn finding(&self, meta: &'static RuleMeta, index: usize, span: Span) -> FindingBuilder {
+        // An ONBUILD trigger runs elsewhere: say where.
+        let labels = match self.onbuild_builders(index) {
+            Some(builders) => {
+                let keyword = self.dockerfile.instructions[index].keyword_word.span;
+                let message = match builders.first() {
+                    None => "ONBUILD: leaks into every image built from this one".to_string(),
+                    Some(stage) => format!(
+                        "ONBUILD: runs at the start of stage {}, built FROM this one",
+                        self.analysis.stages[*stage].label()
+                    ),
+                };
+                vec![Label {
+                    span: keyword,
+                    message,
+                }]
+            }
+            None => Vec::new(),
+        };
         FindingBuilder {
             finding: Finding {
                 code: meta.code,
@@ -228,7 +287,7 @@ impl<'a> RuleContext<'a> {
                 help: String::new(),
                 span,
                 label: String::new(),
-                labels: Vec::new(),
+                labels,
                 stage: self.stage_label(index),
                 secrets: Vec::new(),
                 fingerprint: String::new(),
