@@ -81,6 +81,40 @@ pub enum Command {
     },
     /// Show the effective configuration and where it came from.
     Config(ConfigArgs),
+    /// Print the stage graph: stages, FROM / COPY --from edges and the
+    /// paths they carry, where each finding's secret travels.
+    Stages(StagesArgs),
+}
+
+/// The flags of `stages`.
+#[derive(Clone, Debug, Args)]
+pub struct StagesArgs {
+    /// The Dockerfile.
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+
+    /// Output format.
+    #[arg(long, value_enum, default_value_t = StagesFormat::Text)]
+    pub format: StagesFormat,
+
+    /// The build target stage (default: the last stage).
+    #[arg(long, value_name = "STAGE")]
+    pub target: Option<String>,
+
+    /// Skip (with an error) a file larger than this.
+    #[arg(long, value_name = "BYTES", value_parser = input::parse_size, default_value = "10MiB")]
+    pub max_file_size: u64,
+}
+
+/// How `stages` prints the graph.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum StagesFormat {
+    /// One line per stage, edge and finding.
+    Text,
+    /// The graph as JSON.
+    Json,
+    /// A mermaid flowchart (GitHub renders it in Markdown).
+    Mermaid,
 }
 
 /// The flags of `rules`.
@@ -294,6 +328,7 @@ where
             run_rules(RulesFormat::Text)
         }
         Some(Command::Config(arguments)) => run_config(&arguments),
+        Some(Command::Stages(arguments)) => run_stages(&arguments),
     }
 }
 
@@ -1231,6 +1266,39 @@ fn parse_input(input: &Input, max_file_size: u64, show_secrets: bool) -> ParsedF
             }],
             redactor: Default::default(),
         },
+    }
+}
+
+/// `dockerleak stages`: the stage graph of one file, as text, JSON or mermaid.
+fn run_stages(arguments: &StagesArgs) -> i32 {
+    let display = arguments.file.display().to_string();
+    let source = match input::read_path(&arguments.file, &display, arguments.max_file_size) {
+        Ok(source) => source,
+        Err(error) => {
+            print_error(&error.path, &error.kind.to_string());
+            return EXIT_ERROR;
+        }
+    };
+    let config = Config {
+        target: arguments.target.clone(),
+        ..Config::default()
+    };
+    let graph = crate::stages::StageGraph::of(&display, &source.text, &config);
+    for error in &graph.errors {
+        print_error(&display, error);
+    }
+    let written = write_output(None, |output| match arguments.format {
+        StagesFormat::Text => output.write_all(graph.text().as_bytes()),
+        StagesFormat::Mermaid => output.write_all(graph.mermaid().as_bytes()),
+        StagesFormat::Json => {
+            serde_json::to_writer_pretty(&mut *output, &graph).map_err(io::Error::other)?;
+            writeln!(output)
+        }
+    });
+    if !written || !graph.errors.is_empty() {
+        EXIT_ERROR
+    } else {
+        EXIT_CLEAN
     }
 }
 

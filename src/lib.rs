@@ -18,6 +18,7 @@ pub mod report;
 pub mod rules;
 pub mod secrets;
 pub mod source;
+pub mod stages;
 pub mod suppress;
 pub mod syntax;
 

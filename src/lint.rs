@@ -36,6 +36,12 @@ pub fn lint_source_as(path: &str, identity: &str, text: &str, config: &Config) -
             span: Some(error.span),
         })
         .collect();
+    if let Some(message) = analysis.target_error() {
+        errors.push(FileError {
+            message,
+            span: None,
+        });
+    }
     let context = RuleContext {
         path,
         text,

@@ -335,7 +335,7 @@ fn config_show_prints_the_effective_configuration() {
         "fail-level = \"warning\"",
         "exclude = [\"vendor\"]",
         "DLK001 = \"warning\"  # overridden",
-        "DLK003 = \"warning\"  # not run (select/ignore)",
+        "DLK003 = \"error\"  # not run (select/ignore)",
         "[[token-formats]]",
         "id = \"acme-token\"",
     ] {

@@ -305,7 +305,7 @@ fn a_stage_the_final_image_does_not_use_is_still_a_warning() {
     assert_eq!(finding.stage.as_deref(), Some("unused"));
     assert!(
         finding.message.contains(
-            "into stage `unused`, which the final image does not use (the build cache keeps it)"
+            "into stage `unused`, which is not part of the final image (the build cache keeps it)"
         ),
         "{}",
         finding.message

@@ -506,7 +506,7 @@ fn one_run_writes_several_reports_each_as_its_own_run_would() {
     };
     let stdout = String::from_utf8(output.stdout).expect("UTF-8");
     assert!(
-        stdout.starts_with("::error file=examples/leaky/Dockerfile,"),
+        stdout.contains("::error file=examples/leaky/Dockerfile,"),
         "{stdout}"
     );
     assert_eq!(stdout, alone("github"));
@@ -655,7 +655,11 @@ fn sonarqube_issues_name_their_rules_with_zero_based_columns() {
     // `COPY .netrc`: `.netrc` starts at column 6, which is 5 counted from 0.
     let copy = issues
         .iter()
-        .find(|issue| issue["ruleId"] == "DLK001")
+        .find(|issue| {
+            issue["ruleId"]
+                .as_str()
+                .is_some_and(|rule| rule.starts_with("DLK001"))
+        })
         .expect("a DLK001 issue");
     assert_eq!(
         copy["primaryLocation"]["filePath"],

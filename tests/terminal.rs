@@ -51,8 +51,10 @@ fn pretty_text_fits_columns_and_commands_stay_whole_on_their_own_lines() {
             let trimmed = line.trim();
             let is_command = commands.iter().any(|command| trimmed == command);
             // Source lines are shown as they are; headers and help wrap.
-            let wraps =
-                line.starts_with("  ×") || line.starts_with("  │") || line.starts_with("  help:");
+            let wraps = line.starts_with("  ×")
+                || line.starts_with("  ⚠")
+                || line.starts_with("  │")
+                || line.starts_with("  help:");
             if wraps && !is_command {
                 assert!(line.chars().count() <= width, "{columns}: {line:?}");
             }
@@ -64,12 +66,12 @@ fn pretty_text_fits_columns_and_commands_stay_whole_on_their_own_lines() {
             );
         }
     }
-    let wide = pretty("200");
+    let wide = pretty("300");
     assert!(
         wide.lines().any(|line| line
-            .starts_with("  × error[DLK001 secret-file-copied]: COPY puts `.netrc`")
-            && line.ends_with("into the image")),
-        "one line at 200 columns:\n{wide}"
+            .starts_with("  ⚠ warning[DLK001 secret-file-copied]: COPY puts `.netrc`")
+            && line.ends_with("kept in the build cache)")),
+        "one line at 300 columns:\n{wide}"
     );
 }
 
@@ -81,7 +83,7 @@ fn two_findings_on_one_span_show_the_snippet_once() {
         .filter(|line| line.contains("│ ENV AWS_SECRET_ACCESS_KEY="))
         .count();
     assert_eq!(snippet_lines, 1, "{text}");
-    assert!(text.contains("error[DLK004 secret-in-env]"), "{text}");
+    assert!(text.contains("warning[DLK004 secret-in-env]"), "{text}");
     assert!(text.contains("error[DLK005 hardcoded-secret]"), "{text}");
     assert!(
         text.contains("at examples/leaky/Dockerfile:15:27, the place shown above"),
@@ -131,10 +133,7 @@ fn quiet_prints_the_findings_only() {
         .expect("run");
     assert_eq!(output.status.code(), Some(1));
     let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        stdout.contains("error[DLK001 secret-file-copied]"),
-        "{stdout}"
-    );
+    assert!(stdout.contains("[DLK001 secret-file-copied]"), "{stdout}");
     assert!(!stdout.contains("files checked"), "{stdout}");
     assert_eq!(
         String::from_utf8_lossy(&output.stderr),

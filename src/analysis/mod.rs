@@ -4,6 +4,7 @@
 //! from). Rules ask questions here; they never re-parse text.
 
 pub mod expand;
+pub mod flow;
 pub mod layers;
 pub mod shell;
 
@@ -114,6 +115,9 @@ pub struct Analysis {
     pub stages: Vec<Stage>,
     /// The stage that is built: `--target`, else the last one.
     pub final_stage: Option<usize>,
+    /// `--target NAME` named no stage of the file (the last stage is then
+    /// analysed as the built one; the caller reports the usage error).
+    pub unknown_target: Option<String>,
     /// Per instruction: its stage (`None` before the first FROM).
     instruction_stage: Vec<Option<usize>>,
     pub bindings: Vec<Binding>,
@@ -125,6 +129,8 @@ pub struct Analysis {
     shell: shell::ShellView,
     /// Per instruction: the paths it adds and removes (see [`layers`]).
     layers: Vec<layers::Layer>,
+    /// The stage graph and the paths `COPY --from` carries (see [`flow`]).
+    flow: flow::Flow,
 }
 
 impl Analysis {
@@ -132,6 +138,7 @@ impl Analysis {
         let mut analysis = Analysis {
             stages: Vec::new(),
             final_stage: None,
+            unknown_target: None,
             instruction_stage: Vec::with_capacity(dockerfile.instructions.len()),
             bindings: Vec::new(),
             bindings_by_name: HashMap::new(),
@@ -139,11 +146,13 @@ impl Analysis {
             escape: dockerfile.escape,
             shell: shell::ShellView::default(),
             layers: Vec::new(),
+            flow: flow::Flow::default(),
         };
         analysis.build(dockerfile);
         analysis.mark_reaching_stages(target);
         analysis.shell = shell::ShellView::build(dockerfile, &analysis);
         analysis.layers = layers::build(dockerfile, &analysis);
+        analysis.flow = flow::Flow::build(dockerfile, &analysis, &analysis.layers);
         analysis
     }
 
@@ -288,9 +297,16 @@ impl Analysis {
 
     /// Marks the target stage and every stage it builds on or copies from.
     fn mark_reaching_stages(&mut self, target: Option<&str>) {
+        let last = self.stages.len().checked_sub(1);
         let final_stage = match target {
-            Some(name) => self.stage_by_reference(name, self.stages.len()),
-            None => self.stages.len().checked_sub(1),
+            Some(name) => {
+                let named = self.stage_by_reference(name, self.stages.len());
+                if named.is_none() && last.is_some() {
+                    self.unknown_target = Some(name.to_string());
+                }
+                named.or(last)
+            }
+            None => last,
         };
         self.final_stage = final_stage;
         let mut pending: Vec<usize> = final_stage.into_iter().collect();
@@ -302,6 +318,17 @@ impl Analysis {
         }
     }
 
+    /// The usage error for a `--target` that names no stage, listing the
+    /// stages there are (as `docker build` does).
+    pub fn target_error(&self) -> Option<String> {
+        let target = self.unknown_target.as_ref()?;
+        let names: Vec<String> = self.stages.iter().map(Stage::label).collect();
+        Some(format!(
+            "--target `{target}` names no stage of this file (stages: {})",
+            names.join(", ")
+        ))
+    }
+
     /// The stage of instruction `index` (`None` before the first FROM).
     pub fn stage_of(&self, index: usize) -> Option<&Stage> {
         self.instruction_stage
@@ -311,10 +338,36 @@ impl Analysis {
             .and_then(|stage| self.stages.get(stage))
     }
 
-    /// Whether what instruction `index` does ends up in the built image.
+    /// Whether the build reads the stage of instruction `index` at all:
+    /// it is the target, the target is built on it, or copies or mounts
+    /// from it. Severity asks [`Analysis::in_final_image`] or
+    /// [`Analysis::path_reach`] instead: a stage that is only copied from is
+    /// not part of the image.
     pub fn reaches_final(&self, index: usize) -> bool {
         self.stage_of(index)
             .is_some_and(|stage| stage.reaches_final)
+    }
+
+    /// Whether the layers and the config of instruction `index`'s stage
+    /// are part of the built image: the stage is the target or one it is
+    /// built `FROM`, transitively.
+    pub fn in_final_image(&self, index: usize) -> bool {
+        self.stage_of(index)
+            .is_some_and(|stage| self.flow.in_lineage(stage.index))
+    }
+
+    /// Where `path` (absolute, normalised), put into a layer by instruction
+    /// `index`, ends up: in the built image, copied into it, or elsewhere.
+    pub fn path_reach(&self, index: usize, path: &str) -> flow::Reach {
+        match self.stage_of(index) {
+            Some(stage) => self.flow.reach(self, stage.index, index, path),
+            None => flow::Reach::Elsewhere,
+        }
+    }
+
+    /// The stage graph and its copies.
+    pub fn flow(&self) -> &flow::Flow {
+        &self.flow
     }
 
     /// `$name` as seen by instruction `index`.
@@ -487,6 +540,18 @@ mod tests {
         let analysis = Analysis::new(&dockerfile, Some("one"));
         assert_eq!(analysis.final_stage, Some(0));
         assert!(!analysis.stages[1].reaches_final);
+        assert_eq!(analysis.target_error(), None);
+    }
+
+    #[test]
+    fn a_target_naming_no_stage_is_an_error_listing_the_stages() {
+        let dockerfile = parse("FROM a AS one\nFROM b\n");
+        let analysis = Analysis::new(&dockerfile, Some("onne"));
+        assert_eq!(analysis.final_stage, Some(1), "the last stage is analysed");
+        assert_eq!(
+            analysis.target_error().as_deref(),
+            Some("--target `onne` names no stage of this file (stages: one, 1)")
+        );
     }
 
     #[test]

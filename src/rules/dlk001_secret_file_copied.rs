@@ -1,5 +1,6 @@
 use super::{code, declare_rule, Rule, RuleContext, RuleMeta};
 use crate::analysis::expand::Expansion;
+use crate::analysis::flow::Reach;
 use crate::finding::{Finding, Severity};
 use crate::secrets::files::CredentialFilePattern;
 use crate::source::Span;
@@ -18,9 +19,13 @@ declare_rule! {
     /// ## Why it leaks
     /// Every layer is part of the image. Whoever can pull the image can read
     /// the file, and deleting it in a later `RUN rm` does not help: the layer
-    /// that added it keeps it. In a stage that the final image never uses the
-    /// file still sits in the build cache and in `--target` builds, so it is
-    /// reported as a warning there.
+    /// that added it keeps it. Severity follows the file: an error when it is
+    /// in the final image (a layer of the final stage or of a stage it is
+    /// built `FROM`, or carried there by a `COPY --from` whose source is the
+    /// file, a directory above it, a matching glob or `/`; a label then shows
+    /// the copy), a warning when it stays in a stage the final image only
+    /// copies other files from or never uses (it still sits in the build
+    /// cache and in `--target` builds).
     ///
     /// ## Example
     /// ```dockerfile
@@ -177,21 +182,35 @@ impl SecretFileCopied {
         landing: &str,
         pattern: &CredentialFilePattern,
     ) -> Finding {
-        let severity = context.stage_severity(index, Severity::Error);
+        // The path in the layer: the source's landing, or (a finding on the
+        // destination) the first source's, which lands in the same place.
+        let landed = context.analysis.layer(index).and_then(|layer| {
+            layer
+                .added
+                .iter()
+                .find(|added| added.span == span)
+                .or(layer.added.first())
+                .map(|added| added.path.clone())
+        });
+        let (severity, reach) = match landed {
+            Some(path) => context.path_severity(index, &path, Severity::Error),
+            None => {
+                let severity = context.stage_severity(index, Severity::Error);
+                let reach = if severity == Severity::Error {
+                    Reach::Final
+                } else {
+                    Reach::Elsewhere
+                };
+                (severity, reach)
+            }
+        };
         let instruction = &context.dockerfile.instructions[index];
         let verb = instruction
             .effective()
             .keyword_word
             .text
             .to_ascii_uppercase();
-        let where_it_lands = if severity == Severity::Error {
-            "into the image".to_string()
-        } else {
-            format!(
-                "into stage {} (not in the final image, but kept in the build cache)",
-                context.stage_label(index).unwrap_or_default()
-            )
-        };
+        let where_it_lands = context.where_it_lands(index, &reach);
         let help = if pattern.kind.is_ssh_key() {
             "Don't copy SSH keys: use `RUN --mount=type=ssh <command>` and build with `docker build --ssh default .`".to_string()
         } else {
@@ -214,6 +233,7 @@ impl SecretFileCopied {
                 pattern.description
             ))
             .label(format!("{} is a credential file", code(base_name(shown))))
+            .labels(context.travel_labels(&reach))
             .help(help)
             .build()
     }

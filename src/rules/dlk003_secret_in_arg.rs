@@ -12,11 +12,15 @@ declare_rule! {
     /// `*_PATH`, `*_USER`, `*_VERSION`, `TOKENIZERS_PARALLELISM`, `AUTH_MODE`…
     ///
     /// ## Why it leaks
-    /// Build arguments are not secret: the value given with `--build-arg` is
-    /// recorded in the image history (`docker history`) for every `RUN` that
-    /// uses it, and in provenance attestations. It is an error when a `RUN` of
-    /// a stage that reaches the final image uses the argument, a warning
-    /// otherwise (the exposure then depends on how the image is built).
+    /// Build arguments are not secret. BuildKit records the `ARG` line with
+    /// the value given with `--build-arg`, and every later `RUN` of the stage
+    /// as `RUN |N NAME=value … command` with all the stage's build args,
+    /// whether the command uses them or not (a stage built `FROM` it inherits
+    /// them). So an `ARG` declared in the final stage, or in a stage it is
+    /// built `FROM`, is in the final image's history (`docker history`) and in
+    /// max-mode provenance attestations: an error. Declared in a stage that
+    /// the final image is not built on (a builder it only copies files from),
+    /// it is in that stage's history, kept in the build cache: a warning.
     ///
     /// ## Example
     /// ```dockerfile
@@ -38,7 +42,7 @@ declare_rule! {
     pub struct SecretInArg;
     code: "DLK003",
     name: "secret-in-arg",
-    severity: Warning,
+    severity: Error,
     summary: "An `ARG` with a secret-looking name: build args end up in the image history.",
 }
 
@@ -54,7 +58,16 @@ impl Rule for SecretInArg {
             .iter()
             .filter(|binding| binding.kind == BindingKind::Arg)
         {
-            if !context.catalog.names.is_secret(&binding.name) {
+            let known_value = binding
+                .value
+                .as_ref()
+                .filter(|value| !value.has_unknown)
+                .map(|value| value.value.as_str());
+            if !context
+                .catalog
+                .names
+                .is_secret_setting(&binding.name, known_value)
+            {
                 continue;
             }
             if let Some(value) = &binding.value {
@@ -84,24 +97,28 @@ impl Rule for SecretInArg {
                     Vec::new()
                 }
             };
-            let used_in_final = uses.iter().any(|(index, _)| analysis.reaches_final(*index));
-            let severity = if used_in_final {
+            // BuildKit records the ARG line and every later RUN of the stage
+            // with all its build args (inherited through FROM <stage>): an
+            // ARG of a stage the built image is made of is in its history.
+            let in_history =
+                binding.stage.is_some() && analysis.in_final_image(binding.instruction);
+            let severity = if in_history {
                 Severity::Error
             } else {
                 Severity::Warning
             };
-            let message = if used_in_final {
-                format!(
-                    "build arg {} looks like a secret and a RUN of the final image uses it",
-                    code(&binding.name)
-                )
-            } else if uses.is_empty() {
-                format!("build arg {} looks like a secret", code(&binding.name))
-            } else {
-                format!(
-                    "build arg {} looks like a secret and a RUN uses it",
-                    code(&binding.name)
-                )
+            let name = code(&binding.name);
+            let message = match (in_history, binding.stage) {
+                (true, _) => format!(
+                    "build arg {name} looks like a secret and is recorded in the final image's history"
+                ),
+                (false, Some(_)) => format!(
+                    "build arg {name} looks like a secret; stage {} is not part of the final image, but its history is kept in the build cache",
+                    context.stage_label(binding.instruction).unwrap_or_default()
+                ),
+                (false, None) => format!(
+                    "build arg {name} looks like a secret (a global ARG: in the history of any stage that declares it again)"
+                ),
             };
             let mut builder = context
                 .finding(&Self::META, binding.instruction, binding.key_span)

@@ -9,13 +9,19 @@ declare_rule! {
     /// a literal (`ENV DB_PASSWORD=hunter2`) or a build arg
     /// (`ARG TOKEN` + `ENV TOKEN=$TOKEN`, reported with a second label on the
     /// `ARG`). Values that cannot leak are left alone: empty values, `${X}`
-    /// where `X` is never given a value, booleans, `/run/secrets/…` paths, and
-    /// the `*_FILE=/run/secrets/x` pattern.
+    /// where `X` is never given a value, booleans, `/run/secrets/…` paths, the
+    /// `*_FILE=/run/secrets/x` pattern, and names that count or time something
+    /// set to a number, a duration or a boolean (`MAX_TOKENS=4096`,
+    /// `TOKEN_EXPIRY_SECONDS=3600`, `SESSION_TOKEN_TTL=15m`). A placeholder
+    /// (`<your-key>`, `[secret key]`, `changeme`) is still reported: the
+    /// pattern stores the real value once someone fills it in.
     ///
     /// ## Why it leaks
     /// `ENV` is stored in the image config: `docker inspect` shows it to
     /// anyone who can pull the image, and every container started from the
-    /// image inherits it.
+    /// image inherits it. That holds for the final stage and for the stages
+    /// it is built `FROM` (ENV is inherited); an `ENV` of a stage the final
+    /// image only copies files from is not in its config, and is a warning.
     ///
     /// ## Example
     /// ```dockerfile
@@ -41,6 +47,24 @@ declare_rule! {
     summary: "An `ENV` with a secret-looking name and a value: ENV is stored in the image config.",
 }
 
+/// A value that stands for a secret to fill in: `<your-key>`, `[secret
+/// key]`, `{{ token }}`, `changeme`, `replace-me`, `your_api_key_here`.
+fn is_placeholder_secret(value: &str) -> bool {
+    let trimmed = value.trim();
+    if trimmed.len() > 2 && crate::secrets::names::is_placeholder_value(trimmed) {
+        return trimmed.chars().any(|ch| ch.is_alphanumeric());
+    }
+    let words: String = trimmed
+        .to_ascii_lowercase()
+        .chars()
+        .filter(|ch| ch.is_ascii_alphanumeric())
+        .collect();
+    matches!(
+        words.as_str(),
+        "changeme" | "changethis" | "replaceme" | "fillme" | "fillmein" | "todo"
+    ) || (words.starts_with("your") && words.ends_with("here"))
+}
+
 impl Rule for SecretInEnv {
     fn meta(&self) -> &'static RuleMeta {
         &Self::META
@@ -53,7 +77,16 @@ impl Rule for SecretInEnv {
             .iter()
             .filter(|binding| binding.kind == BindingKind::Env)
         {
-            if !context.catalog.names.is_secret(&binding.name) {
+            let known_value = binding
+                .value
+                .as_ref()
+                .filter(|value| !value.has_unknown)
+                .map(|value| value.value.as_str());
+            if !context
+                .catalog
+                .names
+                .is_secret_setting(&binding.name, known_value)
+            {
                 continue;
             }
             let Some(value) = &binding.value else {
@@ -75,7 +108,11 @@ impl Rule for SecretInEnv {
                     .map(|resolved| (reference.name.clone(), resolved.origin))
             });
             let literal = value.references.is_empty();
+            // `ENV API_KEY=<your-key>`: not a secret yet, but the pattern
+            // leaks the real one as soon as it is filled in.
+            let placeholder = literal && is_placeholder_secret(&value.value);
             if literal
+                && !placeholder
                 && (value.value.is_empty()
                     || is_non_secret_value(&value.value)
                     || is_non_secret_value(raw))
@@ -122,6 +159,18 @@ impl Rule for SecretInEnv {
                         builder = builder.secret(value_span);
                     }
                 }
+            }
+            if placeholder {
+                builder = builder
+                    .message(format!(
+                        "ENV {} holds a placeholder for a secret: the real value will be stored in the image config",
+                        code(&binding.name)
+                    ))
+                    .label("a placeholder now; once filled in, the secret is stored in the image config")
+                    .help(format!(
+                        "The value is a placeholder, but filling it in puts the secret in the image config: drop the ENV and, for the build, use `RUN --mount=type=secret,id={name},env={name} <command>`; at run time pass it with `docker run -e` or read it from a file (`{name}_FILE=/run/secrets/…`)",
+                        name = binding.name
+                    ));
             }
             findings.push(builder.build());
         }

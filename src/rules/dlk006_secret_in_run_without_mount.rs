@@ -37,8 +37,11 @@ declare_rule! {
     /// history and in provenance attestations; a file the `RUN` writes stays
     /// in its layer; a command line is visible in the process list and often
     /// in build logs. A secret mount exists only while the `RUN` runs and is
-    /// recorded nowhere. It is an error in a stage that reaches the final
-    /// image, a warning in other stages.
+    /// recorded nowhere. It is an error in the final stage or a stage it is
+    /// built `FROM` (their history and layers are the image's), and when a
+    /// file the `RUN` leaves the secret in is carried into the final image by
+    /// `COPY --from` (a label shows the copy); a warning in a stage the final
+    /// image only copies other files from or never uses.
     ///
     /// ## Example
     /// ```dockerfile
@@ -135,7 +138,16 @@ pub(super) fn secret_build_variable<'a>(
     {
         return None;
     }
-    if !context.catalog.names.is_secret(name) {
+    let known_value = context
+        .analysis
+        .resolve(name, run.index)
+        .filter(|resolved| !resolved.is_build_time())
+        .and_then(|resolved| resolved.value().map(str::to_owned));
+    if !context
+        .catalog
+        .names
+        .is_secret_setting(name, known_value.as_deref())
+    {
         return None;
     }
     build_variable(context, run.index, name)
@@ -395,7 +407,22 @@ impl Rule for SecretInRunWithoutMount {
 
 impl SecretInRunWithoutMount {
     fn report(&self, context: &RuleContext<'_>, run: &Run<'_>, issues: Vec<Issue>) -> Finding {
-        let severity = context.stage_severity(run.index, Severity::Error);
+        // A RUN of a stage outside the built image leaves its traces there
+        // (its history, its layer), unless a `COPY --from` carries a
+        // credential file it writes into the image.
+        let mut severity = context.stage_severity(run.index, Severity::Error);
+        let mut travel = Vec::new();
+        if severity < Severity::Error {
+            for path in traced_files(run, &issues) {
+                let (file_severity, reach) =
+                    context.path_severity(run.index, path, Severity::Error);
+                if file_severity == Severity::Error {
+                    severity = file_severity;
+                    travel = context.travel_labels(&reach);
+                    break;
+                }
+            }
+        }
         let first = &issues[0];
         let help = match &first.subject {
             Subject::Variable(name) => format!(
@@ -426,6 +453,7 @@ impl SecretInRunWithoutMount {
             .severity(severity)
             .message(first.message.clone())
             .label(first.label.clone())
+            .labels(travel)
             .help(help);
         let mut secondary: Vec<Span> = vec![first.span];
         if let Some(declaration) = first.declaration {
@@ -450,6 +478,38 @@ impl SecretInRunWithoutMount {
         }
         builder.build()
     }
+}
+
+/// The files in which the RUN leaves what the issues are about: the
+/// credential files it names, files the layer model knows hold a
+/// credential (`git clone https://$TOKEN@…` keeps the URL in
+/// `.git/config`), and files written with a value of an issue's variable.
+fn traced_files<'a>(run: &'a Run<'_>, issues: &'a [Issue]) -> Vec<&'a str> {
+    let mut files: Vec<&str> = issues
+        .iter()
+        .filter_map(|issue| match &issue.subject {
+            Subject::File(path) => Some(path.as_str()),
+            _ => None,
+        })
+        .collect();
+    let variables: Vec<&str> = issues
+        .iter()
+        .filter_map(|issue| match &issue.subject {
+            Subject::Variable(name) => Some(name.as_str()),
+            _ => None,
+        })
+        .collect();
+    for added in run.layer.added.iter().filter(|added| added.persists()) {
+        let writes_variable = added.content.data.iter().any(|word| {
+            word.references
+                .iter()
+                .any(|reference| variables.contains(&reference.name.as_str()))
+        });
+        if added.holds_credential || writes_variable {
+            files.push(added.path.as_str());
+        }
+    }
+    files
 }
 
 /// Shown path of a file: `~/.npmrc` when under the home directory.

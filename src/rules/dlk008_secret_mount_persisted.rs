@@ -40,7 +40,9 @@ declare_rule! {
     /// A secret mount exists only while its `RUN` runs; that is the whole
     /// point of it. A copy of its content made by that `RUN` is an ordinary
     /// file of the layer and ships with the image to everyone who can pull
-    /// it.
+    /// it. In a stage the final image is not built on, it is an error only
+    /// when a `COPY --from` carries the file into the final image (a label
+    /// shows the copy), a warning otherwise (the build cache keeps it).
     ///
     /// ## Example
     /// ```dockerfile
@@ -134,7 +136,7 @@ impl SecretMountPersisted {
         mount: Option<&SecretMount>,
         directory: Option<String>,
     ) -> Finding {
-        let severity = context.stage_severity(run.index, Severity::Error);
+        let (severity, reach) = context.path_severity(run.index, &added.path, Severity::Error);
         let secret = mount.map_or_else(|| "a mounted secret".to_string(), describe);
         let how = match added.by {
             AddedBy::Cp => "copies",
@@ -170,6 +172,7 @@ impl SecretMountPersisted {
             .severity(severity)
             .message(message)
             .label(format!("the secret's content lands in {} here", code(&added.path)))
+            .labels(context.travel_labels(&reach))
             .help(format!(
                 "Don't copy the secret: use it where it is mounted (`{location}`) in each RUN that needs it, e.g. `RUN --mount=type=secret,id={id},env=SECRET <command>`; give the running container its secrets at run time; a file needed during the RUN must be removed before the RUN ends"
             ));

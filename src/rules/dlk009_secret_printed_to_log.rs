@@ -183,6 +183,14 @@ fn secrets_in_environment(context: &RuleContext<'_>, run: &Run<'_>) -> Vec<(Stri
         let Some(resolved) = analysis.resolve(&binding.name, run.index) else {
             continue;
         };
+        let known_value = resolved.value().filter(|_| !resolved.is_build_time());
+        if !context
+            .catalog
+            .names
+            .is_secret_setting(&binding.name, known_value)
+        {
+            continue;
+        }
         if !std::ptr::eq(resolved.binding, binding) {
             continue;
         }

@@ -154,11 +154,11 @@ impl ContextSecretNotIgnored {
         let instruction = context.dockerfile.instructions[copy.index].effective();
         let verb = instruction.keyword_word.text.to_ascii_uppercase();
         let copied = code(&format!("{verb} {}", copy.source.text));
-        let destination = if context.analysis.reaches_final(copy.index) {
+        let destination = if context.analysis.in_final_image(copy.index) {
             "into the image".to_string()
         } else {
             format!(
-                "into stage {}, which the final image does not use (the build cache keeps it)",
+                "into stage {}, which is not part of the final image (the build cache keeps it)",
                 code(&context.stage_label(copy.index).unwrap_or_default())
             )
         };

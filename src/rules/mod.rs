@@ -3,6 +3,7 @@
 //! `dockerleak explain` and SARIF help are generated from) and a check over
 //! the analysed file. `registry()` lists them all.
 
+use crate::analysis::flow::Reach;
 use crate::analysis::Analysis;
 use crate::config::Config;
 use crate::finding::{Finding, Label, Severity};
@@ -150,13 +151,114 @@ impl<'a> RuleContext<'a> {
         self.dockerfile.instructions.iter().enumerate()
     }
 
-    /// `severity` for a leak by instruction `index`: capped at warning when
-    /// its stage never reaches the built image.
+    /// `severity` for a leak by instruction `index` into its stage's layers,
+    /// config or history: capped at warning when the stage is not part of
+    /// the built image (not the target, nor a stage it is built `FROM`).
+    /// A file a stage adds asks [`RuleContext::path_severity`] instead: a
+    /// `COPY --from` may carry it into the image.
     pub fn stage_severity(&self, index: usize, severity: Severity) -> Severity {
-        if severity > Severity::Warning && !self.analysis.reaches_final(index) {
+        let in_final = match self.onbuild_builders(index) {
+            Some(builders) => builders
+                .iter()
+                .any(|stage| self.analysis.flow().in_lineage(*stage)),
+            None => self.analysis.in_final_image(index),
+        };
+        if severity > Severity::Warning && !in_final {
             return Severity::Warning;
         }
         severity
+    }
+
+    /// For an `ONBUILD` trigger (instruction `index`): the stages of this
+    /// file built `FROM` its stage, where the trigger runs (empty: it only
+    /// runs in images built from this one elsewhere). `None` for any other
+    /// instruction.
+    pub fn onbuild_builders(&self, index: usize) -> Option<Vec<usize>> {
+        let instruction = self.dockerfile.instructions.get(index)?;
+        if instruction.keyword != crate::syntax::Keyword::Onbuild {
+            return None;
+        }
+        let declaring = self.analysis.stage_of(index)?.index;
+        Some(
+            self.analysis
+                .stages
+                .iter()
+                .filter(|stage| stage.base == crate::analysis::Base::Stage(declaring))
+                .map(|stage| stage.index)
+                .collect(),
+        )
+    }
+
+    /// `severity` for a file `path` (absolute) that instruction `index`
+    /// puts into a layer, and the way it travels: capped at warning unless
+    /// the file is in the built image (its stage is, or a `COPY --from`
+    /// carries it there).
+    pub fn path_severity(&self, index: usize, path: &str, severity: Severity) -> (Severity, Reach) {
+        if self.onbuild_builders(index).is_some() {
+            // The trigger's files land in the stages built from this one.
+            let severity = self.stage_severity(index, severity);
+            let reach = if severity > Severity::Warning {
+                Reach::Final
+            } else {
+                Reach::Elsewhere
+            };
+            return (severity, reach);
+        }
+        let reach = self.analysis.path_reach(index, path);
+        if severity > Severity::Warning && !reach.is_in_final() {
+            return (Severity::Warning, reach);
+        }
+        (severity, reach)
+    }
+
+    /// Where a file put into a layer by instruction `index` lands, for a
+    /// message: `into the image`, `into stage build, and COPY --from
+    /// carries it into the final image`, or `into stage build (not in the
+    /// final image, but kept in the build cache)`.
+    pub fn where_it_lands(&self, index: usize, reach: &Reach) -> String {
+        let stage = self.stage_label(index).unwrap_or_default();
+        if let (Some(builders), Reach::Elsewhere) = (self.onbuild_builders(index), reach) {
+            if builders.is_empty() {
+                return "into every image built from this one (an `ONBUILD` trigger)".to_string();
+            }
+        }
+        match reach {
+            Reach::Final => "into the image".to_string(),
+            Reach::Copied(_) => {
+                format!("into stage {stage}, and `COPY --from` carries it into the final image")
+            }
+            Reach::Elsewhere => {
+                format!("into stage {stage} (not in the final image, but kept in the build cache)")
+            }
+        }
+    }
+
+    /// Secondary labels for the copies that carry a file into the image:
+    /// `copied into the final image here` on the last, `copied into stage
+    /// NAME here` on the ones before.
+    pub fn travel_labels(&self, reach: &Reach) -> Vec<Label> {
+        let Reach::Copied(hops) = reach else {
+            return Vec::new();
+        };
+        let flow = self.analysis.flow();
+        hops.iter()
+            .enumerate()
+            .map(|(position, hop)| {
+                let message = if position + 1 == hops.len() {
+                    "copied into the final image here".to_string()
+                } else {
+                    let stage = flow.edges[hop.edge].into_stage;
+                    format!(
+                        "copied into stage {} here",
+                        self.analysis.stages[stage].label()
+                    )
+                };
+                Label {
+                    span: hop.span,
+                    message,
+                }
+            })
+            .collect()
     }
 
     /// The stage label of instruction `index`.
@@ -166,6 +268,24 @@ impl<'a> RuleContext<'a> {
 
     /// A finding of `meta` at `span`, located in instruction `index`.
     pub fn finding(&self, meta: &'static RuleMeta, index: usize, span: Span) -> FindingBuilder {
+        // An ONBUILD trigger runs elsewhere: say where.
+        let labels = match self.onbuild_builders(index) {
+            Some(builders) => {
+                let keyword = self.dockerfile.instructions[index].keyword_word.span;
+                let message = match builders.first() {
+                    None => "ONBUILD: leaks into every image built from this one".to_string(),
+                    Some(stage) => format!(
+                        "ONBUILD: runs at the start of stage {}, built FROM this one",
+                        self.analysis.stages[*stage].label()
+                    ),
+                };
+                vec![Label {
+                    span: keyword,
+                    message,
+                }]
+            }
+            None => Vec::new(),
+        };
         FindingBuilder {
             finding: Finding {
                 code: meta.code,
@@ -175,7 +295,7 @@ impl<'a> RuleContext<'a> {
                 help: String::new(),
                 span,
                 label: String::new(),
-                labels: Vec::new(),
+                labels,
                 stage: self.stage_label(index),
                 secrets: Vec::new(),
                 fingerprint: String::new(),
@@ -207,6 +327,12 @@ impl FindingBuilder {
 
     pub fn help(mut self, help: impl Into<String>) -> Self {
         self.finding.help = help.into();
+        self
+    }
+
+    /// Adds `labels` (see [`RuleContext::travel_labels`]).
+    pub fn labels(mut self, labels: Vec<Label>) -> Self {
+        self.finding.labels.extend(labels);
         self
     }
 

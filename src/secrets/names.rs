@@ -134,6 +134,8 @@ struct NameData {
     glued_suffixes: Vec<String>,
     qualified: Vec<QualifiedWordData>,
     compounds: BTreeMap<String, Vec<String>>,
+    #[serde(default)]
+    measure_words: Vec<String>,
     #[cfg_attr(not(test), allow(dead_code))]
     examples: NameExamples,
 }
@@ -212,6 +214,10 @@ impl NamePatterns {
 /// The secret-name classifier: builtin word lists plus configured names.
 #[derive(Debug, Clone)]
 pub struct SecretNames {
+    /// Parts that make a name count or time something (`MAX_TOKENS`,
+    /// `TOKEN_EXPIRY_SECONDS`): with a number, duration or boolean value it
+    /// is a setting, not a secret.
+    measure_words: HashSet<String>,
     secret_names: HashSet<String>,
     not_secret_names: HashSet<String>,
     anywhere: HashSet<String>,
@@ -284,6 +290,7 @@ impl SecretNames {
             }
         }
         SecretNames {
+            measure_words: lowercase_set(&data.measure_words),
             secret_names: lowercase_set(&data.secret_names),
             not_secret_names: lowercase_set(&data.not_secret_names),
             anywhere: lowercase_set(&data.anywhere),
@@ -318,6 +325,25 @@ impl SecretNames {
     /// Whether `name` looks like it holds a secret.
     pub fn is_secret(&self, name: &str) -> bool {
         self.classify(name).is_secret()
+    }
+
+    /// Whether `name` set to `value` (as known; `None` when it is not) is
+    /// a secret: a secret-looking name, unless the name counts or times
+    /// something (a part in `measure_words`: `MAX_TOKENS`, `NUM_TOKENS`,
+    /// `PASSWORD_HASH_ROUNDS`, `SECRET_ROTATION_DAYS`) and the value is a
+    /// number, a duration or a boolean (`4096`, `30s`, `1h30m`, `true`).
+    pub fn is_secret_setting(&self, name: &str, value: Option<&str>) -> bool {
+        self.is_secret(name) && !value.is_some_and(|value| self.is_measure_setting(name, value))
+    }
+
+    /// `name` counts or times something and `value` is a number, a
+    /// duration or a boolean.
+    pub fn is_measure_setting(&self, name: &str, value: &str) -> bool {
+        is_measure_value(value)
+            && self
+                .parts(name)
+                .iter()
+                .any(|part| self.measure_words.contains(part))
     }
 
     /// The verdict on `name`, with the word or reason that decided it.
@@ -555,6 +581,56 @@ pub fn is_non_secret_value(value: &str) -> bool {
         || is_placeholder_value(value)
         || is_path_value(value)
         || is_plain_address(value)
+}
+
+/// A number (`4096`, `0.5`, `-1`, `1_000`), a duration (`30s`, `1h30m`,
+/// `500ms`, `7d`) or a boolean.
+pub fn is_measure_value(value: &str) -> bool {
+    let value = unquote(value.trim()).trim();
+    if value.is_empty() {
+        return false;
+    }
+    const BOOLEANS: [&str; 6] = ["true", "false", "yes", "no", "on", "off"];
+    if BOOLEANS.iter().any(|word| value.eq_ignore_ascii_case(word)) {
+        return true;
+    }
+    let number = value.strip_prefix(['-', '+']).unwrap_or(value);
+    let is_number = |text: &str| {
+        !text.is_empty()
+            && text.chars().next().is_some_and(|ch| ch.is_ascii_digit())
+            && text
+                .chars()
+                .all(|ch| ch.is_ascii_digit() || ch == '.' || ch == '_')
+            && text.matches('.').count() <= 1
+    };
+    if is_number(number) {
+        return true;
+    }
+    // Durations: one or more <number><unit> groups.
+    let mut rest = number.to_ascii_lowercase();
+    let mut groups = 0;
+    while !rest.is_empty() {
+        let digits = rest
+            .find(|ch: char| !(ch.is_ascii_digit() || ch == '.'))
+            .unwrap_or(rest.len());
+        if digits == 0 || !is_number(&rest[..digits]) {
+            return false;
+        }
+        let after = &rest[digits..];
+        let unit = ["ns", "us", "ms", "s", "m", "h", "d", "w"]
+            .iter()
+            .find(|unit| after.starts_with(**unit))
+            .filter(|unit| {
+                // `ms` before `m`: the longest unit that fits.
+                !(***unit == *"m" && after.starts_with("ms"))
+            });
+        let Some(unit) = unit else {
+            return false;
+        };
+        rest = after[unit.len()..].to_string();
+        groups += 1;
+    }
+    groups > 0
 }
 
 /// `_`, `-`, `*`, `...`, `<your token>`, `[access key]`, `{{ token }}`: a
@@ -966,6 +1042,47 @@ mod tests {
         );
         let error = SecretNames::with_extra(&["[oops".to_owned()], &[]).expect_err("bad glob");
         assert!(error.to_string().contains("[oops"), "{error}");
+    }
+
+    #[test]
+    fn counting_and_timing_names_with_measure_values_are_settings() {
+        let names = names();
+        for (name, value) in [
+            ("MAX_TOKENS", "4096"),
+            ("MAX_NEW_TOKENS", "512"),
+            ("NUM_TOKENS", "1_000"),
+            ("TOKEN_EXPIRY_SECONDS", "3600"),
+            ("PASSWORD_HASH_ROUNDS", "12"),
+            ("SECRET_ROTATION_DAYS", "30"),
+            ("SESSION_TOKEN_TTL", "15m"),
+            ("AUTH_TOKEN_TIMEOUT", "1h30m"),
+            ("TOKEN_LIMIT", "0.5"),
+            ("SECRET_CACHE_SIZE", "\"64\""),
+            ("TOKEN_COUNT", "true"),
+        ] {
+            assert!(
+                !names.is_secret_setting(name, Some(value)),
+                "{name}={value} is a setting"
+            );
+        }
+        for (name, value) in [
+            ("MAX_TOKENS", Some("sk-abcdefgh12345678")),
+            ("MAX_TOKENS", None),
+            ("DB_PASSWORD", Some("123456")),
+            ("API_TOKEN", Some("30s")),
+            ("NUM_TOKENS", Some("12abc")),
+        ] {
+            assert!(
+                names.is_secret_setting(name, value),
+                "{name}={value:?} is still a secret"
+            );
+        }
+        for value in ["10", "-1", "1.5", "30s", "500ms", "1h30m", "7d", "off"] {
+            assert!(is_measure_value(value), "{value}");
+        }
+        for value in ["", "1.2.3", "s", "30x", "m30", "abc", "1h30"] {
+            assert!(!is_measure_value(value), "{value}");
+        }
     }
 
     #[test]
