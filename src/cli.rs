@@ -274,7 +274,8 @@ fn run_check(arguments: &CheckArgs) -> i32 {
     let Some(mut config) = apply_flags(loaded.config, arguments) else {
         return EXIT_ERROR;
     };
-    config.context_scans = Some(Default::default());
+    let context_scans = std::sync::Arc::new(crate::rules::ContextScans::default());
+    config.context_scans = Some(std::sync::Arc::clone(&context_scans));
     let baseline = match &arguments.baseline {
         Some(path) => match Baseline::read(path) {
             Ok(baseline) => Some(baseline),
@@ -300,6 +301,12 @@ fn run_check(arguments: &CheckArgs) -> i32 {
             .errors
             .into_iter()
             .map(|error| FileReport::unreadable(error.path, error.message)),
+    );
+    reports.extend(
+        context_scans
+            .ignore_file_errors()
+            .into_iter()
+            .map(|(path, message)| FileReport::unreadable(path.display().to_string(), message)),
     );
     sort_reports(&mut reports);
     if let Some(path) = &arguments.write_baseline {

@@ -23,9 +23,18 @@
 //! Walking the context and deciding what a finding is belongs to the rule
 //! (`DLK010`); this module only answers "is this path sent?".
 
+use crate::input::InputErrorKind;
 use regex::Regex;
-use std::io;
 use std::path::{Path, PathBuf};
+
+/// An ignore file that exists but cannot be used (unreadable, a FIFO or a
+/// device, over the size cap), with its path.
+#[derive(Debug, thiserror::Error)]
+#[error("{}: {kind}", path.display())]
+pub struct LoadError {
+    pub path: PathBuf,
+    pub kind: InputErrorKind,
+}
 
 /// The file BuildKit reads at the context root when there is no
 /// `<Dockerfile>.dockerignore`.
@@ -134,7 +143,7 @@ impl DockerIgnore {
     pub fn load(
         context_dir: &Path,
         dockerfile_path: Option<&Path>,
-    ) -> io::Result<Option<(PathBuf, DockerIgnore)>> {
+    ) -> Result<Option<(PathBuf, DockerIgnore)>, LoadError> {
         DockerIgnore::load_with(context_dir, dockerfile_path, |_, text| {
             DockerIgnore::parse(text)
         })
@@ -147,7 +156,7 @@ impl DockerIgnore {
         context_dir: &Path,
         dockerfile_path: Option<&Path>,
         parse: impl FnOnce(&Path, &str) -> T,
-    ) -> io::Result<Option<(PathBuf, T)>> {
+    ) -> Result<Option<(PathBuf, T)>, LoadError> {
         let specific = dockerfile_path.and_then(|dockerfile| {
             let mut ignore_name = dockerfile.file_name()?.to_os_string();
             ignore_name.push(DEFAULT_FILE_NAME);
@@ -157,13 +166,18 @@ impl DockerIgnore {
             .into_iter()
             .chain(std::iter::once(context_dir.join(DEFAULT_FILE_NAME)));
         for candidate in candidates {
-            match std::fs::read(&candidate) {
-                Ok(bytes) => {
-                    let parsed = parse(&candidate, &String::from_utf8_lossy(&bytes));
+            match crate::input::read_regular_text(&candidate, crate::input::MAX_SIDE_FILE_SIZE) {
+                Ok(text) => {
+                    let parsed = parse(&candidate, &text);
                     return Ok(Some((candidate, parsed)));
                 }
-                Err(error) if error.kind() == io::ErrorKind::NotFound => continue,
-                Err(error) => return Err(error),
+                Err(InputErrorKind::NotFound) => continue,
+                Err(error) => {
+                    return Err(LoadError {
+                        path: candidate,
+                        kind: error,
+                    })
+                }
             }
         }
         Ok(None)
