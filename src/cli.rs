@@ -28,7 +28,6 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use rayon::prelude::*;
 use std::collections::HashMap;
 use std::ffi::OsString;
-use std::fs::File;
 use std::io::{self, BufWriter, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -295,6 +294,9 @@ fn run_check(arguments: &CheckArgs) -> i32 {
         return EXIT_ERROR;
     };
     exclude_paths(&mut discovery, &config, &paths);
+    if !outputs_spare_inputs(arguments, &loaded.source, &discovery) {
+        return EXIT_ERROR;
+    }
     let mut reports = lint_inputs(&discovery.inputs, &config, arguments.max_file_size, &paths);
     reports.extend(
         discovery
@@ -663,6 +665,53 @@ fn use_color(mode: ColorMode, to_terminal: bool) -> bool {
     }
 }
 
+/// Refuses (after printing why) an `--output` or `--write-baseline` that is
+/// one of the files the run reads: a Dockerfile, the configuration or the
+/// baseline. Compared by file identity, so a link or another spelling of
+/// the same path is caught too.
+fn outputs_spare_inputs(
+    arguments: &CheckArgs,
+    config_source: &config::ConfigSource,
+    discovery: &Discovery,
+) -> bool {
+    let mut read: Vec<(&Path, &str)> = discovery
+        .inputs
+        .iter()
+        .filter_map(|input| match input {
+            Input::File { path, display } => Some((path.as_path(), display.as_str())),
+            Input::Stdin { .. } => None,
+        })
+        .collect();
+    if let config::ConfigSource::File { path, display, .. } = config_source {
+        read.push((path.as_path(), display.as_str()));
+    }
+    let baseline_display = arguments
+        .baseline
+        .as_ref()
+        .map(|path| path.display().to_string());
+    if let (Some(path), Some(display)) = (&arguments.baseline, &baseline_display) {
+        read.push((path.as_path(), display.as_str()));
+    }
+    let outputs = [
+        ("--output", arguments.output.as_deref()),
+        ("--write-baseline", arguments.write_baseline.as_deref()),
+    ];
+    for (flag, output) in outputs {
+        let Some(output) = output else { continue };
+        if let Some((_, display)) = read
+            .iter()
+            .find(|(input, _)| crate::discover::is_same_file(output, input))
+        {
+            print_error(
+                &output.display().to_string(),
+                &format!("{flag} names {display}, a file this run reads: refusing to overwrite it"),
+            );
+            return false;
+        }
+    }
+    true
+}
+
 /// Runs `write` on the output file (or stdout). A closed stdout (`| head`)
 /// is not an error. Returns false after printing why the output failed.
 fn write_output(path: Option<&Path>, write: impl FnOnce(&mut dyn Write) -> io::Result<()>) -> bool {
@@ -677,24 +726,46 @@ fn write_named_output(
 ) -> bool {
     match path {
         Some(path) => {
-            let result = File::create(path).and_then(|file| {
-                let mut output = BufWriter::new(file);
-                write(&mut output)?;
-                output.flush()
-            });
-            match result {
-                Ok(()) => true,
-                Err(error) => {
-                    print_error(
-                        &path.display().to_string(),
-                        &format!(
-                            "cannot write the {what}: {}",
-                            input::describe_io_error(&error)
-                        ),
-                    );
-                    false
-                }
+            // Written beside the target and renamed over it: a reader (or a
+            // second run writing the same file) sees the old file or the
+            // whole new one, never a mix.
+            // `--output /dev/stdout` or a FIFO is written in place (renaming
+            // over a device would replace it); a symbolic link is followed
+            // so that the file it names is replaced, not the link.
+            let target = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+            if std::fs::metadata(&target).is_ok_and(|metadata| !metadata.is_file()) {
+                let result = std::fs::OpenOptions::new()
+                    .write(true)
+                    .open(&target)
+                    .and_then(|file| {
+                        let mut output = BufWriter::new(file);
+                        write(&mut output)?;
+                        output.flush()
+                    });
+                return report_output_result(path, what, result);
             }
+            let directory = match target.parent() {
+                Some(parent) if !parent.as_os_str().is_empty() => parent,
+                _ => Path::new("."),
+            };
+            let mut builder = tempfile::Builder::new();
+            builder.prefix(".dockerleak-output-");
+            // What `File::create` gives (0o666 less the umask), not the
+            // temporary file's private 0o600.
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt;
+                builder.permissions(std::fs::Permissions::from_mode(0o666));
+            }
+            let result = builder.tempfile_in(directory).and_then(|temporary| {
+                let mut output = BufWriter::new(temporary);
+                write(&mut output)?;
+                output.flush()?;
+                let temporary = output.into_inner().map_err(|error| error.into_error())?;
+                temporary.persist(&target).map_err(|error| error.error)?;
+                Ok(())
+            });
+            report_output_result(path, what, result)
         }
         None => {
             let stdout = io::stdout();
@@ -714,6 +785,23 @@ fn write_named_output(
                     false
                 }
             }
+        }
+    }
+}
+
+/// True when the output was written; else prints why, naming `path`.
+fn report_output_result(path: &Path, what: &str, result: io::Result<()>) -> bool {
+    match result {
+        Ok(()) => true,
+        Err(error) => {
+            print_error(
+                &path.display().to_string(),
+                &format!(
+                    "cannot write the {what}: {}",
+                    input::describe_io_error(&error)
+                ),
+            );
+            false
         }
     }
 }

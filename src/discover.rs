@@ -232,6 +232,17 @@ enum Identity {
     Path(PathBuf),
 }
 
+/// Whether `left` and `right` name the same existing file (through symbolic
+/// links, hard links and relative paths alike).
+pub fn is_same_file(left: &Path, right: &Path) -> bool {
+    match (std::fs::metadata(left), std::fs::metadata(right)) {
+        (Ok(left_metadata), Ok(right_metadata)) => {
+            identity(left, Some(&left_metadata)) == identity(right, Some(&right_metadata))
+        }
+        _ => false,
+    }
+}
+
 /// The identity of the file at `path`: its device and inode on Unix (one
 /// stat; `canonicalize` asked `readlink` of every path component, six
 /// system calls per file of a corpus run), else its canonical path.

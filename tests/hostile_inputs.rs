@@ -1,0 +1,138 @@
+//! Hostile inputs of issue 11, run through the binary: shapes that used to
+//! take exponential or quadratic time or hundreds of times their size in
+//! memory, and `--output` targets that used to interleave or overwrite an
+//! input. No test times anything: a regression fails by the generous
+//! process timeout (a kill has no exit code) instead of hanging the suite.
+//! `bench/hostile.sh` measures the same shapes.
+
+use serde_json::Value;
+use std::fs;
+use std::path::Path;
+use std::time::Duration;
+
+mod common;
+use common::{dockerleak_in, write};
+
+/// A Dockerfile with one DLK001 finding (line 2).
+const LEAKY: &str = "FROM alpine:3.20\nCOPY .netrc /root/.netrc\n";
+
+/// Long enough for a debug build on a loaded machine; the shapes take
+/// well under a second in a release build.
+const TIMEOUT: Duration = Duration::from_secs(300);
+
+/// Runs dockerleak in `directory`; returns the exit code, stdout, stderr.
+fn run(directory: &Path, arguments: &[&str]) -> (i32, String, String) {
+    let output = dockerleak_in(directory)
+        .args(arguments)
+        .timeout(TIMEOUT)
+        .output()
+        .expect("run dockerleak");
+    let code = output
+        .status
+        .code()
+        .expect("dockerleak exited by itself (not killed by the timeout)");
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    assert_ne!(code, 101, "dockerleak panicked: {stderr}");
+    (
+        code,
+        String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr,
+    )
+}
+
+// ---- 14: --output ----
+
+#[test]
+fn an_output_naming_an_input_is_refused_and_the_input_is_left_alone() {
+    let directory = tempfile::tempdir().expect("tempdir");
+    let root = directory.path();
+    write(&root.join("app/Dockerfile"), LEAKY);
+    std::os::unix::fs::symlink("app/Dockerfile", root.join("link")).expect("symlink");
+    fs::write(
+        root.join("baseline.json"),
+        "{\"version\": 1, \"findings\": []}",
+    )
+    .expect("write the baseline");
+    let cases: [&[&str]; 5] = [
+        &["--output", "app/Dockerfile", "app/Dockerfile"],
+        &["--output", "./app/../app/Dockerfile", "app"],
+        &["--output", "link", "app"],
+        &["--write-baseline", "app/Dockerfile", "app"],
+        &[
+            "--baseline",
+            "baseline.json",
+            "--output",
+            "baseline.json",
+            "app",
+        ],
+    ];
+    for arguments in cases {
+        let before = fs::read_to_string(root.join("app/Dockerfile")).expect("read");
+        let (code, stdout, stderr) = run(root, arguments);
+        assert_eq!(code, 2, "{arguments:?}: {stderr}");
+        assert_eq!(stdout, "", "{arguments:?}");
+        assert!(
+            stderr.contains("a file this run reads: refusing to overwrite it"),
+            "{arguments:?}: {stderr}"
+        );
+        assert_eq!(stderr.lines().count(), 1, "{arguments:?}: {stderr}");
+        assert_eq!(
+            fs::read_to_string(root.join("app/Dockerfile")).expect("read"),
+            before
+        );
+        assert!(fs::read_to_string(root.join("baseline.json"))
+            .expect("read")
+            .contains("findings"));
+    }
+}
+
+#[test]
+fn concurrent_runs_writing_one_output_leave_one_whole_report() {
+    let directory = tempfile::tempdir().expect("tempdir");
+    let root = directory.path();
+    for index in 0..200 {
+        write(&root.join(format!("tree/{index}/Dockerfile")), LEAKY);
+    }
+    let children: Vec<std::process::Child> = (0..6)
+        .map(|_| {
+            std::process::Command::new(env!("CARGO_BIN_EXE_dockerleak"))
+                .current_dir(root)
+                .args(["--format", "json", "--output", "report.json", "tree"])
+                .spawn()
+                .expect("start dockerleak")
+        })
+        .collect();
+    for mut child in children {
+        assert_eq!(child.wait().expect("wait").code(), Some(1));
+    }
+    let text = fs::read_to_string(root.join("report.json")).expect("the report exists");
+    let document: Value = serde_json::from_str(&text).expect("one whole JSON document");
+    assert_eq!(document["summary"]["files"], 200);
+    let leftovers: Vec<_> = fs::read_dir(root)
+        .expect("list")
+        .filter_map(Result::ok)
+        .map(|entry| entry.file_name().to_string_lossy().into_owned())
+        .filter(|name| name != "tree" && name != "report.json")
+        .collect();
+    assert!(
+        leftovers.is_empty(),
+        "no temporary file left: {leftovers:?}"
+    );
+}
+
+#[test]
+fn an_output_through_a_symbolic_link_replaces_the_file_it_names() {
+    let directory = tempfile::tempdir().expect("tempdir");
+    let root = directory.path();
+    write(&root.join("app/Dockerfile"), LEAKY);
+    write(&root.join("reports/report.txt"), "old");
+    std::os::unix::fs::symlink("reports/report.txt", root.join("latest")).expect("symlink");
+    let (code, _, stderr) = run(root, &["--format", "gnu", "--output", "latest", "app"]);
+    assert_eq!(code, 1, "{stderr}");
+    assert!(fs::symlink_metadata(root.join("latest"))
+        .expect("the link")
+        .file_type()
+        .is_symlink());
+    let report = fs::read_to_string(root.join("reports/report.txt")).expect("read");
+    assert!(report.contains("[DLK001]"), "{report}");
+}
