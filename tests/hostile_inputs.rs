@@ -136,3 +136,39 @@ fn an_output_through_a_symbolic_link_replaces_the_file_it_names() {
     let report = fs::read_to_string(root.join("reports/report.txt")).expect("read");
     assert!(report.contains("[DLK001]"), "{report}");
 }
+
+// ---- 13: many .dockerignore patterns over a large context ----
+
+#[test]
+fn ten_thousand_dockerignore_patterns_over_a_large_context_finish_and_still_decide() {
+    let directory = tempfile::tempdir().expect("tempdir");
+    let root = directory.path();
+    write(&root.join("Dockerfile"), "FROM alpine\nCOPY . /app\n");
+    let mut patterns: String = (0..10_000)
+        .map(|index| format!("pattern-{index}/**/*.tmp\n"))
+        .collect();
+    // The last matching pattern decides: `.env` files are excluded except
+    // the one the exception lets back in.
+    patterns.push_str("**/.env\n!directory-7/.env\n");
+    write(&root.join(".dockerignore"), &patterns);
+    for directory_index in 0..20 {
+        let path = root.join(format!("directory-{directory_index}"));
+        fs::create_dir_all(&path).expect("create");
+        for entry in 0..500 {
+            fs::write(path.join(format!("file-{entry}.txt")), "").expect("write");
+        }
+        fs::write(path.join(".env"), "").expect("write");
+    }
+    let (code, stdout, stderr) = run(root, &["--format", "json", "Dockerfile"]);
+    assert_eq!(code, 1, "{stderr}");
+    let document: Value = serde_json::from_str(&stdout).expect("JSON");
+    let findings = document["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter(|finding| finding["code"] == "DLK010")
+        .map(|finding| finding["message"].as_str().unwrap_or("").to_string())
+        .collect::<Vec<_>>();
+    assert_eq!(findings.len(), 1, "{findings:?}");
+    assert!(findings[0].contains("directory-7/.env"), "{findings:?}");
+}
