@@ -172,3 +172,25 @@ fn ten_thousand_dockerignore_patterns_over_a_large_context_finish_and_still_deci
     assert_eq!(findings.len(), 1, "{findings:?}");
     assert!(findings[0].contains("directory-7/.env"), "{findings:?}");
 }
+
+// ---- 10: nesting the shell parser is exponential in ----
+
+#[test]
+fn nested_case_if_and_braces_in_run_do_not_hang_the_shell_parser() {
+    let directory = tempfile::tempdir().expect("tempdir");
+    let root = directory.path();
+    let scripts = [
+        "case a in a) ".repeat(24),
+        "if a; then ".repeat(30),
+        "{ ".repeat(40),
+        "while a; do ".repeat(30),
+    ];
+    for script in scripts {
+        let text = format!("FROM alpine\nRUN {script} echo done\n");
+        write(&root.join("Dockerfile"), &text);
+        let (code, stdout, stderr) = run(root, &["--format", "json", "Dockerfile"]);
+        assert_eq!(code, 0, "{script}: {stderr}");
+        let document: Value = serde_json::from_str(&stdout).expect("JSON");
+        assert_eq!(document["summary"]["files"], 1, "{script}");
+    }
+}
