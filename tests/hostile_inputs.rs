@@ -194,3 +194,32 @@ fn nested_case_if_and_braces_in_run_do_not_hang_the_shell_parser() {
         assert_eq!(document["summary"]["files"], 1, "{script}");
     }
 }
+
+// ---- 11: pretty output of many findings ----
+
+#[test]
+fn pretty_output_of_many_findings_keeps_line_numbers_and_masks() {
+    let directory = tempfile::tempdir().expect("tempdir");
+    let root = directory.path();
+    let line = "RUN echo ghp_abcdefghijklmnopqrstuvwxyz0123456789 > /tmp/token\n";
+    let mut text = String::from("FROM alpine\n");
+    for _ in 0..20_000 {
+        text.push_str(line);
+    }
+    write(&root.join("Dockerfile"), &text);
+    for color in ["never", "always"] {
+        let (code, stdout, stderr) = run(
+            root,
+            &["--format", "pretty", "--color", color, "Dockerfile"],
+        );
+        assert_eq!(code, 1, "{stderr}");
+        assert!(!stdout.contains("abcdefghijklmnop"), "the token is masked");
+        assert!(stdout.contains("20000 findings"), "{color}");
+        if color == "never" {
+            // The last finding is shown at its own line, with the line above.
+            assert!(stdout.contains("Dockerfile:20001:10"), "{stdout:.2000}");
+            assert!(stdout.contains("20000 │"));
+            assert!(stdout.contains("20001 │"));
+        }
+    }
+}
