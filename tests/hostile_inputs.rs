@@ -223,3 +223,35 @@ fn pretty_output_of_many_findings_keeps_line_numbers_and_masks() {
         }
     }
 }
+
+// ---- 12: shapes that used to take hundreds of times their size ----
+
+#[test]
+fn huge_runs_of_words_pipes_and_semicolons_are_checked_within_budget() {
+    let directory = tempfile::tempdir().expect("tempdir");
+    let root = directory.path();
+    // bench/hostile.sh runs the 9 MB versions and reports peak memory.
+    let shapes = [
+        format!("RUN echo{}", " ab".repeat(1_000_000)),
+        format!("RUN a{}", "|a".repeat(1_500_000)),
+        format!("RUN a{}", ";a".repeat(1_500_000)),
+    ];
+    for shape in &shapes {
+        // A secret past the splitter's budget is still found: token rules
+        // read the instruction text, not the shell view.
+        let text = format!("FROM alpine\n{shape} ghp_abcdefghijklmnopqrstuvwxyz0123456789\n");
+        write(&root.join("Dockerfile"), &text);
+        let (code, stdout, stderr) = run(root, &["--format", "json", "Dockerfile"]);
+        assert_eq!(code, 1, "{stderr}");
+        let document: Value = serde_json::from_str(&stdout).expect("JSON");
+        assert!(
+            document["findings"]
+                .as_array()
+                .expect("findings")
+                .iter()
+                .any(|finding| finding["code"] == "DLK005"),
+            "{}",
+            &stdout[..stdout.len().min(2000)]
+        );
+    }
+}
