@@ -103,13 +103,12 @@ impl Baseline {
     /// Reads a baseline file.
     pub fn read(path: &Path) -> Result<Baseline, BaselineError> {
         let display = path.display().to_string();
-        let text = std::fs::read_to_string(path).map_err(|error| BaselineError::Io {
-            path: display.clone(),
-            message: format!(
-                "cannot read the baseline: {}",
-                crate::input::describe_io_error(&error)
-            ),
-        })?;
+        let text = crate::input::read_regular_text(path, crate::input::MAX_BASELINE_SIZE).map_err(
+            |error| BaselineError::Io {
+                path: display.clone(),
+                message: format!("cannot read the baseline: {error}"),
+            },
+        )?;
         Baseline::parse(&text).map_err(|message| BaselineError::Invalid {
             path: display,
             message,

@@ -28,7 +28,6 @@ use clap::{Args, Parser, Subcommand, ValueEnum};
 use rayon::prelude::*;
 use std::collections::HashMap;
 use std::ffi::OsString;
-use std::fs::File;
 use std::io::{self, BufWriter, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -417,6 +416,9 @@ fn run_check(arguments: &CheckArgs) -> i32 {
             &paths,
         );
     }
+    if !outputs_spare_inputs(arguments, &outputs, &checked, &configurations) {
+        return EXIT_ERROR;
+    }
     let mut reports = Vec::new();
     let mut fail_levels: HashMap<String, FailLevel> = HashMap::new();
     for (config, inputs) in &groups.groups {
@@ -431,6 +433,13 @@ fn run_check(arguments: &CheckArgs) -> i32 {
             .errors
             .into_iter()
             .map(|error| FileReport::unreadable(error.path, error.message)),
+    );
+    reports.extend(
+        configurations
+            .scans
+            .ignore_file_errors()
+            .into_iter()
+            .map(|(path, message)| FileReport::unreadable(path.display().to_string(), message)),
     );
     sort_reports(&mut reports);
     if let Some(path) = &arguments.write_baseline {
@@ -1123,6 +1132,69 @@ fn output_width(to_terminal: bool) -> usize {
     DEFAULT
 }
 
+/// Refuses (after printing why) an `--output` or `--write-baseline` that is
+/// one of the files the run reads: a Dockerfile, the configuration or the
+/// baseline. Compared by file identity, so a link or another spelling of
+/// the same path is caught too.
+fn outputs_spare_inputs(
+    arguments: &CheckArgs,
+    reports: &[FormatRequest],
+    checked: &[&Input],
+    configurations: &Configurations,
+) -> bool {
+    let mut read: Vec<(&Path, String)> = checked
+        .iter()
+        .filter_map(|input| match input {
+            Input::File { path, display } => Some((path.as_path(), display.clone())),
+            Input::Stdin { .. } => None,
+        })
+        .collect();
+    // Every configuration file the run loaded (`--config` or the nearest
+    // above each file).
+    for path in configurations.by_file.keys() {
+        read.push((path.as_path(), path.display().to_string()));
+    }
+    let baseline_display = arguments
+        .baseline
+        .as_ref()
+        .map(|path| path.display().to_string());
+    if let (Some(path), Some(display)) = (&arguments.baseline, baseline_display) {
+        read.push((path.as_path(), display));
+    }
+    // Each report's file (`--output` is the one without `=PATH`), then the
+    // baseline to write.
+    let outputs = reports
+        .iter()
+        .filter_map(|request| {
+            let path = request.path.as_deref()?;
+            let flag = if request.path.as_deref() == arguments.output.as_deref() {
+                "--output".to_string()
+            } else {
+                format!("--format {}=PATH", request.format.name())
+            };
+            Some((flag, path))
+        })
+        .chain(
+            arguments
+                .write_baseline
+                .as_deref()
+                .map(|path| ("--write-baseline".to_string(), path)),
+        );
+    for (flag, output) in outputs {
+        if let Some((_, display)) = read
+            .iter()
+            .find(|(input, _)| crate::discover::is_same_file(output, input))
+        {
+            print_error(
+                &output.display().to_string(),
+                &format!("{flag} names {display}, a file this run reads: refusing to overwrite it"),
+            );
+            return false;
+        }
+    }
+    true
+}
+
 /// Runs `write` on the output file (or stdout). A closed stdout (`| head`)
 /// is not an error. Returns false after printing why the output failed.
 fn write_output(path: Option<&Path>, write: impl FnOnce(&mut dyn Write) -> io::Result<()>) -> bool {
@@ -1137,24 +1209,46 @@ fn write_named_output(
 ) -> bool {
     match path {
         Some(path) => {
-            let result = File::create(path).and_then(|file| {
-                let mut output = BufWriter::new(file);
-                write(&mut output)?;
-                output.flush()
-            });
-            match result {
-                Ok(()) => true,
-                Err(error) => {
-                    print_error(
-                        &path.display().to_string(),
-                        &format!(
-                            "cannot write the {what}: {}",
-                            input::describe_io_error(&error)
-                        ),
-                    );
-                    false
-                }
+            // Written beside the target and renamed over it: a reader (or a
+            // second run writing the same file) sees the old file or the
+            // whole new one, never a mix.
+            // `--output /dev/stdout` or a FIFO is written in place (renaming
+            // over a device would replace it); a symbolic link is followed
+            // so that the file it names is replaced, not the link.
+            let target = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+            if std::fs::metadata(&target).is_ok_and(|metadata| !metadata.is_file()) {
+                let result = std::fs::OpenOptions::new()
+                    .write(true)
+                    .open(&target)
+                    .and_then(|file| {
+                        let mut output = BufWriter::new(file);
+                        write(&mut output)?;
+                        output.flush()
+                    });
+                return report_output_result(path, what, result);
             }
+            let directory = match target.parent() {
+                Some(parent) if !parent.as_os_str().is_empty() => parent,
+                _ => Path::new("."),
+            };
+            let mut builder = tempfile::Builder::new();
+            builder.prefix(".dockerleak-output-");
+            // What `File::create` gives (0o666 less the umask), not the
+            // temporary file's private 0o600.
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt;
+                builder.permissions(std::fs::Permissions::from_mode(0o666));
+            }
+            let result = builder.tempfile_in(directory).and_then(|temporary| {
+                let mut output = BufWriter::new(temporary);
+                write(&mut output)?;
+                output.flush()?;
+                let temporary = output.into_inner().map_err(|error| error.into_error())?;
+                temporary.persist(&target).map_err(|error| error.error)?;
+                Ok(())
+            });
+            report_output_result(path, what, result)
         }
         None => {
             let stdout = io::stdout();
@@ -1174,6 +1268,23 @@ fn write_named_output(
                     false
                 }
             }
+        }
+    }
+}
+
+/// True when the output was written; else prints why, naming `path`.
+fn report_output_result(path: &Path, what: &str, result: io::Result<()>) -> bool {
+    match result {
+        Ok(()) => true,
+        Err(error) => {
+            print_error(
+                &path.display().to_string(),
+                &format!(
+                    "cannot write the {what}: {}",
+                    input::describe_io_error(&error)
+                ),
+            );
+            false
         }
     }
 }

@@ -379,10 +379,12 @@ pub fn load(
             }
         },
     };
-    let text = std::fs::read_to_string(&path).map_err(|error| ConfigError::Read {
-        path: display.clone(),
-        message: crate::input::describe_io_error(&error),
-    })?;
+    let text = crate::input::read_regular_text(&path, crate::input::MAX_SIDE_FILE_SIZE).map_err(
+        |error| ConfigError::Read {
+            path: display.clone(),
+            message: error.to_string(),
+        },
+    )?;
     let absolute = normalize_lexically(&working_directory.join(&path));
     let base = absolute
         .parent()

@@ -17,11 +17,14 @@
 //!
 //! Reading the files is [`crate::input`]'s job.
 
+mod ignore_files;
+
 use globset::{Glob, GlobSet, GlobSetBuilder};
 use ignore::WalkBuilder;
 use std::collections::BTreeMap;
 use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 /// The built-in Dockerfile name patterns, matched case-insensitively
 /// against a file's name (not its path). The pre-commit hook's `files:`
@@ -239,6 +242,17 @@ enum Identity {
     Path(PathBuf),
 }
 
+/// Whether `left` and `right` name the same existing file (through symbolic
+/// links, hard links and relative paths alike).
+pub fn is_same_file(left: &Path, right: &Path) -> bool {
+    match (std::fs::metadata(left), std::fs::metadata(right)) {
+        (Ok(left_metadata), Ok(right_metadata)) => {
+            identity(left, Some(&left_metadata)) == identity(right, Some(&right_metadata))
+        }
+        _ => false,
+    }
+}
+
 /// The identity of the file at `path`: its device and inode on Unix (one
 /// stat; `canonicalize` asked `readlink` of every path component, six
 /// system calls per file of a corpus run), else its canonical path.
@@ -269,25 +283,35 @@ fn walk(
     discovery: &mut Discovery,
     add: &mut impl FnMut(Identity, Input),
 ) {
-    let honour_ignore_files = !options.no_ignore;
+    // The crate's own reading of ignore files is off: it would open a FIFO
+    // `.gitignore` and read a `/dev/zero` one without end. `IgnoreFiles`
+    // reads them safely and the entry filter applies them.
+    let ignore_files = (!options.no_ignore).then(|| Arc::new(ignore_files::IgnoreFiles::new(root)));
+    let filter_ignore_files = ignore_files.clone();
     let mut builder = WalkBuilder::new(root);
     builder
         .hidden(false)
-        .ignore(honour_ignore_files)
-        .git_ignore(honour_ignore_files)
-        .git_global(honour_ignore_files)
-        .git_exclude(honour_ignore_files)
-        .parents(honour_ignore_files)
+        .ignore(false)
+        .git_ignore(false)
+        .git_global(false)
+        .git_exclude(false)
+        .parents(false)
         .require_git(false)
         .follow_links(true)
         .sort_by_file_name(|left, right| left.cmp(right))
-        .filter_entry(|entry| {
+        .filter_entry(move |entry| {
             let is_directory = entry.file_type().is_some_and(|kind| kind.is_dir());
-            !(is_directory
+            if is_directory
                 && entry.depth() > 0
                 && SKIPPED_DIRECTORIES
                     .iter()
-                    .any(|skipped| entry.file_name() == *skipped))
+                    .any(|skipped| entry.file_name() == *skipped)
+            {
+                return false;
+            }
+            !filter_ignore_files
+                .as_ref()
+                .is_some_and(|files| files.is_ignored(entry.path(), is_directory))
         });
     for result in builder.build() {
         match result {
@@ -300,6 +324,18 @@ fn walk(
                 }
             }
             Err(error) => classify_walk_error(&error, &options.names, discovery),
+        }
+    }
+    for problem in ignore_files
+        .map(|files| files.take_problems())
+        .unwrap_or_default()
+    {
+        match problem {
+            ignore_files::Problem::Unusable { path, message } => discovery.errors.push(PathError {
+                path: path.display().to_string(),
+                message,
+            }),
+            ignore_files::Problem::Warning(warning) => discovery.warnings.push(warning),
         }
     }
 }

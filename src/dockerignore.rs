@@ -23,9 +23,19 @@
 //! Walking the context and deciding what a finding is belongs to the rule
 //! (`DLK010`); this module only answers "is this path sent?".
 
-use regex::Regex;
-use std::io;
+use crate::input::InputErrorKind;
+use regex::{Regex, RegexSet, RegexSetBuilder};
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+
+/// An ignore file that exists but cannot be used (unreadable, a FIFO or a
+/// device, over the size cap), with its path.
+#[derive(Debug, thiserror::Error)]
+#[error("{}: {kind}", path.display())]
+pub struct LoadError {
+    pub path: PathBuf,
+    pub kind: InputErrorKind,
+}
 
 /// The file BuildKit reads at the context root when there is no
 /// `<Dockerfile>.dockerignore`.
@@ -39,6 +49,8 @@ const PATTERN_CHARACTERS: &[char] = &['*', '[', ']', '?', '^', '\\'];
 #[derive(Clone, Debug, Default)]
 pub struct DockerIgnore {
     patterns: Vec<Pattern>,
+    /// All patterns, indexed for one pass per path.
+    index: PatternIndex,
     /// fsutil's `onlyPrefixExcludeExceptions`: every exception is a plain
     /// path, so an excluded directory can be skipped unless an exception
     /// names something beneath it.
@@ -72,8 +84,12 @@ enum Matcher {
 /// `MatchInfo`, as fsutil threads it through the context walk).
 #[derive(Clone, Debug, Default)]
 pub struct PathState {
-    /// Per pattern: it matched this path or a directory above it.
-    matched: Vec<bool>,
+    /// The patterns (indices, ascending) that matched this path or a
+    /// directory above it.
+    matched: Vec<usize>,
+    /// How many patterns the list that decided this state has (a state
+    /// from another list is not used).
+    pattern_count: usize,
     /// The last pattern that matched; it decides.
     deciding: Option<usize>,
     excluded: bool,
@@ -120,8 +136,10 @@ impl DockerIgnore {
             .iter()
             .filter(|pattern| pattern.exception)
             .all(|pattern| !without_trailing_glob(&pattern.text).contains(PATTERN_CHARACTERS));
+        let index = PatternIndex::new(&patterns);
         DockerIgnore {
             patterns,
+            index,
             only_plain_exceptions,
             has_exceptions,
         }
@@ -134,7 +152,7 @@ impl DockerIgnore {
     pub fn load(
         context_dir: &Path,
         dockerfile_path: Option<&Path>,
-    ) -> io::Result<Option<(PathBuf, DockerIgnore)>> {
+    ) -> Result<Option<(PathBuf, DockerIgnore)>, LoadError> {
         DockerIgnore::load_with(context_dir, dockerfile_path, |_, text| {
             DockerIgnore::parse(text)
         })
@@ -147,7 +165,7 @@ impl DockerIgnore {
         context_dir: &Path,
         dockerfile_path: Option<&Path>,
         parse: impl FnOnce(&Path, &str) -> T,
-    ) -> io::Result<Option<(PathBuf, T)>> {
+    ) -> Result<Option<(PathBuf, T)>, LoadError> {
         let specific = dockerfile_path.and_then(|dockerfile| {
             let mut ignore_name = dockerfile.file_name()?.to_os_string();
             ignore_name.push(DEFAULT_FILE_NAME);
@@ -157,13 +175,18 @@ impl DockerIgnore {
             .into_iter()
             .chain(std::iter::once(context_dir.join(DEFAULT_FILE_NAME)));
         for candidate in candidates {
-            match std::fs::read(&candidate) {
-                Ok(bytes) => {
-                    let parsed = parse(&candidate, &String::from_utf8_lossy(&bytes));
+            match crate::input::read_regular_text(&candidate, crate::input::MAX_SIDE_FILE_SIZE) {
+                Ok(text) => {
+                    let parsed = parse(&candidate, &text);
                     return Ok(Some((candidate, parsed)));
                 }
-                Err(error) if error.kind() == io::ErrorKind::NotFound => continue,
-                Err(error) => return Err(error),
+                Err(InputErrorKind::NotFound) => continue,
+                Err(error) => {
+                    return Err(LoadError {
+                        path: candidate,
+                        kind: error,
+                    })
+                }
             }
         }
         Ok(None)
@@ -228,26 +251,34 @@ impl DockerIgnore {
         }
         // A state from another pattern list (or the root's empty one)
         // carries no usable information: decide as for a root entry.
-        let inherited = parent
-            .map(|parent| parent.matched.as_slice())
-            .filter(|matched| matched.len() == self.patterns.len());
+        let inherited: Option<&[usize]> = parent
+            .filter(|parent| parent.pattern_count == self.patterns.len())
+            .map(|parent| parent.matched.as_slice());
+        // Every pattern that matches the path (or, for a root entry, a
+        // directory above it), found in one pass over the index; only
+        // those and the inherited ones can change the state, so the
+        // in-order scan below visits them alone.
+        let mut candidates = self.index.matching(path);
+        if inherited.is_none() {
+            for (slash, _) in path.match_indices('/') {
+                candidates.extend(self.index.matching(&path[..slash]));
+            }
+        }
+        candidates.extend(inherited.unwrap_or(&[]).iter().copied());
+        candidates.sort_unstable();
+        candidates.dedup();
         let mut state = PathState {
-            matched: vec![false; self.patterns.len()],
+            pattern_count: self.patterns.len(),
             ..PathState::default()
         };
-        for (index, pattern) in self.patterns.iter().enumerate() {
-            let mut hit = inherited.is_some_and(|inherited| inherited[index]);
-            if !hit {
+        for index in candidates {
+            let pattern = &self.patterns[index];
+            let hit = inherited.is_some_and(|inherited| inherited.binary_search(&index).is_ok())
                 // An exclusion can only change an included path, an
                 // exception only an excluded one.
-                if pattern.exception != state.excluded {
-                    continue;
-                }
-                hit = pattern.matches(path)
-                    || (inherited.is_none() && pattern.matches_a_parent_of(path));
-            }
-            state.matched[index] = hit;
+                || pattern.exception == state.excluded;
             if hit {
+                state.matched.push(index);
                 state.excluded = !pattern.exception;
                 state.deciding = Some(index);
             }
@@ -327,6 +358,8 @@ impl Pattern {
         })
     }
 
+    /// One pattern on its own (what [`PatternIndex`] must agree with).
+    #[cfg(test)]
     fn matches(&self, path: &str) -> bool {
         match &self.matcher {
             Matcher::Exact => path == self.text,
@@ -338,11 +371,112 @@ impl Pattern {
             Matcher::Regex(regex) => regex.is_match(path),
         }
     }
+}
 
-    /// Whether the pattern matches one of the directories above `path`.
-    fn matches_a_parent_of(&self, path: &str) -> bool {
-        path.match_indices('/')
-            .any(|(slash, _)| self.matches(&path[..slash]))
+/// Every pattern of a list, indexed so that one pass over a path finds all
+/// that match it: exact paths, prefixes and suffixes by hash lookups of the
+/// path's prefixes and suffixes, and the regular expressions in one
+/// `RegexSet`. Ten thousand patterns cost a few lookups per path, not ten
+/// thousand tests.
+#[derive(Clone, Debug, Default)]
+struct PatternIndex {
+    exact: HashMap<String, Vec<usize>>,
+    prefixes: HashMap<String, Vec<usize>>,
+    suffixes: HashMap<String, Vec<usize>>,
+    /// `Suffix` patterns whose suffix starts with `/` also match the bare
+    /// name (`**/name` matches `name`): those, by name.
+    names: HashMap<String, Vec<usize>>,
+    regexes: RegexIndex,
+}
+
+#[derive(Clone, Debug, Default)]
+enum RegexIndex {
+    #[default]
+    None,
+    /// The patterns' indices, in the set's order.
+    Set(RegexSet, Vec<usize>),
+    /// A set too large to build: one by one.
+    Each(Vec<(usize, Regex)>),
+}
+
+/// How large the compiled set may grow; a list past it is matched pattern
+/// by pattern (still correct, only slower).
+const REGEX_SET_SIZE_LIMIT: usize = 32 * 1024 * 1024;
+
+impl PatternIndex {
+    fn new(patterns: &[Pattern]) -> PatternIndex {
+        let mut index = PatternIndex::default();
+        let mut regexes: Vec<(usize, &Regex)> = Vec::new();
+        for (position, pattern) in patterns.iter().enumerate() {
+            let add = |map: &mut HashMap<String, Vec<usize>>, key: &str| {
+                map.entry(key.to_string()).or_default().push(position);
+            };
+            match &pattern.matcher {
+                Matcher::Exact => add(&mut index.exact, &pattern.text),
+                Matcher::Prefix(prefix) => add(&mut index.prefixes, prefix),
+                Matcher::Suffix(suffix) => {
+                    add(&mut index.suffixes, suffix);
+                    if let Some(name) = suffix.strip_prefix('/') {
+                        add(&mut index.names, name);
+                    }
+                }
+                Matcher::Regex(regex) => regexes.push((position, regex)),
+            }
+        }
+        if !regexes.is_empty() {
+            let set = RegexSetBuilder::new(regexes.iter().map(|(_, regex)| regex.as_str()))
+                .size_limit(REGEX_SET_SIZE_LIMIT)
+                .dfa_size_limit(REGEX_SET_SIZE_LIMIT)
+                .build();
+            index.regexes = match set {
+                Ok(set) => {
+                    RegexIndex::Set(set, regexes.iter().map(|(position, _)| *position).collect())
+                }
+                Err(_) => RegexIndex::Each(
+                    regexes
+                        .into_iter()
+                        .map(|(position, regex)| (position, regex.clone()))
+                        .collect(),
+                ),
+            };
+        }
+        index
+    }
+
+    /// The indices of the patterns that match `path` (unsorted).
+    fn matching(&self, path: &str) -> Vec<usize> {
+        let mut found = Vec::new();
+        let mut take = |map: &HashMap<String, Vec<usize>>, key: &str| {
+            if let Some(positions) = map.get(key) {
+                found.extend_from_slice(positions);
+            }
+        };
+        take(&self.exact, path);
+        take(&self.names, path);
+        if !self.prefixes.is_empty() || !self.suffixes.is_empty() {
+            for (boundary, _) in path.char_indices().skip(1).chain([(path.len(), ' ')]) {
+                take(&self.prefixes, &path[..boundary]);
+            }
+            // `starts_with("")` and `ends_with("")` hold for every path.
+            take(&self.prefixes, "");
+            for (boundary, _) in path.char_indices() {
+                take(&self.suffixes, &path[boundary..]);
+            }
+            take(&self.suffixes, "");
+        }
+        match &self.regexes {
+            RegexIndex::None => {}
+            RegexIndex::Set(set, positions) => {
+                found.extend(set.matches(path).into_iter().map(|entry| positions[entry]));
+            }
+            RegexIndex::Each(regexes) => found.extend(
+                regexes
+                    .iter()
+                    .filter(|(_, regex)| regex.is_match(path))
+                    .map(|(position, _)| *position),
+            ),
+        }
+        found
     }
 }
 
@@ -464,6 +598,46 @@ fn without_trailing_glob(pattern: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_index_finds_exactly_the_patterns_that_match_one_by_one() {
+        let patterns = [
+            "a", "a/b", "dir/**", "dir**", "**/name", "**name", "**", "*.md", "a/*/c", "**/x/**",
+            "[ab]?", "é/**", "!a/b", "x\\*y",
+        ];
+        let ignore = DockerIgnore::from_patterns(patterns);
+        let paths = [
+            "a",
+            "a/b",
+            "a/b/c",
+            "dir",
+            "dir/x",
+            "directory",
+            "name",
+            "x/name",
+            "xname",
+            "README.md",
+            "a/z/c",
+            "q/x/r",
+            "ab",
+            "é/f",
+            "x*y",
+            "",
+        ];
+        for path in paths {
+            let mut found = ignore.index.matching(path);
+            found.sort_unstable();
+            found.dedup();
+            let expected: Vec<usize> = ignore
+                .patterns
+                .iter()
+                .enumerate()
+                .filter(|(_, pattern)| pattern.matches(path))
+                .map(|(index, _)| index)
+                .collect();
+            assert_eq!(found, expected, "{path}");
+        }
+    }
 
     /// (patterns, path, excluded)
     const CASES: &[(&str, &str, bool)] = &[

@@ -12,6 +12,12 @@
 //!   reports where the first invalid byte was (an error: exit code 2);
 //! - a UTF-8 byte order mark is kept: the parser skips it.
 //!
+//! Every other file the tool reads (ignore files, the configuration, a
+//! baseline) goes through [`read_regular_file`]: it is opened without
+//! blocking (a FIFO swapped in after a check cannot hang the run), must be
+//! a regular file by the metadata of the opened file, and is read up to
+//! its cap only.
+//!
 //! Finding files is [`crate::discover`]'s job; linting the text is
 //! [`crate::lint`]'s.
 
@@ -21,6 +27,14 @@ use std::path::Path;
 
 /// The default of `--max-file-size`: 10 MiB.
 pub const DEFAULT_MAX_FILE_SIZE: u64 = 10 * 1024 * 1024;
+
+/// The cap for the small files the tool reads besides Dockerfiles: ignore
+/// files (`.dockerignore`, `.gitignore`, `.ignore`, git's exclude file) and
+/// the configuration.
+pub const MAX_SIDE_FILE_SIZE: u64 = 10 * 1024 * 1024;
+
+/// The cap for a baseline (a few hundred bytes per accepted finding).
+pub const MAX_BASELINE_SIZE: u64 = 64 * 1024 * 1024;
 
 /// How much of the start of a file the binary check looks at.
 const BINARY_SAMPLE_SIZE: usize = 8 * 1024;
@@ -103,34 +117,73 @@ pub fn describe_io_error(error: &io::Error) -> String {
 
 /// Reads the file at `path`. `display` names it in errors.
 pub fn read_path(path: &Path, display: &str, max_size: u64) -> Result<SourceText, InputError> {
-    let error = |kind| InputError {
+    let bytes = read_regular_file(path, max_size).map_err(|kind| InputError {
         path: display.to_string(),
         kind,
-    };
-    // Opening a FIFO blocks until a writer comes, and a device never ends:
-    // only regular files are read.
-    let file_type = std::fs::metadata(path)
-        .map_err(|io_error| error(InputErrorKind::from_io(io_error)))?
-        .file_type();
-    if !file_type.is_file() {
-        return Err(error(InputErrorKind::NotRegularFile));
+    })?;
+    decode(bytes).map_err(|kind| InputError {
+        path: display.to_string(),
+        kind,
+    })
+}
+
+/// Reads the regular file at `path`, at most `max_size` bytes: the one way
+/// the tool reads a file it was not handed as a stream.
+///
+/// Opening a FIFO blocks until a writer comes and a device never ends, so
+/// the file is opened with `O_NONBLOCK` (which changes nothing for a
+/// regular file) and the metadata of the opened file, not of the path, must
+/// say regular file: a FIFO or a link to `/dev/zero` is refused without a
+/// byte read. A file over `max_size` is refused by its size; a file that
+/// grows while it is read is read up to `max_size + 1` bytes, never more.
+pub fn read_regular_file(path: &Path, max_size: u64) -> Result<Vec<u8>, InputErrorKind> {
+    let file = open_without_blocking(path).map_err(InputErrorKind::from_io)?;
+    let metadata = file.metadata().map_err(InputErrorKind::from_io)?;
+    if !metadata.is_file() {
+        return Err(InputErrorKind::NotRegularFile);
     }
-    let file = File::open(path).map_err(|io_error| error(InputErrorKind::from_io(io_error)))?;
-    let metadata = file
-        .metadata()
-        .map_err(|io_error| error(InputErrorKind::from_io(io_error)))?;
-    // Only a regular file's length is its content's size (FIFOs and
-    // character devices report 0).
-    if metadata.is_file() && metadata.len() > max_size {
-        return Err(error(InputErrorKind::TooLarge {
+    if metadata.len() > max_size {
+        return Err(InputErrorKind::TooLarge {
             size: metadata.len(),
             limit: max_size,
-        }));
+        });
     }
     // Sized up front: one read for the content and one for the end, where
     // an empty buffer grew from 32 bytes in seven reads.
-    let expected = metadata.len().min(max_size) as usize + 1;
-    read_with_capacity(file, max_size, expected).map_err(error)
+    let mut bytes = Vec::with_capacity(metadata.len() as usize + 1);
+    file.take(max_size.saturating_add(1))
+        .read_to_end(&mut bytes)
+        .map_err(InputErrorKind::from_io)?;
+    if bytes.len() as u64 > max_size {
+        return Err(InputErrorKind::StreamTooLarge { limit: max_size });
+    }
+    Ok(bytes)
+}
+
+/// [`read_regular_file`] for a text file (invalid UTF-8 decoded lossily).
+pub fn read_regular_text(path: &Path, max_size: u64) -> Result<String, InputErrorKind> {
+    read_regular_file(path, max_size).map(|bytes| match String::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(error) => String::from_utf8_lossy(error.as_bytes()).into_owned(),
+    })
+}
+
+#[cfg(unix)]
+fn open_without_blocking(path: &Path) -> io::Result<File> {
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)
+}
+
+#[cfg(not(unix))]
+fn open_without_blocking(path: &Path) -> io::Result<File> {
+    // No FIFOs to block on; devices are refused by the metadata check.
+    if !std::fs::metadata(path)?.is_file() {
+        return Err(io::Error::other("not a regular file"));
+    }
+    File::open(path)
 }
 
 /// Reads standard input. `display` names it in errors.
@@ -351,6 +404,29 @@ mod tests {
                 .ok(),
             Some("FROM a\n".to_string())
         );
+    }
+
+    #[test]
+    fn side_files_must_be_regular_and_under_their_cap() {
+        let directory = tempfile::tempdir().expect("tempdir");
+        let path = directory.path().join("config.toml");
+        std::fs::write(&path, "0123456789").expect("write");
+        assert_eq!(
+            read_regular_text(&path, 10).ok().as_deref(),
+            Some("0123456789")
+        );
+        assert!(matches!(
+            read_regular_file(&path, 9),
+            Err(InputErrorKind::TooLarge { size: 10, limit: 9 })
+        ));
+        assert!(matches!(
+            read_regular_file(Path::new("/dev/zero"), 9),
+            Err(InputErrorKind::NotRegularFile)
+        ));
+        assert!(matches!(
+            read_regular_file(&directory.path().join("missing"), 9),
+            Err(InputErrorKind::NotFound)
+        ));
     }
 
     #[test]

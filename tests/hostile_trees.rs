@@ -317,3 +317,123 @@ fn deeply_nested_parentheses_in_run_do_not_hang_the_shell_parser() {
         .expect("run dockerleak");
     assert_eq!(output.status.code(), Some(0), "finishes, with no finding");
 }
+
+/// A Dockerfile whose broad `COPY` makes DLK010 read the context's ignore
+/// file.
+const COPIES_CONTEXT: &str = "FROM alpine:3.20\nCOPY . /app\n";
+
+/// How a hostile ignore, configuration or baseline file is made.
+#[derive(Clone, Copy, Debug)]
+enum Hostile {
+    Fifo,
+    DevZero,
+}
+
+impl Hostile {
+    fn create(self, path: &Path) {
+        fs::create_dir_all(path.parent().expect("parent")).expect("create the directory");
+        match self {
+            Hostile::Fifo => {
+                let status = std::process::Command::new("mkfifo")
+                    .arg(path)
+                    .status()
+                    .expect("run mkfifo");
+                assert!(status.success(), "mkfifo {}", path.display());
+            }
+            Hostile::DevZero => {
+                std::os::unix::fs::symlink("/dev/zero", path).expect("link to /dev/zero")
+            }
+        }
+    }
+}
+
+/// Runs dockerleak with a generous timeout: a hang fails the test (a kill
+/// has no exit code) instead of blocking the suite.
+fn run_bounded(directory: &Path, arguments: &[&str]) -> Outcome {
+    let output = dockerleak()
+        .current_dir(directory)
+        .args(arguments)
+        .timeout(std::time::Duration::from_secs(120))
+        .output()
+        .expect("run dockerleak");
+    let outcome = Outcome {
+        code: output
+            .status
+            .code()
+            .expect("dockerleak exited by itself (not killed by the timeout)"),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    };
+    assert_ne!(outcome.code, 101, "dockerleak panicked: {}", outcome.stderr);
+    outcome
+}
+
+const NOT_REGULAR: &str = "not a regular file (a FIFO, socket or device): not read";
+
+#[test]
+fn a_fifo_or_device_as_dockerignore_is_one_error_and_the_run_goes_on() {
+    for hostile in [Hostile::Fifo, Hostile::DevZero] {
+        for ignore_name in [".dockerignore", "Dockerfile.dockerignore"] {
+            let directory = tempfile::tempdir().expect("tempdir");
+            let tree = directory.path().join("tree");
+            good_tree(&tree);
+            write(&tree.join("context/Dockerfile"), COPIES_CONTEXT);
+            hostile.create(&tree.join("context").join(ignore_name));
+            let outcome = run_bounded(directory.path(), &["--format", "gnu", "tree"]);
+            assert_one_error_and_the_good_findings(
+                &outcome,
+                &format!("tree/context/{ignore_name}: {NOT_REGULAR}; the ignore file is not used"),
+            );
+        }
+    }
+}
+
+#[test]
+fn a_fifo_or_device_as_a_walked_ignore_file_is_one_error_and_the_walk_goes_on() {
+    for hostile in [Hostile::Fifo, Hostile::DevZero] {
+        for ignore_name in [".gitignore", ".ignore"] {
+            let directory = tempfile::tempdir().expect("tempdir");
+            let tree = directory.path().join("tree");
+            good_tree(&tree);
+            hostile.create(&tree.join("web").join(ignore_name));
+            let outcome = run_bounded(directory.path(), &["--format", "gnu", "tree"]);
+            assert_one_error_and_the_good_findings(
+                &outcome,
+                &format!("tree/web/{ignore_name}: {NOT_REGULAR}; the ignore file is not used"),
+            );
+        }
+    }
+}
+
+#[test]
+fn walked_ignore_files_are_still_honoured_next_to_a_hostile_one() {
+    let directory = tempfile::tempdir().expect("tempdir");
+    let tree = directory.path().join("tree");
+    good_tree(&tree);
+    write(&tree.join("vendor/Dockerfile"), LEAKY);
+    write(&tree.join(".gitignore"), "vendor/\n");
+    Hostile::DevZero.create(&tree.join("worker/.gitignore"));
+    let outcome = run_bounded(directory.path(), &["--format", "gnu", "tree"]);
+    assert!(!outcome.stdout.contains("vendor"), "{}", outcome.stdout);
+    assert_one_error_and_the_good_findings(
+        &outcome,
+        &format!("tree/worker/.gitignore: {NOT_REGULAR}; the ignore file is not used"),
+    );
+}
+
+#[test]
+fn a_fifo_or_device_as_config_or_baseline_is_a_usage_error_not_a_hang() {
+    for hostile in [Hostile::Fifo, Hostile::DevZero] {
+        for (flag, what) in [("--config", "configuration"), ("--baseline", "baseline")] {
+            let directory = tempfile::tempdir().expect("tempdir");
+            good_tree(&directory.path().join("tree"));
+            hostile.create(&directory.path().join("hostile"));
+            let outcome = run_bounded(directory.path(), &[flag, "hostile", "tree"]);
+            assert_eq!(outcome.code, 2, "{flag} {hostile:?}: {}", outcome.stderr);
+            assert_eq!(
+                outcome.stderr,
+                format!("dockerleak: error: hostile: cannot read the {what}: {NOT_REGULAR}\n")
+            );
+        }
+    }
+}

@@ -852,27 +852,75 @@ const MAX_DEPTH: usize = 6;
 /// Longer scripts go to the splitter (the parser is not linear on them).
 const MAX_PARSED_LENGTH: usize = 64 * 1024;
 
-/// brush-parser's time doubles with each nested `(` (30 take over a
-/// minute): deeper scripts go to the plain splitter. Real Dockerfiles nest
-/// a few levels at most.
-const MAX_PARENTHESIS_DEPTH: usize = 12;
+/// brush-parser's time doubles with each level of nesting: each nested
+/// `(` (30 took over a minute), and as much each nested `case`, `if`,
+/// loop or `{` (24 nested `case a in a)` took 21 s). Deeper scripts go to
+/// the plain splitter. Real Dockerfiles nest a few levels at most.
+const MAX_NESTING_DEPTH: usize = 12;
 
-/// The deepest nesting of `(` in `text` (quotes are not considered: an
-/// over-estimate only sends a script to the fallback).
-fn parenthesis_depth(text: &str) -> usize {
-    let mut depth: usize = 0;
+/// The work budget of one RUN: the bytes it may hand to the parser in all,
+/// counting every nested script (`sh -c`, substitutions) it is parsed
+/// again for. Past it, the rest is read by the splitter.
+const MAX_PARSED_BYTES_PER_RUN: usize = 256 * 1024;
+
+/// An upper bound of how deeply `text` nests: parentheses (`(`, `$(`,
+/// `<(`), braces, and the compound commands (`case`, `if`, `while`,
+/// `until`, `for`, `select`), each counted on its own and added up.
+/// Quotes and words are not considered: an over-estimate only sends a
+/// script to the fallback.
+fn nesting_depth(text: &str) -> usize {
+    let mut parentheses: usize = 0;
+    let mut braces: usize = 0;
+    let mut keywords: usize = 0;
     let mut deepest = 0;
-    for byte in text.bytes() {
+    let bytes = text.as_bytes();
+    let mut position = 0;
+    while position < bytes.len() {
+        let byte = bytes[position];
         match byte {
-            b'(' => {
-                depth += 1;
-                deepest = deepest.max(depth);
+            b'(' => parentheses += 1,
+            b')' => parentheses = parentheses.saturating_sub(1),
+            b'{' => braces += 1,
+            b'}' => braces = braces.saturating_sub(1),
+            byte if byte.is_ascii_lowercase() => {
+                let start = position;
+                while position < bytes.len() && bytes[position].is_ascii_alphanumeric() {
+                    position += 1;
+                }
+                if at_command_start(text, start) {
+                    match &text[start..position] {
+                        "case" | "if" | "while" | "until" | "for" | "select" => keywords += 1,
+                        "esac" | "fi" | "done" => keywords = keywords.saturating_sub(1),
+                        _ => {}
+                    }
+                }
+                deepest = deepest.max(parentheses + braces + keywords);
+                continue;
             }
-            b')' => depth = depth.saturating_sub(1),
             _ => {}
         }
+        deepest = deepest.max(parentheses + braces + keywords);
+        position += 1;
     }
     deepest
+}
+
+/// Whether a word starting at `start` is where a command starts (where a
+/// keyword is a keyword): after an operator, a newline, `(`, `)`, a brace,
+/// `!`, or the keywords that open a body. `echo wait for it` has no `for`.
+fn at_command_start(text: &str, start: usize) -> bool {
+    let before = text[..start].trim_end_matches([' ', '\t']);
+    match before.as_bytes().last() {
+        None => true,
+        Some(b';' | b'&' | b'|' | b'(' | b')' | b'{' | b'}' | b'\n' | b'!') => true,
+        Some(_) => {
+            let previous_word = before
+                .rsplit(|character: char| !character.is_ascii_alphanumeric())
+                .next()
+                .unwrap_or("");
+            matches!(previous_word, "then" | "do" | "else" | "elif")
+        }
+    }
 }
 
 /// A word found by a parser, before it is lexed: its range in the script.
@@ -899,6 +947,8 @@ struct Builder {
     commands: Vec<SimpleCommand>,
     next_list: usize,
     fallbacks: usize,
+    /// Bytes handed to the parser so far (see [`MAX_PARSED_BYTES_PER_RUN`]).
+    parsed_bytes: usize,
 }
 
 impl Builder {
@@ -912,13 +962,15 @@ impl Builder {
         }
     }
 
-    fn try_parse(&self, text: &str) -> Option<ast::Program> {
+    fn try_parse(&mut self, text: &str) -> Option<ast::Program> {
         if text.len() > MAX_PARSED_LENGTH
+            || self.parsed_bytes.saturating_add(text.len()) > MAX_PARSED_BYTES_PER_RUN
             || !fallback::safe_for_parser(text)
-            || parenthesis_depth(text) > MAX_PARENTHESIS_DEPTH
+            || nesting_depth(text) > MAX_NESTING_DEPTH
         {
             return None;
         }
+        self.parsed_bytes += text.len();
         let options = brush_parser::ParserOptions {
             sh_mode: false,
             posix_mode: false,
@@ -2127,6 +2179,34 @@ mod tests {
             .expect("cat");
         assert_eq!(cat.arguments[0].span.slice(text), "/run/secrets/x");
         assert_eq!(cat.redirects[0].target.text, "/y");
+    }
+
+    #[test]
+    fn nesting_counts_compound_commands_as_well_as_parentheses() {
+        assert_eq!(nesting_depth(&"case a in a) ".repeat(24)), 24);
+        assert_eq!(nesting_depth("if a; then if b; then c; fi; fi"), 2);
+        assert_eq!(nesting_depth("if a; then b; fi; if c; then d; fi"), 1);
+        assert_eq!(nesting_depth("echo wait for it; echo case closed"), 0);
+        assert_eq!(nesting_depth("(((a)))"), 3);
+        let nested = script(
+            &format!("FROM alpine\nRUN {}\n", "case a in a) ".repeat(24)),
+            1,
+        );
+        assert_eq!(nested.parsed_with, ParsedWith::Fallback);
+    }
+
+    #[test]
+    fn a_run_past_its_parse_budget_falls_back_to_the_splitter() {
+        // Nested scripts (`sh -c`, substitutions) are parsed again by the
+        // same builder: four 60 KiB scripts use the budget, the fifth is split.
+        let text = format!("echo {}", "a".repeat(60 * 1024));
+        let table = Table::verbatim(0, text.len());
+        let mut builder = Builder::default();
+        let results: Vec<ParsedWith> = (0..5)
+            .map(|_| builder.parse(&text, &table, &Context::top(), &[]))
+            .collect();
+        assert_eq!(results[..4], [ParsedWith::Parser; 4]);
+        assert_eq!(results[4], ParsedWith::Fallback);
     }
 
     #[test]

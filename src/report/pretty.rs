@@ -7,12 +7,18 @@
 //! line. Source text always comes from [`FileReport::redacted_text`] (every
 //! secret of the file masked, spans mapped into the masked text), and every
 //! other text (message, help, labels, errors) through [`FileReport::mask`].
+//!
+//! miette finds lines by scanning its source from the start, so each
+//! diagnostic is given a [`Window`]: only the lines around its spans, with
+//! offsets and line numbers translated. Handing it the whole file made
+//! pretty output quadratic (1 MB of findings took 65 s).
 
 use super::{safe_help, safe_label, safe_message, ReportOptions, Summary};
 use crate::finding::{FileReport, Finding, Severity};
-use crate::source::Span;
+use crate::source::{LineIndex, Span};
 use miette::{
-    Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, NamedSource, SourceCode,
+    Diagnostic, GraphicalReportHandler, GraphicalTheme, LabeledSpan, MietteError,
+    MietteSpanContents, SourceCode, SourceSpan, SpanContents,
 };
 use std::borrow::Cow;
 use std::fmt;
@@ -38,7 +44,7 @@ pub fn write(
             continue;
         }
         let redacted = report.redacted_text();
-        let source = NamedSource::new(&report.path, redacted.text.clone());
+        let lines = LineIndex::new(&redacted.text);
         let map_span = |span: Span| snap_to_text(&redacted.text, redacted.map_span(span));
         let mut previous: Option<Span> = None;
         for finding in &report.findings {
@@ -46,17 +52,23 @@ pub fn write(
             // the snippet once: the second names the place instead.
             let repeated = previous == Some(finding.span) && finding.labels.is_empty();
             previous = Some(finding.span);
+            let primary = map_span(finding.span);
+            let secondary: Vec<(Span, Cow<str>)> = finding
+                .labels
+                .iter()
+                .map(|label| (map_span(label.span), report.mask(&label.message)))
+                .collect();
+            let covered = secondary
+                .iter()
+                .fold(primary, |covered, (span, _)| covered.cover(*span));
             let diagnostic = FindingDiagnostic {
                 finding,
                 message: safe_message(report, finding),
                 label: safe_label(report, finding),
-                source: (!repeated).then_some(&source),
-                primary: map_span(finding.span),
-                secondary: finding
-                    .labels
-                    .iter()
-                    .map(|label| (map_span(label.span), report.mask(&label.message)))
-                    .collect(),
+                source: (!repeated)
+                    .then(|| Window::around(&report.path, &redacted.text, &lines, covered)),
+                primary,
+                secondary,
             };
             let mut after = String::new();
             if repeated {
@@ -79,7 +91,12 @@ pub fn write(
             let diagnostic = ErrorDiagnostic {
                 path: &report.path,
                 message: report.mask(&error.message),
-                source: &source,
+                source: Window::around(
+                    &report.path,
+                    &redacted.text,
+                    &lines,
+                    place.unwrap_or_default(),
+                ),
                 place,
             };
             render(&handler, &diagnostic, "", output)?;
@@ -206,6 +223,72 @@ fn miette_severity(severity: Severity) -> miette::Severity {
     }
 }
 
+/// Lines of the (redacted) source around one diagnostic's spans, shown to
+/// miette in the whole file's offsets and line numbers.
+struct Window<'a> {
+    name: &'a str,
+    /// The whole text; only `start..end` is ever scanned.
+    text: &'a str,
+    start: usize,
+    end: usize,
+    /// The 0-based line number of `start`.
+    first_line: usize,
+}
+
+/// Lines kept on each side of the spans: more than the handler's context
+/// (one line), so that the window never cuts what miette shows.
+const WINDOW_CONTEXT_LINES: usize = 2;
+
+impl<'a> Window<'a> {
+    fn around(name: &'a str, text: &'a str, lines: &LineIndex, spans: Span) -> Window<'a> {
+        let first = lines
+            .line_of(spans.start)
+            .saturating_sub(WINDOW_CONTEXT_LINES)
+            .max(1);
+        let last = lines.line_of(spans.end) + WINDOW_CONTEXT_LINES;
+        let end = if last >= lines.line_count() {
+            text.len()
+        } else {
+            lines.line_start(last + 1)
+        };
+        Window {
+            name,
+            text,
+            start: lines.line_start(first).min(text.len()),
+            end: end.min(text.len()),
+            first_line: first - 1,
+        }
+    }
+}
+
+impl SourceCode for Window<'_> {
+    fn read_span<'b>(
+        &'b self,
+        span: &SourceSpan,
+        context_lines_before: usize,
+        context_lines_after: usize,
+    ) -> Result<Box<dyn SpanContents<'b> + 'b>, MietteError> {
+        let offset = span
+            .offset()
+            .checked_sub(self.start)
+            .ok_or(MietteError::OutOfBounds)?;
+        let local = SourceSpan::new(offset.into(), span.len());
+        let window = &self.text[self.start..self.end];
+        let contents = window.read_span(&local, context_lines_before, context_lines_after)?;
+        Ok(Box::new(MietteSpanContents::new_named(
+            self.name.to_string(),
+            contents.data(),
+            SourceSpan::new(
+                (contents.span().offset() + self.start).into(),
+                contents.span().len(),
+            ),
+            contents.line() + self.first_line,
+            contents.column(),
+            contents.line_count(),
+        )))
+    }
+}
+
 struct FindingDiagnostic<'a> {
     finding: &'a Finding,
     /// The finding's texts, masked by the file's redactor (the help is
@@ -213,7 +296,7 @@ struct FindingDiagnostic<'a> {
     message: Cow<'a, str>,
     label: Cow<'a, str>,
     /// `None`: the snippet was shown for the finding before.
-    source: Option<&'a NamedSource<String>>,
+    source: Option<Window<'a>>,
     primary: Span,
     secondary: Vec<(Span, Cow<'a, str>)>,
 }
@@ -245,11 +328,11 @@ impl Diagnostic for FindingDiagnostic<'_> {
     // miette does not wrap its commands.
 
     fn source_code(&self) -> Option<&dyn SourceCode> {
-        self.source.map(|source| source as &dyn SourceCode)
+        self.source.as_ref().map(|source| source as &dyn SourceCode)
     }
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {
-        self.source?;
+        self.source.as_ref()?;
         let label = (!self.label.is_empty()).then(|| self.label.to_string());
         let primary = LabeledSpan::new_primary_with_span(label, source_span(self.primary));
         let secondary = self.secondary.iter().map(|(span, message)| {
@@ -263,7 +346,7 @@ struct ErrorDiagnostic<'a> {
     path: &'a str,
     /// The error's message, masked by the file's redactor.
     message: Cow<'a, str>,
-    source: &'a NamedSource<String>,
+    source: Window<'a>,
     /// Where in the (redacted) source; `None` when there is nothing to show.
     place: Option<Span>,
 }
@@ -292,7 +375,7 @@ impl Diagnostic for ErrorDiagnostic<'_> {
     }
 
     fn source_code(&self) -> Option<&dyn SourceCode> {
-        self.place.map(|_| self.source as &dyn SourceCode)
+        self.place.map(|_| &self.source as &dyn SourceCode)
     }
 
     fn labels(&self) -> Option<Box<dyn Iterator<Item = LabeledSpan> + '_>> {

@@ -86,7 +86,8 @@ impl Rule for ContextSecretNotIgnored {
             return;
         };
         // An ignore file that exists but cannot be read leaves the rule
-        // unable to tell what is sent: say nothing rather than guess.
+        // unable to tell what is sent: say nothing rather than guess (the
+        // CLI reports the ignore file as an error of its own).
         let dockerfile = build_context.dockerfile.as_deref();
         let loaded = match &context.config.context_scans {
             Some(scans) => {
@@ -97,8 +98,14 @@ impl Rule for ContextSecretNotIgnored {
             None => DockerIgnore::load(&build_context.root, dockerfile)
                 .map(|loaded| loaded.map(|(path, ignore)| (path, Arc::new(ignore)))),
         };
-        let Ok(ignore) = loaded else {
-            return;
+        let ignore = match loaded {
+            Ok(ignore) => ignore,
+            Err(error) => {
+                if let Some(scans) = &context.config.context_scans {
+                    scans.record_ignore_file_error(&error);
+                }
+                return;
+            }
         };
         let ignore_name = ignore.as_ref().map(|(path, _)| {
             path.file_name().map_or_else(
@@ -405,6 +412,9 @@ pub struct ContextScans {
     scans: Mutex<HashMap<ScanKey, Arc<Scan>>>,
     /// Ignore files by path, parsed (patterns compiled) once per run.
     ignore_files: Mutex<HashMap<PathBuf, Arc<DockerIgnore>>>,
+    /// Ignore files that exist but could not be used, with why: the CLI
+    /// reports each once as an error of its own.
+    ignore_file_errors: Mutex<std::collections::BTreeMap<PathBuf, String>>,
 }
 
 /// What decides a walk's result.
@@ -435,6 +445,26 @@ impl ContextScans {
         self.scans
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The ignore files that could not be used in this run (a FIFO, a
+    /// device, over the size cap, unreadable), sorted by path, with the
+    /// reason.
+    pub fn ignore_file_errors(&self) -> Vec<(PathBuf, String)> {
+        self.ignore_file_errors
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .iter()
+            .map(|(path, message)| (path.clone(), message.clone()))
+            .collect()
+    }
+
+    fn record_ignore_file_error(&self, error: &crate::dockerignore::LoadError) {
+        self.ignore_file_errors
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .entry(error.path.clone())
+            .or_insert_with(|| format!("{}; the ignore file is not used", error.kind));
     }
 
     /// The ignore file at `path` (read as `text`), parsed the first time a
