@@ -62,9 +62,17 @@ impl Rule for SecretDeletedInLaterLayer {
 
     fn check(&self, context: &RuleContext<'_>, findings: &mut Vec<Finding>) {
         let analysis = context.analysis;
+        // Only the RUNs that remove something can explain an add: looking
+        // at every RUN for every add made a file of many COPYs and RUNs
+        // quadratic.
         let runs: Vec<usize> = context
             .instructions()
-            .filter(|(_, instruction)| instruction.keyword == Keyword::Run)
+            .filter(|(index, instruction)| {
+                instruction.keyword == Keyword::Run
+                    && analysis
+                        .layer(*index)
+                        .is_some_and(|layer| !layer.removed.is_empty())
+            })
             .map(|(index, _)| index)
             .collect();
         if runs.is_empty() {
@@ -99,10 +107,11 @@ impl Rule for SecretDeletedInLaterLayer {
                     if !wanted {
                         continue;
                     }
-                    let later = runs
+                    let first_later = runs.partition_point(|run| *run <= index);
+                    let later = runs[first_later..]
                         .iter()
                         .copied()
-                        .filter(|run| *run > index && self.builds_on(context, *run, index));
+                        .filter(|run| self.builds_on(context, *run, index));
                     let removal = later.into_iter().find_map(|run| {
                         let removed = analysis.layer(run)?.removed.iter().find(|removed| {
                             !(broad_pass && used_removals.contains(&removed.span))
