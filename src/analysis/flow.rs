@@ -17,7 +17,7 @@
 //!
 //! Rules ask [`Flow::reach`]; they never walk stages themselves.
 
-use super::layers::{is_same_or_under, normalize, Layer};
+use super::layers::{ancestors_or_self, is_same_or_under, normalize, Layer};
 use super::{Analysis, Base};
 use crate::source::Span;
 use crate::syntax::{Arguments, Dockerfile, Keyword, MountType, Word};
@@ -393,19 +393,6 @@ fn join_under(directory: &str, rest: &str) -> String {
 
 fn base_name(path: &str) -> &str {
     path.rsplit('/').next().unwrap_or(path)
-}
-
-/// `/a/b/c`, `/a/b`, `/a`.
-fn ancestors_or_self(path: &str) -> impl Iterator<Item = &str> {
-    let mut current = Some(path);
-    std::iter::from_fn(move || {
-        let this = current?;
-        current = this
-            .rfind('/')
-            .filter(|slash| *slash > 0)
-            .map(|slash| &this[..slash]);
-        Some(this)
-    })
 }
 
 #[cfg(test)]

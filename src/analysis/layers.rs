@@ -196,7 +196,7 @@ pub fn is_same_or_under(path: &str, parent: &str) -> bool {
 }
 
 /// `/a/b/c`, `/a/b`, `/a`.
-fn ancestors_or_self(path: &str) -> impl Iterator<Item = &str> {
+pub(crate) fn ancestors_or_self(path: &str) -> impl Iterator<Item = &str> {
     let mut current = Some(path);
     std::iter::from_fn(move || {
         let this = current?;

@@ -83,6 +83,16 @@ pub struct Binding {
     pub value: Option<Expansion>,
 }
 
+impl Binding {
+    /// The value when it is known in full (no unknown variable in it).
+    pub fn known_value(&self) -> Option<&str> {
+        self.value
+            .as_ref()
+            .filter(|value| !value.has_unknown)
+            .map(|value| value.value.as_str())
+    }
+}
+
 /// The answer to "what is `$NAME` here?".
 #[derive(Clone, Debug)]
 pub struct Resolved<'a> {

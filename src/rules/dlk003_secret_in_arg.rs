@@ -58,11 +58,7 @@ impl Rule for SecretInArg {
             .iter()
             .filter(|binding| binding.kind == BindingKind::Arg)
         {
-            let known_value = binding
-                .value
-                .as_ref()
-                .filter(|value| !value.has_unknown)
-                .map(|value| value.value.as_str());
+            let known_value = binding.known_value();
             if !context
                 .catalog
                 .names

@@ -77,11 +77,7 @@ impl Rule for SecretInEnv {
             .iter()
             .filter(|binding| binding.kind == BindingKind::Env)
         {
-            let known_value = binding
-                .value
-                .as_ref()
-                .filter(|value| !value.has_unknown)
-                .map(|value| value.value.as_str());
+            let known_value = binding.known_value();
             if !context
                 .catalog
                 .names
