@@ -123,6 +123,20 @@ impl Rule for SecretInEnv {
                 }
             }
             let severity = context.stage_severity(binding.instruction, Severity::Error);
+            // Say whose config it is when it is not the final image's.
+            let config = if severity < Severity::Error {
+                match context.onbuild_builders(binding.instruction) {
+                    Some(builders) if builders.is_empty() => {
+                        "the config of every image built from this one".to_string()
+                    }
+                    _ => format!(
+                        "the config of stage {} (not the final image's, but kept in the build cache)",
+                        context.stage_label(binding.instruction).unwrap_or_default()
+                    ),
+                }
+            } else {
+                "the image config".to_string()
+            };
             let mut builder = context
                 .finding(&Self::META, binding.instruction, value_span)
                 .severity(severity)
@@ -134,11 +148,11 @@ impl Rule for SecretInEnv {
                 Some((argument_name, origin)) => {
                     builder = builder
                         .message(format!(
-                            "ENV {} copies build arg {} into the image config",
+                            "ENV {} copies build arg {} into {config}",
                             code(&binding.name),
                             code(&argument_name)
                         ))
-                        .label("the build arg's value is stored in the image config")
+                        .label(format!("the build arg's value is stored in {config}"))
                         .secondary(
                             origin.key_span,
                             format!("build arg {} declared here", code(&argument_name)),
@@ -147,10 +161,10 @@ impl Rule for SecretInEnv {
                 None => {
                     builder = builder
                         .message(format!(
-                            "ENV {} sets a secret in the image config",
+                            "ENV {} sets a secret in {config}",
                             code(&binding.name)
                         ))
-                        .label("this value is stored in the image config");
+                        .label(format!("this value is stored in {config}"));
                     if literal {
                         builder = builder.secret(value_span);
                     }
@@ -159,10 +173,12 @@ impl Rule for SecretInEnv {
             if placeholder {
                 builder = builder
                     .message(format!(
-                        "ENV {} holds a placeholder for a secret: the real value will be stored in the image config",
+                        "ENV {} holds a placeholder for a secret: the real value will be stored in {config}",
                         code(&binding.name)
                     ))
-                    .label("a placeholder now; once filled in, the secret is stored in the image config")
+                    .label(format!(
+                        "a placeholder now; once filled in, the secret is stored in {config}"
+                    ))
                     .help(format!(
                         "The value is a placeholder, but filling it in puts the secret in the image config: drop the ENV and, for the build, use `RUN --mount=type=secret,id={name},env={name} <command>`; at run time pass it with `docker run -e` or read it from a file (`{name}_FILE=/run/secrets/…`)",
                         name = binding.name
