@@ -236,11 +236,33 @@ pub(crate) fn predefined_origin(name: &str) -> Option<Origin> {
     if SECRET.contains(&name) {
         return Some(Origin::SecretStore);
     }
-    const PUBLIC_PREFIXES: &[&str] = &["CI_", "GITHUB_", "RUNNER_", "BUILD_", "GIT_", "JOB_"];
-    PUBLIC_PREFIXES
-        .iter()
-        .any(|prefix| name.starts_with(prefix))
-        .then_some(Origin::Public)
+    // GitLab's `CI_*` are all predefined (the credentials are above);
+    // GitHub's and Jenkins' are listed, as their prefixes are also used
+    // for users' own secrets (`GITHUB_API_TOKEN`).
+    const PUBLIC: &[&str] = &[
+        "GITHUB_SHA",
+        "GITHUB_REF",
+        "GITHUB_REF_NAME",
+        "GITHUB_HEAD_REF",
+        "GITHUB_BASE_REF",
+        "GITHUB_RUN_ID",
+        "GITHUB_RUN_NUMBER",
+        "GITHUB_REPOSITORY",
+        "GITHUB_REPOSITORY_OWNER",
+        "GITHUB_ACTOR",
+        "GITHUB_WORKSPACE",
+        "GITHUB_SERVER_URL",
+        "GITHUB_EVENT_NAME",
+        "BUILD_ID",
+        "BUILD_NUMBER",
+        "BUILD_TAG",
+        "BUILD_URL",
+        "GIT_COMMIT",
+        "GIT_BRANCH",
+        "BRANCH_NAME",
+        "JOB_NAME",
+    ];
+    (name.starts_with("CI_") || PUBLIC.contains(&name)).then_some(Origin::Public)
 }
 
 /// The references of a shell-like value: variables, with the predefined

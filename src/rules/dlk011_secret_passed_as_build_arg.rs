@@ -159,10 +159,24 @@ fn judge(
             }
             match reference.origin {
                 Origin::SecretStore => {
-                    reason = Some(format!(
-                        "its value comes from the CI's secret store ({})",
-                        code(&reference.name)
-                    ));
+                    let shell_variable =
+                        crate::builddefs::predefined_origin(&reference.name).is_some()
+                            && !value.text.contains("${{");
+                    reason = Some(if shell_variable {
+                        format!(
+                            "its value comes from {}, a CI credential",
+                            code(&format!("${}", reference.name))
+                        )
+                    } else {
+                        format!(
+                            "its value comes from the CI's secret store ({})",
+                            code(&if reference.name.contains('.') {
+                                reference.name.clone()
+                            } else {
+                                format!("secrets.{}", reference.name)
+                            })
+                        )
+                    });
                 }
                 Origin::Variable => {
                     if let Some(why) = definition.secret_variables.get(&reference.name) {
