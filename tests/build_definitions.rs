@@ -312,7 +312,7 @@ const EXPECTED: &[(&str, &[&str])] = &[
     ("compose/idef4431715c8e.yml", &[]),
     ("github/id1085f8f0cb40.yaml", &[]),
     ("github/id2f922cd00a4c.yaml", &["ACCESS_TOKEN_PWD"]),
-    ("github/id7c59aa2eb68b.yaml", &[]),
+    ("github/id7c59aa2eb68b.yaml", &["ACCESS_TOKEN_PWD"]),
     ("github/id7fc36e8b2781.yaml", &[]),
     ("github/id86de4d7833a7.yml", &["NEXTAUTH_SECRET", "CALENDSO_ENCRYPTION_KEY"]),
     ("github/id9a89b6a755d0.yml", &[]),

@@ -1,6 +1,7 @@
 //! GitHub Actions workflows and composite actions: `docker/build-push-
 //! action` steps (`build-args`, `secrets`, `secret-envs`, `secret-files`,
-//! `file`, `context`) and `run:` steps read as shell. `${{ … }}`
+//! `file`, `context`; also any other action given `build-args:`, a fork
+//! or a local wrapper) and `run:` steps read as shell. `${{ … }}`
 //! expressions are classified: `secrets.X` and `github.token` come from the
 //! secret store, `env.X` is a variable, `github.*`, `vars.*`, `matrix.*`,
 //! `runner.*` are public, the rest (`steps.*`, `inputs.*`, `needs.*`) is
@@ -73,10 +74,15 @@ fn collect_secret_env(node: &Node, source: &str, definition: &mut Definition, de
 fn read_step(step: &Node, source: &str, definition: &mut Definition) {
     if let Some(uses) = step.get("uses").and_then(Node::as_str) {
         let action = uses.split('@').next().unwrap_or(uses).to_ascii_lowercase();
-        if action == "docker/build-push-action" {
+        // A fork or a local wrapper (`./.github/actions/build-push`) given
+        // the same inputs passes them the same way.
+        let wraps = step
+            .get("with")
+            .is_some_and(|inputs| inputs.get("build-args").is_some());
+        if action == "docker/build-push-action" || wraps {
             definition
                 .invocations
-                .push(read_build_push_action(step, source));
+                .push(read_build_push_action(step, uses.split('@').next().unwrap_or(uses), source));
         }
         return;
     }
@@ -88,7 +94,7 @@ fn read_step(step: &Node, source: &str, definition: &mut Definition) {
     }
 }
 
-fn read_build_push_action(step: &Node, source: &str) -> Invocation {
+fn read_build_push_action(step: &Node, action: &str, source: &str) -> Invocation {
     let inputs = step.get("with");
     let input = |name: &str| inputs.and_then(|inputs| inputs.get(name));
     let located = |name: &str| {
@@ -98,7 +104,7 @@ fn read_build_push_action(step: &Node, source: &str) -> Invocation {
         })
     };
     let mut invocation = Invocation {
-        tool: "docker/build-push-action".into(),
+        tool: action.to_string(),
         span: step
             .get("uses")
             .map(Node::span)

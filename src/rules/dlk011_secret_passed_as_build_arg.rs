@@ -267,7 +267,10 @@ fn locate(text: &str, region: Span, needle: &str) -> Span {
 fn help_for(invocation: &Invocation, name: &str) -> String {
     let mount = format!("`RUN --mount=type=secret,id={name},env={name} …`");
     let tool = invocation.tool.as_str();
-    let pass = if tool == "docker/build-push-action" {
+    // An action (`docker/build-push-action`, a wrapper of it) is named by
+    // its path, a command by its words.
+    let action = tool.contains('/') && !tool.contains(' ');
+    let pass = if action {
         format!("move it from `build-args:` to `secrets:` (`{name}=<the same value>`)")
     } else if tool.starts_with("compose service") {
         format!(
