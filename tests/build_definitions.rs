@@ -405,3 +405,49 @@ fn the_ci_corpus_reads_without_errors_and_gives_the_reviewed_findings_or_skips()
     assert_eq!(seen, 44, "the manifest lists 44 files");
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
+
+/// Hostile and odd input: every reader returns a report (findings or one
+/// error), never panics, and every span it gives is on character
+/// boundaries of the text.
+#[test]
+fn odd_input_never_panics_in_any_reader() {
+    let pieces = [
+        "on: push\njobs:\n  é:\n    steps:\n      - run: \"docker build --build-arg A=é${{ secrets.ü }} .\"\n",
+        "services:\n  web:\n    build:\n      args: {TOKEN: \"ü${TOKEN:-ß}\", 'é': x}\n",
+        "target \"é\" {\n  args = { TOKEN = \"${TOKEN}é\" }\n  secret = [1, \"id=\"]\n}\n",
+        "pipeline { sh \"docker build --build-arg T=${env.T\u{e9} \\\n é\" } 'unterminated\n\"\"\"docker build\n",
+        "a:\n\tdocker build --build-arg T=$(T) $(\n\t\té\\\n",
+        "b:\n    docker build --build-arg T={{ é }} {{\n",
+        "docker build --build-arg 'T=$(echo é' \"--build-arg=\" --build-arg\n",
+        "stages: [a]\njob:\n  script: [[[\"docker build --build-arg X=$CI_JOB_TOKEN\"]]]\n  variables: {V: {value: \"--build-arg A=$B\"}}\n",
+        "{\"target\": {\"a\": {\"args\": {\"T\": 1, \"U\": null}, \"secret\": [\"id=x\", 2]}}}",
+        "",
+        "\u{feff}on: [push]\njobs: *a\n",
+        "x: &a [*a]\n",
+    ];
+    for text in pieces {
+        for kind in Kind::ALL {
+            let report = lint_definition("f", "f", text, kind, &Config::default());
+            for finding in &report.findings {
+                for span in std::iter::once(finding.span).chain(finding.secrets.iter().copied()) {
+                    assert!(
+                        text.is_char_boundary(span.start) && text.is_char_boundary(span.end) && span.start <= span.end,
+                        "{kind:?} {span:?} in {text:?}"
+                    );
+                }
+            }
+            assert!(report.errors.len() <= 1, "{kind:?}: {:?}", report.errors);
+        }
+    }
+}
+
+#[test]
+fn disabled_readers_must_name_known_kinds() {
+    let directory = tempfile::tempdir().expect("tempdir");
+    write(&directory.path().join(".dockerleak.toml"), "disabled-readers = [\"gitlab\", \"cobol\"]\n");
+    dockerleak_in(directory.path())
+        .arg(".")
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("`disabled-readers[1]`: unknown build-definition"));
+}

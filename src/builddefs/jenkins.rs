@@ -77,7 +77,7 @@ pub(crate) fn string_literals(text: &str) -> Vec<Mapped> {
         let quote = match bytes[index] {
             b'\'' | b'"' => bytes[index],
             _ => {
-                index += 1;
+                index += rest.chars().next().map_or(1, char::len_utf8);
                 continue;
             }
         };
