@@ -1032,8 +1032,8 @@ pub fn lint_input(
             let identity = identities
                 .of(input.display())
                 .unwrap_or_else(|| normal.clone());
-            let kind = named_kind
-                .unwrap_or_else(|| crate::builddefs::lint::kind_of_content(&source.text));
+            let kind =
+                named_kind.unwrap_or_else(|| crate::builddefs::lint::kind_of_content(&source.text));
             let mut report = match kind {
                 crate::builddefs::kind::FileKind::Dockerfile => {
                     lint_source_as(&normal, &identity, &source.text, config)

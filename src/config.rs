@@ -495,7 +495,9 @@ pub fn parse(text: &str, display: &str, base: &Path) -> Result<Config, ConfigErr
                     format!("unknown build-definition kind `{name}`"),
                     Some(format!(
                         "use `all` or some of: {}",
-                        crate::builddefs::Kind::ALL.map(|kind| kind.name()).join(", ")
+                        crate::builddefs::Kind::ALL
+                            .map(|kind| kind.name())
+                            .join(", ")
                     )),
                 ))
             }

@@ -19,7 +19,10 @@ fn fixtures() -> Vec<(Kind, PathBuf)> {
     for folder in std::fs::read_dir(&root).expect("DLK011 fixtures").flatten() {
         let name = folder.file_name().to_string_lossy().into_owned();
         let kind = Kind::parse(&name, "").unwrap_or_else(|| panic!("unknown kind folder {name}"));
-        for file in std::fs::read_dir(folder.path()).expect("kind folder").flatten() {
+        for file in std::fs::read_dir(folder.path())
+            .expect("kind folder")
+            .flatten()
+        {
             files.push((kind, file.path()));
         }
     }
@@ -35,7 +38,11 @@ fn bad_definitions_are_reported_and_good_ones_are_not() {
         let text = std::fs::read_to_string(&path).expect("fixture is UTF-8");
         let name = path.file_name().unwrap().to_string_lossy().into_owned();
         let report = lint_definition(&name, &name, &text, kind, &Config::default());
-        let hits = report.findings.iter().filter(|f| f.code == "DLK011").count();
+        let hits = report
+            .findings
+            .iter()
+            .filter(|f| f.code == "DLK011")
+            .count();
         let bad = name.starts_with("bad-");
         *counts.entry((kind, bad)).or_default() += 1;
         if bad && hits == 0 {
@@ -45,7 +52,11 @@ fn bad_definitions_are_reported_and_good_ones_are_not() {
             problems.push(format!(
                 "{}: expected no DLK011, got {:?}",
                 path.display(),
-                report.findings.iter().map(|f| &f.message).collect::<Vec<_>>()
+                report
+                    .findings
+                    .iter()
+                    .map(|f| &f.message)
+                    .collect::<Vec<_>>()
             ));
         }
         if !report.errors.is_empty() {
@@ -53,7 +64,11 @@ fn bad_definitions_are_reported_and_good_ones_are_not() {
         }
         for finding in &report.findings {
             assert!(finding.fingerprint.contains(':'), "fingerprint set");
-            assert!(finding.help.contains("--mount=type=secret"), "{}", finding.help);
+            assert!(
+                finding.help.contains("--mount=type=secret"),
+                "{}",
+                finding.help
+            );
         }
     }
     assert!(problems.is_empty(), "{}", problems.join("\n"));
@@ -66,19 +81,38 @@ fn bad_definitions_are_reported_and_good_ones_are_not() {
             );
         }
     }
-    let total = |bad: bool| counts.iter().filter(|((_, b), _)| *b == bad).map(|(_, n)| n).sum::<usize>();
+    let total = |bad: bool| {
+        counts
+            .iter()
+            .filter(|((_, b), _)| *b == bad)
+            .map(|(_, n)| n)
+            .sum::<usize>()
+    };
     assert!(total(true) >= 6 && total(false) >= 6);
 }
 
 #[test]
 fn messages_say_where_the_secret_comes_from_and_point_at_the_arg() {
     let text = "on: push\njobs:\n  a:\n    runs-on: x\n    steps:\n      - uses: docker/build-push-action@v6\n        with:\n          build-args: |\n            NPM_TOKEN=${{ secrets.NPM_TOKEN }}\n";
-    let report = lint_definition("w.yml", "w.yml", text, Kind::GithubActions, &Config::default());
+    let report = lint_definition(
+        "w.yml",
+        "w.yml",
+        text,
+        Kind::GithubActions,
+        &Config::default(),
+    );
     assert_eq!(report.findings.len(), 1);
     let finding = &report.findings[0];
-    assert_eq!(finding.span.slice(text), "NPM_TOKEN=${{ secrets.NPM_TOKEN }}");
+    assert_eq!(
+        finding.span.slice(text),
+        "NPM_TOKEN=${{ secrets.NPM_TOKEN }}"
+    );
     assert_eq!(report.position(finding.span.start).line, 9);
-    assert!(finding.message.contains("secrets.NPM_TOKEN"), "{}", finding.message);
+    assert!(
+        finding.message.contains("secrets.NPM_TOKEN"),
+        "{}",
+        finding.message
+    );
     assert!(finding.help.contains("`secrets:`"), "{}", finding.help);
 }
 
@@ -95,7 +129,13 @@ fn public_and_placeholder_values_stay_silent() {
         "SECRET_ROTATION_DAYS=30",
     ] {
         let text = format!("on: push\njobs:\n  a:\n    steps:\n      - uses: docker/build-push-action@v6\n        with:\n          build-args: |\n            {line}\n");
-        let report = lint_definition("w.yml", "w.yml", &text, Kind::GithubActions, &Config::default());
+        let report = lint_definition(
+            "w.yml",
+            "w.yml",
+            &text,
+            Kind::GithubActions,
+            &Config::default(),
+        );
         assert!(report.findings.is_empty(), "{line}: {:?}", report.findings);
     }
 }
@@ -105,9 +145,20 @@ const LEAKING_WORKFLOW: &str = "on: push\njobs:\n  a:\n    runs-on: x\n    steps
 #[test]
 fn a_literal_token_in_a_workflow_is_never_printed() {
     let directory = tempfile::tempdir().expect("tempdir");
-    write(&directory.path().join(".github/workflows/ci.yml"), LEAKING_WORKFLOW);
+    write(
+        &directory.path().join(".github/workflows/ci.yml"),
+        LEAKING_WORKFLOW,
+    );
     for format in [
-        "pretty", "json", "sarif", "gnu", "github", "gitlab", "checkstyle", "junit", "sonarqube",
+        "pretty",
+        "json",
+        "sarif",
+        "gnu",
+        "github",
+        "gitlab",
+        "checkstyle",
+        "junit",
+        "sonarqube",
         "markdown",
     ] {
         let output = dockerleak_in(directory.path())
@@ -116,8 +167,14 @@ fn a_literal_token_in_a_workflow_is_never_printed() {
             .expect("runs");
         let stdout = String::from_utf8_lossy(&output.stdout);
         assert_eq!(output.status.code(), Some(1), "{format}: {stdout}");
-        assert!(stdout.contains("DLK011") || format == "junit" || format == "sonarqube", "{format}: {stdout}");
-        assert!(!stdout.contains("R2d2C3po0123456789"), "{format} printed the token:\n{stdout}");
+        assert!(
+            stdout.contains("DLK011") || format == "junit" || format == "sonarqube",
+            "{format}: {stdout}"
+        );
+        assert!(
+            !stdout.contains("R2d2C3po0123456789"),
+            "{format} printed the token:\n{stdout}"
+        );
         assert!(!String::from_utf8_lossy(&output.stderr).contains("R2d2C3po0123456789"));
     }
 }
@@ -125,7 +182,10 @@ fn a_literal_token_in_a_workflow_is_never_printed() {
 #[test]
 fn sarif_locations_point_at_the_definition_file() {
     let directory = tempfile::tempdir().expect("tempdir");
-    write(&directory.path().join(".github/workflows/ci.yml"), LEAKING_WORKFLOW);
+    write(
+        &directory.path().join(".github/workflows/ci.yml"),
+        LEAKING_WORKFLOW,
+    );
     let output = dockerleak_in(directory.path())
         .args(["--no-config", "--format", "sarif", "."])
         .output()
@@ -138,7 +198,9 @@ fn sarif_locations_point_at_the_definition_file() {
         .as_str()
         .is_some_and(|uri| uri.ends_with(".github/workflows/ci.yml")));
     assert_eq!(location["region"]["startLine"], 6);
-    let rules = sarif["runs"][0]["tool"]["driver"]["rules"].as_array().expect("rules");
+    let rules = sarif["runs"][0]["tool"]["driver"]["rules"]
+        .as_array()
+        .expect("rules");
     assert!(rules.iter().any(|rule| rule["id"] == "DLK011"));
 }
 
@@ -148,12 +210,21 @@ fn the_walk_finds_definitions_by_their_conventional_names() {
     let root = directory.path();
     let leak = "docker build --build-arg NPM_TOKEN=$NPM_TOKEN .\n";
     write(&root.join("Dockerfile"), "FROM alpine\n");
-    write(&root.join(".github/workflows/ci.yml"), &format!("on: push\njobs:\n  a:\n    steps:\n      - run: {leak}"));
-    write(&root.join("compose.yaml"), "services:\n  web:\n    build:\n      args:\n        - API_KEY=${API_KEY}\n");
+    write(
+        &root.join(".github/workflows/ci.yml"),
+        &format!("on: push\njobs:\n  a:\n    steps:\n      - run: {leak}"),
+    );
+    write(
+        &root.join("compose.yaml"),
+        "services:\n  web:\n    build:\n      args:\n        - API_KEY=${API_KEY}\n",
+    );
     write(&root.join("scripts/build.sh"), leak);
     write(&root.join("Makefile"), &format!("all:\n\t{leak}"));
     write(&root.join("notes.txt"), leak);
-    write(&root.join("workflows/not-github.yml"), "on: push\njobs: {}\n");
+    write(
+        &root.join("workflows/not-github.yml"),
+        "on: push\njobs: {}\n",
+    );
     let output = dockerleak_in(root)
         .args(["--no-config", "--format", "json"])
         .output()
@@ -168,13 +239,24 @@ fn the_walk_finds_definitions_by_their_conventional_names() {
     paths.sort();
     assert_eq!(
         paths,
-        [".github/workflows/ci.yml", "Makefile", "compose.yaml", "scripts/build.sh"]
+        [
+            ".github/workflows/ci.yml",
+            "Makefile",
+            "compose.yaml",
+            "scripts/build.sh"
+        ]
     );
     assert_eq!(json["summary"]["files"], 5, "{json}");
 
     // Readers turned off in the configuration are not walked.
-    write(&root.join(".dockerleak.toml"), "disabled-readers = [\"shell\", \"make\"]\n");
-    let output = dockerleak_in(root).args(["--format", "json"]).output().expect("runs");
+    write(
+        &root.join(".dockerleak.toml"),
+        "disabled-readers = [\"shell\", \"make\"]\n",
+    );
+    let output = dockerleak_in(root)
+        .args(["--format", "json"])
+        .output()
+        .expect("runs");
     let json: serde_json::Value = serde_json::from_slice(&output.stdout).expect("json");
     assert_eq!(json["summary"]["files"], 3, "{json}");
     assert_eq!(json["summary"]["findings"], 2, "{json}");
@@ -185,19 +267,33 @@ fn a_named_file_is_recognised_by_content_or_by_kind() {
     let directory = tempfile::tempdir().expect("tempdir");
     let root = directory.path();
     write(&root.join("pipeline.txt"), "on: push\njobs:\n  a:\n    steps:\n      - run: docker build --build-arg NPM_TOKEN=$NPM_TOKEN .\n");
-    write(&root.join("build-steps"), "docker build --build-arg NPM_TOKEN=$NPM_TOKEN .\n");
+    write(
+        &root.join("build-steps"),
+        "docker build --build-arg NPM_TOKEN=$NPM_TOKEN .\n",
+    );
     dockerleak_in(root)
         .args(["--no-config", "--format", "gnu", "pipeline.txt"])
         .assert()
         .code(1)
-        .stdout(predicates::str::contains("pipeline.txt:5:").and(predicates::str::contains("DLK011")));
+        .stdout(
+            predicates::str::contains("pipeline.txt:5:").and(predicates::str::contains("DLK011")),
+        );
     // Without a shebang the script is not recognised, so it is a Dockerfile
     // (and invalid as one); --kind says what it is.
     dockerleak_in(root)
-        .args(["--no-config", "--format", "gnu", "--kind", "shell", "build-steps"])
+        .args([
+            "--no-config",
+            "--format",
+            "gnu",
+            "--kind",
+            "shell",
+            "build-steps",
+        ])
         .assert()
         .code(1)
-        .stdout(predicates::str::contains("build-steps:1:14: error: docker build passes build arg `NPM_TOKEN`"));
+        .stdout(predicates::str::contains(
+            "build-steps:1:14: error: docker build passes build arg `NPM_TOKEN`",
+        ));
     dockerleak_in(root)
         .args(["--no-config", "--kind", "cobol", "build-steps"])
         .assert()
@@ -219,9 +315,18 @@ fn suppression_comments_and_configuration_work_for_definitions() {
         .args(["--no-config", "--format", "gnu", "build.sh"])
         .assert()
         .code(1)
-        .stdout(predicates::str::contains("build.sh:4:").and(predicates::str::contains("build.sh:3:").not()));
+        .stdout(
+            predicates::str::contains("build.sh:4:")
+                .and(predicates::str::contains("build.sh:3:").not()),
+        );
     dockerleak_in(root)
-        .args(["--no-config", "--format", "gnu", "--no-inline-ignores", "build.sh"])
+        .args([
+            "--no-config",
+            "--format",
+            "gnu",
+            "--no-inline-ignores",
+            "build.sh",
+        ])
         .assert()
         .code(1)
         .stdout(predicates::str::contains("build.sh:3:"));
@@ -230,18 +335,32 @@ fn suppression_comments_and_configuration_work_for_definitions() {
         .assert()
         .code(0);
     write(&root.join("global.sh"), "#!/bin/sh\n# dockerleak global ignore=secret-passed-as-build-arg\ndocker build --build-arg GH_TOKEN=$GH_TOKEN .\n");
-    dockerleak_in(root).args(["--no-config", "global.sh"]).assert().code(0);
+    dockerleak_in(root)
+        .args(["--no-config", "global.sh"])
+        .assert()
+        .code(0);
     write(&root.join("Jenkinsfile"), "node {\n  // dockerleak ignore=DLK011 test credentials only\n  sh \"docker build --build-arg GH_TOKEN=$GH_TOKEN .\"\n}\n");
-    dockerleak_in(root).args(["--no-config", "Jenkinsfile"]).assert().code(0);
+    dockerleak_in(root)
+        .args(["--no-config", "Jenkinsfile"])
+        .assert()
+        .code(0);
 }
 
 #[test]
 fn the_baseline_accepts_definition_findings() {
     let directory = tempfile::tempdir().expect("tempdir");
     let root = directory.path();
-    write(&root.join("build.sh"), "#!/bin/sh\ndocker build --build-arg NPM_TOKEN=$NPM_TOKEN .\n");
+    write(
+        &root.join("build.sh"),
+        "#!/bin/sh\ndocker build --build-arg NPM_TOKEN=$NPM_TOKEN .\n",
+    );
     dockerleak_in(root)
-        .args(["--no-config", "--write-baseline", "baseline.json", "build.sh"])
+        .args([
+            "--no-config",
+            "--write-baseline",
+            "baseline.json",
+            "build.sh",
+        ])
         .assert()
         .code(0);
     dockerleak_in(root)
@@ -249,7 +368,10 @@ fn the_baseline_accepts_definition_findings() {
         .assert()
         .code(0);
     // A line above does not change the fingerprint.
-    write(&root.join("build.sh"), "#!/bin/sh\necho building\ndocker build --build-arg NPM_TOKEN=$NPM_TOKEN .\n");
+    write(
+        &root.join("build.sh"),
+        "#!/bin/sh\necho building\ndocker build --build-arg NPM_TOKEN=$NPM_TOKEN .\n",
+    );
     dockerleak_in(root)
         .args(["--no-config", "--baseline", "baseline.json", "build.sh"])
         .assert()
@@ -265,7 +387,10 @@ fn an_unreadable_definition_is_one_error_naming_the_file() {
         .args(["--no-config", "--format", "gnu", "compose.yaml"])
         .assert()
         .code(2)
-        .stdout(predicates::str::contains("compose.yaml:").and(predicates::str::contains("cannot read this compose file")));
+        .stdout(
+            predicates::str::contains("compose.yaml:")
+                .and(predicates::str::contains("cannot read this compose file")),
+        );
 }
 
 #[test]
@@ -288,7 +413,10 @@ fn corpus_ci() -> Option<PathBuf> {
 /// The verdicts of docs/corpus-findings.md ("Build definitions"): every
 /// file of the corpus with the build args DLK011 reports in it.
 const EXPECTED: &[(&str, &[&str])] = &[
-    ("bake/id44352085320.hcl", &["GITHUB_TOKEN", "HUGGINGFACE_ACCESS_TOKEN"]),
+    (
+        "bake/id44352085320.hcl",
+        &["GITHUB_TOKEN", "HUGGINGFACE_ACCESS_TOKEN"],
+    ),
     ("bake/id57994433390.hcl", &[]),
     ("bake/id62593029874.hcl", &[]),
     ("bake/id63050475259.hcl", &[]),
@@ -314,13 +442,24 @@ const EXPECTED: &[(&str, &[&str])] = &[
     ("github/id2f922cd00a4c.yaml", &["ACCESS_TOKEN_PWD"]),
     ("github/id7c59aa2eb68b.yaml", &["ACCESS_TOKEN_PWD"]),
     ("github/id7fc36e8b2781.yaml", &[]),
-    ("github/id86de4d7833a7.yml", &["NEXTAUTH_SECRET", "CALENDSO_ENCRYPTION_KEY"]),
+    (
+        "github/id86de4d7833a7.yml",
+        &["NEXTAUTH_SECRET", "CALENDSO_ENCRYPTION_KEY"],
+    ),
     ("github/id9a89b6a755d0.yml", &[]),
     ("github/idac8f126931cf.yml", &[]),
-    ("github/ide2bd8a539499.yml", &["SENTRY_AUTH_TOKEN", "SENTRY_ORG", "SENTRY_PROJECT"]),
+    (
+        "github/ide2bd8a539499.yml",
+        &["SENTRY_AUTH_TOKEN", "SENTRY_ORG", "SENTRY_PROJECT"],
+    ),
     (
         "github/ide4f0c1769207.yml",
-        &["DATABASE_URL", "DATABASE_DIRECT_URL", "DATABASE_URL", "DATABASE_DIRECT_URL"],
+        &[
+            "DATABASE_URL",
+            "DATABASE_DIRECT_URL",
+            "DATABASE_URL",
+            "DATABASE_DIRECT_URL",
+        ],
     ),
     ("gitlab/id0e498df5aa83.gitlab-ci.yml", &[]),
     ("gitlab/id49594927131.yml", &[]),
@@ -328,18 +467,36 @@ const EXPECTED: &[(&str, &[&str])] = &[
     ("gitlab/idb6417d044380.yml", &["ES_LOGS_TOKEN"]),
     ("gitlab/idcceadf959c60.yml", &[]),
     ("jenkins/id20096127473.Jenkinsfile", &[]),
-    ("jenkins/id34234681533.Jenkinsfile", &["NPM_TOKEN", "GITHUB_NPM_TOKEN"]),
-    ("jenkins/id36154564538.Jenkinsfile", &["MYSQL_USER_NAME", "MYSQL_USER_PASSWORD"]),
-    ("jenkins/id37233449083.Jenkinsfile", &["NPM_TOKEN", "NPM_TOKEN"]),
+    (
+        "jenkins/id34234681533.Jenkinsfile",
+        &["NPM_TOKEN", "GITHUB_NPM_TOKEN"],
+    ),
+    (
+        "jenkins/id36154564538.Jenkinsfile",
+        &["MYSQL_USER_NAME", "MYSQL_USER_PASSWORD"],
+    ),
+    (
+        "jenkins/id37233449083.Jenkinsfile",
+        &["NPM_TOKEN", "NPM_TOKEN"],
+    ),
     ("jenkins/id66664331400.Jenkinsfile", &["NPM_TOKEN"]),
-    ("script/id19082063042.sh", &["CI_JOB_TOKEN", "CI_REPOSITORY_URL"]),
+    (
+        "script/id19082063042.sh",
+        &["CI_JOB_TOKEN", "CI_REPOSITORY_URL"],
+    ),
     ("script/id20694868907.Makefile", &["NPM_TOKEN"]),
-    ("script/id24205886908.sh", &["CI_JOB_TOKEN", "ACCESS_REP_TOKEN"]),
+    (
+        "script/id24205886908.sh",
+        &["CI_JOB_TOKEN", "ACCESS_REP_TOKEN"],
+    ),
     ("script/id24888072258.sh", &["GITLAB_SSH_KEY"]),
     ("script/id2698891998.sh", &["NPM_TOKEN"]),
     ("script/id2716167665.Makefile", &[]),
     ("script/id31196904508.Makefile", &["GITHUB_API_TOKEN"]),
-    ("script/id3199551596.justfile", &["GITHUB_TOKEN", "GITHUB_TOKEN"]),
+    (
+        "script/id3199551596.justfile",
+        &["GITHUB_TOKEN", "GITHUB_TOKEN"],
+    ),
     ("script/id3835266421.Makefile", &["CI_JOB_TOKEN"]),
     ("script/id41538881873.sh", &["CI_JOB_TOKEN"]),
     ("script/id48008813411.sh", &[]),
@@ -353,7 +510,9 @@ const EXPECTED: &[(&str, &[&str])] = &[
 #[test]
 fn the_ci_corpus_reads_without_errors_and_gives_the_reviewed_findings_or_skips() {
     let Some(folder) = corpus_ci() else {
-        eprintln!("SKIPPED ci corpus: ../shared/corpus/ci not found (set DOCKERLEAK_CORPUS to run it)");
+        eprintln!(
+            "SKIPPED ci corpus: ../shared/corpus/ci not found (set DOCKERLEAK_CORPUS to run it)"
+        );
         return;
     };
     let manifest = std::fs::read_to_string(folder.join("MANIFEST.tsv")).expect("manifest");
@@ -431,7 +590,9 @@ fn odd_input_never_panics_in_any_reader() {
             for finding in &report.findings {
                 for span in std::iter::once(finding.span).chain(finding.secrets.iter().copied()) {
                     assert!(
-                        text.is_char_boundary(span.start) && text.is_char_boundary(span.end) && span.start <= span.end,
+                        text.is_char_boundary(span.start)
+                            && text.is_char_boundary(span.end)
+                            && span.start <= span.end,
                         "{kind:?} {span:?} in {text:?}"
                     );
                 }
@@ -444,10 +605,15 @@ fn odd_input_never_panics_in_any_reader() {
 #[test]
 fn disabled_readers_must_name_known_kinds() {
     let directory = tempfile::tempdir().expect("tempdir");
-    write(&directory.path().join(".dockerleak.toml"), "disabled-readers = [\"gitlab\", \"cobol\"]\n");
+    write(
+        &directory.path().join(".dockerleak.toml"),
+        "disabled-readers = [\"gitlab\", \"cobol\"]\n",
+    );
     dockerleak_in(directory.path())
         .arg(".")
         .assert()
         .code(2)
-        .stderr(predicates::str::contains("`disabled-readers[1]`: unknown build-definition"));
+        .stderr(predicates::str::contains(
+            "`disabled-readers[1]`: unknown build-definition",
+        ));
 }

@@ -166,10 +166,13 @@ pub fn read_json(text: &str) -> Result<Definition, ReadError> {
     for document in &documents {
         for (name, target) in document.get("target").map(Node::entries).unwrap_or(&[]) {
             let located = |key: &str| {
-                target.get(key).and_then(Node::as_scalar).map(|scalar| Located {
-                    text: scalar.value.clone(),
-                    span: scalar.span,
-                })
+                target
+                    .get(key)
+                    .and_then(Node::as_scalar)
+                    .map(|scalar| Located {
+                        text: scalar.value.clone(),
+                        span: scalar.span,
+                    })
             };
             let mut invocation = Invocation {
                 tool: format!("bake target {}", name.value),
@@ -180,17 +183,24 @@ pub fn read_json(text: &str) -> Result<Definition, ReadError> {
                 context: located("context"),
             };
             for (arg, value) in target.get("args").map(Node::entries).unwrap_or(&[]) {
-                let value = value.as_scalar().filter(|scalar| scalar.quoted).map(|scalar| {
-                    let offsets = scalar.source_offsets(text);
-                    let fallback = scalar.span;
-                    Value {
-                        text: scalar.value.clone(),
-                        span: yaml::span_from_offsets(&offsets, 0..scalar.value.len(), fallback),
-                        references: variable_references(&scalar.value, |range| {
-                            yaml::span_from_offsets(&offsets, range, fallback)
-                        }),
-                    }
-                });
+                let value = value
+                    .as_scalar()
+                    .filter(|scalar| scalar.quoted)
+                    .map(|scalar| {
+                        let offsets = scalar.source_offsets(text);
+                        let fallback = scalar.span;
+                        Value {
+                            text: scalar.value.clone(),
+                            span: yaml::span_from_offsets(
+                                &offsets,
+                                0..scalar.value.len(),
+                                fallback,
+                            ),
+                            references: variable_references(&scalar.value, |range| {
+                                yaml::span_from_offsets(&offsets, range, fallback)
+                            }),
+                        }
+                    });
                 let end = value.as_ref().map_or(arg.span.end, |value| value.span.end);
                 invocation.build_args.push(BuildArg {
                     name: arg.value.clone(),
@@ -230,10 +240,24 @@ mod tests {
         let value = target.build_args[0].value.as_ref().expect("value");
         assert_eq!(value.span.slice(text), "${NPM_TOKEN}");
         assert_eq!(value.references[0].name, "NPM_TOKEN");
-        assert_eq!(target.build_args[1].value.as_ref().expect("value").text, "1.0");
-        assert_eq!(target.build_args[2].value.as_ref().expect("value").references[0].name, "GITHUB_TOKEN");
+        assert_eq!(
+            target.build_args[1].value.as_ref().expect("value").text,
+            "1.0"
+        );
+        assert_eq!(
+            target.build_args[2]
+                .value
+                .as_ref()
+                .expect("value")
+                .references[0]
+                .name,
+            "GITHUB_TOKEN"
+        );
         assert_eq!(target.secrets[0].id, "npm");
-        assert_eq!(target.dockerfile.as_ref().map(|file| file.text.as_str()), Some("Dockerfile.prod"));
+        assert_eq!(
+            target.dockerfile.as_ref().map(|file| file.text.as_str()),
+            Some("Dockerfile.prod")
+        );
     }
 
     #[test]
@@ -242,7 +266,15 @@ mod tests {
         let definition = read_json(text).expect("valid");
         let target = &definition.invocations[0];
         assert_eq!(target.build_args[0].name, "TOKEN");
-        assert_eq!(target.build_args[0].value.as_ref().expect("value").span.slice(text), "${TOKEN}");
+        assert_eq!(
+            target.build_args[0]
+                .value
+                .as_ref()
+                .expect("value")
+                .span
+                .slice(text),
+            "${TOKEN}"
+        );
         assert_eq!(target.secrets[0].id, "a");
     }
 

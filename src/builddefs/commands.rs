@@ -109,7 +109,12 @@ pub fn invocations_in_script(
                 .collect::<Vec<_>>()
                 .join(" ");
             invocations.push(read_options(
-                matched, &tool, options, command.span, source, read_word,
+                matched,
+                &tool,
+                options,
+                command.span,
+                source,
+                read_word,
             ));
             continue;
         }
@@ -223,9 +228,13 @@ fn read_options(
         let start = options[index].span.start;
         if let Some((value, used)) = option_value(&command.build_arg, options, index) {
             let end = value.word().span.end;
-            if let Some(argument) =
-                build_arg_of(&value, value.offset(), Span::new(start, end), source, read_word)
-            {
+            if let Some(argument) = build_arg_of(
+                &value,
+                value.offset(),
+                Span::new(start, end),
+                source,
+                read_word,
+            ) {
                 invocation.build_args.push(argument);
             }
             index += used;
@@ -271,7 +280,11 @@ fn read_options(
             continue;
         }
         if option_value(&command.takes_value, options, index).is_some() {
-            index += if options[index].text.contains('=') { 1 } else { 2 };
+            index += if options[index].text.contains('=') {
+                1
+            } else {
+                2
+            };
             continue;
         }
         let word = &options[index];
@@ -321,7 +334,6 @@ fn build_arg_of(
     let offset = offset.min(text.len());
     let argument_text = text.get(offset..)?;
     let (name, assigned) = split_assignment(argument_text)?;
-    let raw = span.slice(source);
     let name_span = find_in(source, word.span, name).unwrap_or(word.span);
     let value = assigned.map(|assigned| {
         let value_span = if assigned.is_empty() {
@@ -340,7 +352,6 @@ fn build_arg_of(
             references,
         }
     });
-    let _ = raw;
     Some(BuildArg {
         name: name.to_string(),
         name_span,
@@ -411,7 +422,11 @@ mod tests {
         assert_eq!(found.len(), 1);
         let invocation = &found[0];
         assert_eq!(invocation.tool, "docker build");
-        let names: Vec<&str> = invocation.build_args.iter().map(|arg| arg.name.as_str()).collect();
+        let names: Vec<&str> = invocation
+            .build_args
+            .iter()
+            .map(|arg| arg.name.as_str())
+            .collect();
         assert_eq!(names, ["NPM_TOKEN", "V"]);
         let token = &invocation.build_args[0];
         assert_eq!(token.name_span.slice(text), "NPM_TOKEN");
@@ -419,8 +434,20 @@ mod tests {
         assert_eq!(value.span.slice(text), "$NPM_TOKEN");
         assert_eq!(value.references[0].name, "NPM_TOKEN");
         assert_eq!(invocation.secrets[0].id, "gh");
-        assert_eq!(invocation.dockerfile.as_ref().map(|file| file.text.as_str()), Some("web/Dockerfile"));
-        assert_eq!(invocation.context.as_ref().map(|context| context.text.as_str()), Some("web"));
+        assert_eq!(
+            invocation
+                .dockerfile
+                .as_ref()
+                .map(|file| file.text.as_str()),
+            Some("web/Dockerfile")
+        );
+        assert_eq!(
+            invocation
+                .context
+                .as_ref()
+                .map(|context| context.text.as_str()),
+            Some("web")
+        );
     }
 
     #[test]
@@ -428,7 +455,10 @@ mod tests {
         for (text, tool) in [
             ("podman build --build-arg A=b .", "podman build"),
             ("buildah bud --build-arg A=b .", "buildah bud"),
-            ("docker buildx build --build-arg A=b .", "docker buildx build"),
+            (
+                "docker buildx build --build-arg A=b .",
+                "docker buildx build",
+            ),
             ("/kaniko/executor --context . --build-arg A=b", "executor"),
             ("flyctl deploy --build-arg A=b", "flyctl deploy"),
             ("buildctl build --opt build-arg:A=b", "buildctl build"),

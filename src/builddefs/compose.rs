@@ -15,10 +15,8 @@ pub fn read(text: &str) -> Result<Definition, ReadError> {
     let mut definition = Definition::default();
     for document in &documents {
         for (service, body) in document.get("services").map(Node::entries).unwrap_or(&[]) {
-            let Some((build_key, build)) = body
-                .entries()
-                .iter()
-                .find(|(key, _)| key.value == "build")
+            let Some((build_key, build)) =
+                body.entries().iter().find(|(key, _)| key.value == "build")
             else {
                 continue;
             };
@@ -53,7 +51,9 @@ fn read_build(service: &str, key: &Scalar, build: &Node, source: &str) -> Invoca
             for (name, value) in entries {
                 let value = value
                     .as_scalar()
-                    .filter(|scalar| scalar.quoted || !matches!(scalar.value.as_str(), "" | "~" | "null"))
+                    .filter(|scalar| {
+                        scalar.quoted || !matches!(scalar.value.as_str(), "" | "~" | "null")
+                    })
                     .map(|scalar| scalar_value(scalar, 0..scalar.value.len(), source));
                 let end = value.as_ref().map_or(name.span.end, |value| value.span.end);
                 invocation.build_args.push(BuildArg {
@@ -115,7 +115,11 @@ fn scalar_value(scalar: &Scalar, range: std::ops::Range<usize>, source: &str) ->
         text: text.to_string(),
         span,
         references: variable_references(text, |inner| {
-            yaml::span_from_offsets(&offsets, start + inner.start..start + inner.end, scalar.span)
+            yaml::span_from_offsets(
+                &offsets,
+                start + inner.start..start + inner.end,
+                scalar.span,
+            )
         }),
     }
 }
@@ -130,12 +134,23 @@ mod tests {
         let definition = read(text).expect("valid");
         let web = &definition.invocations[0];
         assert_eq!(web.tool, "compose service web");
-        assert_eq!(web.build_args[0].value.as_ref().expect("value").references[0].name, "NPM_TOKEN");
+        assert_eq!(
+            web.build_args[0].value.as_ref().expect("value").references[0].name,
+            "NPM_TOKEN"
+        );
         assert!(web.build_args[1].value.is_none());
         assert_eq!(web.secrets[0].id, "npm");
         let api = &definition.invocations[1];
         assert_eq!(api.build_args[0].name, "VERSION");
-        assert_eq!(api.build_args[0].value.as_ref().expect("value").span.slice(text), "1.2");
+        assert_eq!(
+            api.build_args[0]
+                .value
+                .as_ref()
+                .expect("value")
+                .span
+                .slice(text),
+            "1.2"
+        );
         assert!(api.build_args[1].value.is_none());
     }
 }

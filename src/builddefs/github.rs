@@ -21,7 +21,7 @@ pub fn read(text: &str) -> Result<Definition, ReadError> {
     let documents = yaml::parse(text)?;
     let mut definition = Definition::default();
     for document in &documents {
-        collect_secret_env(document, text, &mut definition, 0);
+        collect_secret_env(document, &mut definition, 0);
         let mut steps: Vec<&Node> = Vec::new();
         for (_, job) in document.get("jobs").map(Node::entries).unwrap_or(&[]) {
             steps.extend(job.get("steps").map(Node::items).unwrap_or(&[]));
@@ -37,7 +37,7 @@ pub fn read(text: &str) -> Result<Definition, ReadError> {
 }
 
 /// `env:` entries set from the secret store, anywhere in the file.
-fn collect_secret_env(node: &Node, source: &str, definition: &mut Definition, depth: usize) {
+fn collect_secret_env(node: &Node, definition: &mut Definition, depth: usize) {
     if depth > 32 {
         return;
     }
@@ -59,12 +59,12 @@ fn collect_secret_env(node: &Node, source: &str, definition: &mut Definition, de
                         }
                     }
                 }
-                collect_secret_env(value, source, definition, depth + 1);
+                collect_secret_env(value, definition, depth + 1);
             }
         }
         Node::Sequence(items, _) => {
             for item in items {
-                collect_secret_env(item, source, definition, depth + 1);
+                collect_secret_env(item, definition, depth + 1);
             }
         }
         Node::Scalar(_) => {}
@@ -80,14 +80,19 @@ fn read_step(step: &Node, source: &str, definition: &mut Definition) {
             .get("with")
             .is_some_and(|inputs| inputs.get("build-args").is_some());
         if action == "docker/build-push-action" || wraps {
-            definition
-                .invocations
-                .push(read_build_push_action(step, uses.split('@').next().unwrap_or(uses), source));
+            definition.invocations.push(read_build_push_action(
+                step,
+                uses.split('@').next().unwrap_or(uses),
+                source,
+            ));
         }
         return;
     }
     if let Some(run) = step.get("run").and_then(Node::as_scalar) {
-        if !run.value.contains("build") && !run.value.contains("executor") && !run.value.contains("deploy") {
+        if !run.value.contains("build")
+            && !run.value.contains("executor")
+            && !run.value.contains("deploy")
+        {
             return;
         }
         definition.invocations.extend(read_run(run, source));
@@ -210,9 +215,12 @@ fn read_run(run: &Scalar, source: &str) -> Vec<Invocation> {
                     let padded = format!("{placeholder:_<width$}", width = expression.len());
                     for (offset, byte) in padded.bytes().enumerate() {
                         mapped.text.push(byte as char);
-                        mapped
-                            .offsets
-                            .push(offsets.get(index + offset).copied().unwrap_or(run.span.start));
+                        mapped.offsets.push(
+                            offsets
+                                .get(index + offset)
+                                .copied()
+                                .unwrap_or(run.span.start),
+                        );
                     }
                     placeholders.push((padded, expression.to_string()));
                     index += close + 2;
@@ -223,9 +231,12 @@ fn read_run(run: &Scalar, source: &str) -> Vec<Invocation> {
         let width = rest.chars().next().map_or(1, char::len_utf8);
         mapped.text.push_str(&rest[..width]);
         for offset in 0..width {
-            mapped
-                .offsets
-                .push(offsets.get(index + offset).copied().unwrap_or(run.span.start));
+            mapped.offsets.push(
+                offsets
+                    .get(index + offset)
+                    .copied()
+                    .unwrap_or(run.span.start),
+            );
         }
         index += width;
     }
@@ -355,7 +366,10 @@ jobs:
         let definition = read(WORKFLOW).expect("valid");
         let action = &definition.invocations[0];
         assert_eq!(action.tool, "docker/build-push-action");
-        assert_eq!(action.context.as_ref().map(|c| c.text.as_str()), Some("web"));
+        assert_eq!(
+            action.context.as_ref().map(|c| c.text.as_str()),
+            Some("web")
+        );
         let token = &action.build_args[1];
         assert_eq!(token.name, "TOKEN");
         assert_eq!(token.span.slice(WORKFLOW), "TOKEN=${{ secrets.TOKEN }}");
@@ -363,7 +377,12 @@ jobs:
         assert_eq!(value.references[0].origin, Origin::SecretStore);
         assert_eq!(value.references[0].name, "TOKEN");
         assert_eq!(
-            action.build_args[0].value.as_ref().expect("value").references[0].origin,
+            action.build_args[0]
+                .value
+                .as_ref()
+                .expect("value")
+                .references[0]
+                .origin,
             Origin::Public
         );
         assert_eq!(action.secrets[0].id, "gh");

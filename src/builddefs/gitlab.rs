@@ -92,6 +92,9 @@ mod tests {
         assert_eq!(value.span.slice(text), "$CI_JOB_TOKEN");
         assert_eq!(definition.invocations[0].tool, "variable DOCKER_BUILD_ARGS");
         let tag = &definition.invocations[0].build_args[1];
-        assert_eq!(tag.value.as_ref().expect("value").references[0].origin, Origin::Public);
+        assert_eq!(
+            tag.value.as_ref().expect("value").references[0].origin,
+            Origin::Public
+        );
     }
 }

@@ -42,7 +42,11 @@ fn collect_credentials(text: &str, definition: &mut Definition) {
     for captures in ENVIRONMENT.captures_iter(text) {
         let name = &captures[1];
         let why = format!("Jenkins credentials(`{}`)", &captures[2]);
-        for variable in [name.to_string(), format!("{name}_USR"), format!("{name}_PSW")] {
+        for variable in [
+            name.to_string(),
+            format!("{name}_USR"),
+            format!("{name}_PSW"),
+        ] {
             definition.secret_variables.insert(variable, why.clone());
         }
     }
@@ -70,8 +74,8 @@ pub(crate) fn string_literals(text: &str) -> Vec<Mapped> {
             index += rest.find('\n').unwrap_or(rest.len());
             continue;
         }
-        if rest.starts_with("/*") {
-            index += rest[2..].find("*/").map_or(rest.len(), |end| end + 4);
+        if let Some(comment) = rest.strip_prefix("/*") {
+            index += comment.find("*/").map_or(rest.len(), |end| end + 4);
             continue;
         }
         let quote = match bytes[index] {
@@ -175,7 +179,10 @@ mod tests {
             .flat_map(|invocation| invocation.build_args.iter().map(|arg| arg.name.as_str()))
             .collect();
         assert_eq!(names, ["NPM_TOKEN", "V", "GH"]);
-        let value = definition.invocations[0].build_args[0].value.as_ref().expect("value");
+        let value = definition.invocations[0].build_args[0]
+            .value
+            .as_ref()
+            .expect("value");
         assert_eq!(value.references[0].name, "NPM_TOKEN");
         assert_eq!(value.references[0].origin, Origin::Variable);
         assert_eq!(value.span.slice(text), "${env.NPM_TOKEN}");

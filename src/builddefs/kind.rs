@@ -27,7 +27,8 @@ impl FileKind {
 }
 
 /// The `--kind` values, for messages.
-pub const KIND_NAMES: &str = "dockerfile, github, gitlab, jenkins, compose, bake, shell, make, just";
+pub const KIND_NAMES: &str =
+    "dockerfile, github, gitlab, jenkins, compose, bake, shell, make, just";
 
 /// A kind of build definition.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -180,7 +181,10 @@ impl Kind {
             if code.starts_with("target \"") && code.ends_with('{') {
                 return Some(Kind::Bake);
             }
-            if code.starts_with("pipeline {") || code.starts_with("node {") || code.starts_with("node(") {
+            if code.starts_with("pipeline {")
+                || code.starts_with("node {")
+                || code.starts_with("node(")
+            {
                 return Some(Kind::Jenkins);
             }
         }
@@ -259,13 +263,16 @@ mod tests {
             Kind::by_content("on: push\njobs:\n  a: {}\n"),
             Some(Kind::GithubActions)
         );
-        assert_eq!(Kind::by_content("services:\n  web: {}\n"), Some(Kind::Compose));
         assert_eq!(
-            Kind::by_content("target \"app\" {\n}\n"),
-            Some(Kind::Bake)
+            Kind::by_content("services:\n  web: {}\n"),
+            Some(Kind::Compose)
         );
+        assert_eq!(Kind::by_content("target \"app\" {\n}\n"), Some(Kind::Bake));
         assert_eq!(Kind::by_content("pipeline {\n}\n"), Some(Kind::Jenkins));
-        assert_eq!(Kind::by_content("#!/bin/bash\ndocker build .\n"), Some(Kind::Shell));
+        assert_eq!(
+            Kind::by_content("#!/bin/bash\ndocker build .\n"),
+            Some(Kind::Shell)
+        );
         assert_eq!(Kind::by_content("FROM alpine\nRUN echo jobs:\n"), None);
         assert_eq!(Kind::by_content("FROM alpine\n"), None);
     }

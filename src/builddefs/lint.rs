@@ -59,7 +59,11 @@ pub fn lint_definition(
                 findings = check_definition(&definition, text, config.catalog());
             }
             Err(error) => errors.push(FileError {
-                message: format!("cannot read this {} file: {}", describe(kind), error.message),
+                message: format!(
+                    "cannot read this {} file: {}",
+                    describe(kind),
+                    error.message
+                ),
                 span: error.span,
             }),
         }
@@ -105,7 +109,9 @@ pub fn lint_definition(
             finding.severity = *severity;
         }
     }
-    kept.sort_by(|a, b| (a.span.start, a.code, a.span.end).cmp(&(b.span.start, b.code, b.span.end)));
+    kept.sort_by(|a, b| {
+        (a.span.start, a.code, a.span.end).cmp(&(b.span.start, b.code, b.span.end))
+    });
     kept.dedup_by(|a, b| a.code == b.code && a.span == b.span);
     let mut occurrences: HashMap<u64, usize> = HashMap::new();
     for finding in &mut kept {
@@ -155,7 +161,9 @@ fn describe(kind: Kind) -> &'static str {
 fn line_span(text: &str, offset: usize) -> Span {
     let offset = offset.min(text.len());
     let start = text[..offset].rfind('\n').map_or(0, |at| at + 1);
-    let end = text[offset..].find('\n').map_or(text.len(), |at| offset + at);
+    let end = text[offset..]
+        .find('\n')
+        .map_or(text.len(), |at| offset + at);
     Span::new(start, end)
 }
 
@@ -176,13 +184,20 @@ impl CommentDirectives {
             // Comment lines only matter next to a directive.
             return directives;
         }
-        let markers: &[&str] = if kind == Kind::Jenkins { &["//"] } else { &["#"] };
+        let markers: &[&str] = if kind == Kind::Jenkins {
+            &["//"]
+        } else {
+            &["#"]
+        };
         let mut offset = 0;
         for (index, line) in text.split_inclusive('\n').enumerate() {
             let start = offset;
             offset += line.len();
             let trimmed = line.trim();
-            let Some(body) = markers.iter().find_map(|marker| trimmed.strip_prefix(marker)) else {
+            let Some(body) = markers
+                .iter()
+                .find_map(|marker| trimmed.strip_prefix(marker))
+            else {
                 continue;
             };
             let number = index + 1;

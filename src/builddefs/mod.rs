@@ -267,7 +267,10 @@ pub(crate) fn predefined_origin(name: &str) -> Option<Origin> {
 
 /// The references of a shell-like value: variables, with the predefined
 /// ones classified.
-pub(crate) fn variable_references(text: &str, span_of: impl Fn(std::ops::Range<usize>) -> Span) -> Vec<Reference> {
+pub(crate) fn variable_references(
+    text: &str,
+    span_of: impl Fn(std::ops::Range<usize>) -> Span,
+) -> Vec<Reference> {
     dollar_references(text)
         .into_iter()
         .map(|(range, name)| Reference {

@@ -85,8 +85,7 @@ pub fn read_make(text: &str) -> Definition {
                 mapped.newline(start + content.len());
             }
         }
-        in_recipe_continuation = continued
-            && (content.starts_with('\t') || in_recipe_continuation);
+        in_recipe_continuation = continued && (content.starts_with('\t') || in_recipe_continuation);
     }
     read_mapped(&mapped, text, &mut definition);
     definition
@@ -213,45 +212,6 @@ fn push_just_line(mapped: &mut Mapped, line: &str, start: usize) {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn makefile_recipes_are_shell_with_make_variables() {
-        let text = "IMAGE = app\nbuild:\n\t@docker build --build-arg NPM_TOKEN=$(NPM_TOKEN) \\\n\t  --build-arg V=$$VERSION -t $(IMAGE) .\n";
-        let definition = read_make(text);
-        assert_eq!(definition.invocations.len(), 1);
-        let arguments = &definition.invocations[0].build_args;
-        assert_eq!(arguments[0].name, "NPM_TOKEN");
-        let value = arguments[0].value.as_ref().expect("value");
-        assert_eq!(value.references[0].name, "NPM_TOKEN");
-        assert_eq!(value.span.slice(text), "$(NPM_TOKEN)");
-        assert_eq!(arguments[1].value.as_ref().expect("value").references[0].name, "VERSION");
-    }
-
-    #[test]
-    fn make_variables_holding_build_args_are_read() {
-        let text = "BUILD_ARGS := --build-arg GITLAB_TOKEN=$(GITLAB_TOKEN)\nall:\n\tdocker build $(BUILD_ARGS) .\n";
-        let definition = read_make(text);
-        let names: Vec<&str> = definition
-            .invocations
-            .iter()
-            .flat_map(|invocation| invocation.build_args.iter().map(|arg| arg.name.as_str()))
-            .collect();
-        assert_eq!(names, ["GITLAB_TOKEN"]);
-    }
-
-    #[test]
-    fn justfile_interpolation_is_a_variable() {
-        let text = "token := env_var('GITHUB_TOKEN')\n\nbuild:\n    docker build --build-arg GITHUB_TOKEN={{token}} .\n";
-        let definition = read_just(text);
-        let argument = &definition.invocations[0].build_args[0];
-        assert_eq!(argument.name, "GITHUB_TOKEN");
-        assert_eq!(argument.value.as_ref().expect("value").references[0].name, "token");
-    }
-}
-
 /// Reads a YAML scalar that holds shell (a GitLab `script:` line, an
 /// options variable) into `definition`.
 pub(crate) fn read_scalar(
@@ -275,4 +235,49 @@ pub(crate) fn read_scalar(
         &plain_word,
         Some(fallback_tool),
     ));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn makefile_recipes_are_shell_with_make_variables() {
+        let text = "IMAGE = app\nbuild:\n\t@docker build --build-arg NPM_TOKEN=$(NPM_TOKEN) \\\n\t  --build-arg V=$$VERSION -t $(IMAGE) .\n";
+        let definition = read_make(text);
+        assert_eq!(definition.invocations.len(), 1);
+        let arguments = &definition.invocations[0].build_args;
+        assert_eq!(arguments[0].name, "NPM_TOKEN");
+        let value = arguments[0].value.as_ref().expect("value");
+        assert_eq!(value.references[0].name, "NPM_TOKEN");
+        assert_eq!(value.span.slice(text), "$(NPM_TOKEN)");
+        assert_eq!(
+            arguments[1].value.as_ref().expect("value").references[0].name,
+            "VERSION"
+        );
+    }
+
+    #[test]
+    fn make_variables_holding_build_args_are_read() {
+        let text = "BUILD_ARGS := --build-arg GITLAB_TOKEN=$(GITLAB_TOKEN)\nall:\n\tdocker build $(BUILD_ARGS) .\n";
+        let definition = read_make(text);
+        let names: Vec<&str> = definition
+            .invocations
+            .iter()
+            .flat_map(|invocation| invocation.build_args.iter().map(|arg| arg.name.as_str()))
+            .collect();
+        assert_eq!(names, ["GITLAB_TOKEN"]);
+    }
+
+    #[test]
+    fn justfile_interpolation_is_a_variable() {
+        let text = "token := env_var('GITHUB_TOKEN')\n\nbuild:\n    docker build --build-arg GITHUB_TOKEN={{token}} .\n";
+        let definition = read_just(text);
+        let argument = &definition.invocations[0].build_args[0];
+        assert_eq!(argument.name, "GITHUB_TOKEN");
+        assert_eq!(
+            argument.value.as_ref().expect("value").references[0].name,
+            "token"
+        );
+    }
 }

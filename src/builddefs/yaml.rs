@@ -145,7 +145,10 @@ impl Scalar {
 /// The source span that bytes `range` of a text with per-byte `offsets`
 /// come from (`fallback` when the range is out of the table).
 pub fn span_from_offsets(offsets: &[usize], range: std::ops::Range<usize>, fallback: Span) -> Span {
-    match (offsets.get(range.start), range.end.checked_sub(1).and_then(|last| offsets.get(last))) {
+    match (
+        offsets.get(range.start),
+        range.end.checked_sub(1).and_then(|last| offsets.get(last)),
+    ) {
         (Some(start), Some(last)) if last >= start => Span::new(*start, last + 1),
         (Some(start), _) => Span::empty(*start),
         _ => fallback,
@@ -169,11 +172,8 @@ pub fn parse(text: &str) -> Result<Vec<Node>, YamlError> {
         to_byte,
     };
     let mut documents = Vec::new();
-    loop {
-        let Some(event) = parser.next_event() else {
-            break;
-        };
-        let (event, span) = event.map_err(|error| YamlError {
+    while let Some(event) = parser.next_event() {
+        let (event, _) = event.map_err(|error| YamlError {
             message: format!("invalid YAML: {}", error.info()),
             span: Some(Span::empty(builder.to_byte.byte(error.marker().index()))),
         })?;
@@ -184,7 +184,6 @@ pub fn parse(text: &str) -> Result<Vec<Node>, YamlError> {
                 if let Some(node) = node {
                     documents.push(node);
                 }
-                let _ = span;
             }
             _ => {}
         }
@@ -254,7 +253,11 @@ impl TreeBuilder {
 
     /// Reads the next node (`None` at the end of a document, sequence or
     /// mapping).
-    fn node(&mut self, parser: &mut EventParser<'_>, depth: usize) -> Result<Option<Node>, YamlError> {
+    fn node(
+        &mut self,
+        parser: &mut EventParser<'_>,
+        depth: usize,
+    ) -> Result<Option<Node>, YamlError> {
         let Some(event) = parser.next_event() else {
             return Ok(None);
         };
@@ -342,7 +345,10 @@ impl TreeBuilder {
                 }
                 // Keys written in the mapping win over merged ones.
                 for (key, value) in merged {
-                    if !entries.iter().any(|(existing, _)| existing.value == key.value) {
+                    if !entries
+                        .iter()
+                        .any(|(existing, _)| existing.value == key.value)
+                    {
                         entries.push((key, value));
                     }
                 }

@@ -159,9 +159,9 @@ fn judge(
             }
             match reference.origin {
                 Origin::SecretStore => {
-                    let shell_variable =
-                        crate::builddefs::predefined_origin(&reference.name).is_some()
-                            && !value.text.contains("${{");
+                    let shell_variable = crate::builddefs::predefined_origin(&reference.name)
+                        .is_some()
+                        && !value.text.contains("${{");
                     reason = Some(if shell_variable {
                         format!(
                             "its value comes from {}, a CI credential",
@@ -207,7 +207,8 @@ fn judge(
             if !only_public && !public_literal && !value.text.trim().is_empty() {
                 if literal {
                     secrets.push(value.span);
-                    reason = Some("its name looks like a secret and it is given a literal value".into());
+                    reason =
+                        Some("its name looks like a secret and it is given a literal value".into());
                 } else {
                     reason = Some("its name looks like a secret".into());
                 }
@@ -218,7 +219,10 @@ fn judge(
             return None;
         }
         if let Some(why) = definition.secret_variables.get(name) {
-            reason = Some(format!("it takes the variable {} from the environment, {why}", code(name)));
+            reason = Some(format!(
+                "it takes the variable {} from the environment, {why}",
+                code(name)
+            ));
         } else if crate::builddefs::predefined_origin(name) == Some(Origin::SecretStore) {
             reason = Some(format!(
                 "it takes {} from the environment, a CI credential",
