@@ -266,6 +266,21 @@ pub struct CheckArgs {
     /// without a path) to FILE instead.
     #[arg(long, short = 'o', value_name = "FILE")]
     pub output: Option<PathBuf>,
+
+    /// Read every file as KIND instead of recognising it by name and
+    /// content: dockerfile, or a build definition (github, gitlab,
+    /// jenkins, compose, bake, shell, make, just).
+    #[arg(long, value_name = "KIND", value_parser = parse_kind)]
+    pub kind: Option<crate::builddefs::kind::FileKind>,
+}
+
+fn parse_kind(name: &str) -> Result<crate::builddefs::kind::FileKind, String> {
+    crate::builddefs::kind::FileKind::parse(name).ok_or_else(|| {
+        format!(
+            "unknown kind `{name}`; use one of: {}",
+            crate::builddefs::kind::KIND_NAMES
+        )
+    })
 }
 
 /// The flags of `parse`.
@@ -622,6 +637,14 @@ impl<'a> Configurations<'a> {
                 excluded.push(absolute);
                 continue;
             }
+            // A build definition whose reader the configuration turns off.
+            if let Some(crate::builddefs::kind::FileKind::Definition(kind)) =
+                crate::builddefs::lint::kind_by_name(input.display(), &config)
+            {
+                if config.disabled_readers.contains(&kind) {
+                    continue;
+                }
+            }
             match groups
                 .iter_mut()
                 .find(|(group, _)| std::sync::Arc::ptr_eq(group, &config))
@@ -818,6 +841,9 @@ fn apply_flags(mut config: Config, arguments: &CheckArgs) -> Option<Config> {
     if arguments.context.is_some() {
         config.context = arguments.context.clone();
     }
+    if arguments.kind.is_some() {
+        config.kind = arguments.kind;
+    }
     Some(config)
 }
 
@@ -991,6 +1017,7 @@ pub fn lint_input(
     max_file_size: u64,
     identities: &FileIdentities<'_>,
 ) -> FileReport {
+    let named_kind = crate::builddefs::lint::kind_by_name(input.display(), config);
     match read_input(input, max_file_size) {
         Ok(source) => {
             // Fingerprints hash the path relative to the file's repository
@@ -1005,7 +1032,22 @@ pub fn lint_input(
             let identity = identities
                 .of(input.display())
                 .unwrap_or_else(|| normal.clone());
-            let mut report = lint_source_as(&normal, &identity, &source.text, config);
+            let kind =
+                named_kind.unwrap_or_else(|| crate::builddefs::lint::kind_of_content(&source.text));
+            let mut report = match kind {
+                crate::builddefs::kind::FileKind::Dockerfile => {
+                    lint_source_as(&normal, &identity, &source.text, config)
+                }
+                crate::builddefs::kind::FileKind::Definition(kind) => {
+                    crate::builddefs::lint::lint_definition(
+                        &normal,
+                        &identity,
+                        &source.text,
+                        kind,
+                        config,
+                    )
+                }
+            };
             report.path = input.display().to_string();
             if let Some(error) = invalid_utf8_error(&source) {
                 report.errors.insert(0, error);

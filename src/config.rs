@@ -89,6 +89,10 @@ pub struct Config {
     /// such as an editor integration built on the library, so that every
     /// lint sees the files as they are now.
     pub context_scans: Option<std::sync::Arc<crate::rules::ContextScans>>,
+    /// `--kind`: read every file as this kind instead of recognising it.
+    pub kind: Option<crate::builddefs::kind::FileKind>,
+    /// Build-definition readers turned off (`disabled-readers`).
+    pub disabled_readers: Vec<crate::builddefs::Kind>,
 }
 
 impl Config {
@@ -435,6 +439,7 @@ struct ConfigFile {
     allowed_names: Vec<String>,
     credential_files: Vec<CredentialFilePattern>,
     token_formats: Vec<TokenFormat>,
+    disabled_readers: Vec<String>,
 }
 
 /// Parses a configuration file's text. `display` names the file in
@@ -477,6 +482,27 @@ pub fn parse(text: &str, display: &str, base: &Path) -> Result<Config, ConfigErr
         }
     }
     config.include = file.include.clone();
+    for (index, name) in file.disabled_readers.iter().enumerate() {
+        if name.eq_ignore_ascii_case("all") {
+            config.disabled_readers = crate::builddefs::Kind::ALL.to_vec();
+            continue;
+        }
+        match crate::builddefs::Kind::parse(name, "") {
+            Some(kind) if name != "script" => config.disabled_readers.push(kind),
+            _ => {
+                return Err(invalid(
+                    KeyPath::new("disabled-readers").index(index),
+                    format!("unknown build-definition kind `{name}`"),
+                    Some(format!(
+                        "use `all` or some of: {}",
+                        crate::builddefs::Kind::ALL
+                            .map(|kind| kind.name())
+                            .join(", ")
+                    )),
+                ))
+            }
+        }
+    }
     for (code, severity) in &file.severity {
         let Some(canonical) = resolve_rule(code) else {
             return Err(invalid(
@@ -1061,6 +1087,12 @@ pub fn show(loaded: &LoadedConfig) -> String {
     ));
     out.push_str(&format!("inline-ignores = {}\n", !config.no_inline_ignores));
     out.push_str(&format!("include = {}\n", quoted(&config.include)));
+    let disabled: Vec<String> = config
+        .disabled_readers
+        .iter()
+        .map(|kind| kind.name().to_string())
+        .collect();
+    out.push_str(&format!("disabled-readers = {}\n", quoted(&disabled)));
     out.push_str(&format!(
         "exclude = {}\n",
         quoted(config.exclude.patterns())

@@ -10,7 +10,9 @@
 //!   `.hg` and `.svn` directories are not. Symbolic links are followed, and
 //!   a link that loops back to one of its ancestors is reported as an error
 //!   for that path, then the walk goes on.
-//! - In a walk, a file is linted when its name matches [`NameMatcher`].
+//! - In a walk, a file is linted when its name matches [`NameMatcher`], or
+//!   when its path is a build definition's conventional one
+//!   ([`crate::builddefs::Kind::by_path`]).
 //! - The result is sorted by path and each file appears once, even when it
 //!   is reached twice (given twice, or through a symbolic link), under the
 //!   name it was first reached by.
@@ -317,7 +319,9 @@ fn walk(
         match result {
             Ok(entry) => {
                 let is_file = entry.file_type().is_some_and(|kind| kind.is_file());
-                if is_file && options.names.is_dockerfile_name(entry.file_name()) {
+                let wanted = options.names.is_dockerfile_name(entry.file_name())
+                    || crate::builddefs::Kind::by_path(entry.path()).is_some();
+                if is_file && wanted {
                     let path = entry.path().to_path_buf();
                     let display = path.display().to_string();
                     add(identity(&path, None), Input::File { path, display });

@@ -120,6 +120,13 @@ impl Suppressions {
 /// `dockerleak [global] ignore=A,B [reason]` in a comment; a comment that
 /// starts with `dockerleak` and a directive word but is written wrongly is
 /// a directive with a problem.
+/// A directive in a comment of any file (`text` after the comment
+/// marker, trimmed; `span` the whole comment): build definitions use the
+/// same `# dockerleak ignore=…` form as Dockerfiles.
+pub fn parse_directive(comment: &crate::syntax::Comment) -> Option<Directive> {
+    parse_comment(comment)
+}
+
 fn parse_comment(comment: &crate::syntax::Comment) -> Option<Directive> {
     let text = comment.text.as_str();
     let rest = text.strip_prefix("dockerleak")?;

@@ -359,7 +359,8 @@ fn discovery_matches_dockerfile_names_only() {
         ".dockerignore",
         "Dockerfiles",
         "MyDockerfile",
-        "docker-compose.yml",
+        // (`docker-compose.yml` is a build definition: tests/build_definitions.rs.)
+        "docker-compose.txt",
         ".git/Dockerfile",
     ];
     // Empty files are errors, so every checked file names itself in the

@@ -686,6 +686,25 @@ impl Table {
     }
 }
 
+/// Reads a script that is not a RUN (a CI `run:` step, a shell file, a
+/// Makefile recipe) the way RUN is read: `source_offsets[i]` is the source
+/// byte that byte `i` of `text` comes from, `end` the source offset after
+/// the text. Build-definition readers ([`crate::builddefs`]) use it, so
+/// their commands carry spans of the definition file.
+pub fn read_script(text: &str, source_offsets: &[usize], end: usize) -> ShellScript {
+    let mut table = Table::default();
+    for start in source_offsets.iter().take(text.len()) {
+        table.push(*start, start + 1);
+    }
+    for _ in source_offsets.len()..text.len() {
+        table.push(end, end);
+    }
+    table.end = end;
+    let mut builder = Builder::default();
+    let parsed_with = builder.parse(text, &table, &Context::top(), &[]);
+    builder.finish(parsed_with, ScriptKind::ShellForm, false)
+}
+
 fn read_run(instruction: &Instruction, shell: &StageShell) -> ShellScript {
     let mut builder = Builder::default();
     if instruction.json {

@@ -22,7 +22,11 @@ mod dlk007_credentials_in_url;
 mod dlk008_secret_mount_persisted;
 mod dlk009_secret_printed_to_log;
 mod dlk010_context_secret_not_ignored;
+mod dlk011_secret_passed_as_build_arg;
 pub use dlk010_context_secret_not_ignored::ContextScans;
+pub use dlk011_secret_passed_as_build_arg::{
+    check_definition, DefinitionFinding, SecretPassedAsBuildArg,
+};
 
 pub use dlk000_invalid_directive::InvalidDirective;
 
@@ -123,6 +127,7 @@ pub fn registry() -> &'static [&'static dyn Rule] {
         &dlk008_secret_mount_persisted::SecretMountPersisted,
         &dlk009_secret_printed_to_log::SecretPrintedToLog,
         &dlk010_context_secret_not_ignored::ContextSecretNotIgnored,
+        &dlk011_secret_passed_as_build_arg::SecretPassedAsBuildArg,
     ];
     RULES
 }

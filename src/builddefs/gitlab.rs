@@ -1,0 +1,100 @@
+//! `.gitlab-ci.yml` (and files it includes, read the same way): every
+//! job's `script`, `before_script` and `after_script` (and `default:`'s)
+//! read as shell, kaniko's `/kaniko/executor` included; a `variables:`
+//! entry whose value holds `--build-arg` options (`DOCKER_BUILD_ARGS:
+//! --build-arg A=$B`) is read as those options. `$CI_JOB_TOKEN`,
+//! `$CI_REGISTRY_PASSWORD`, `$CI_DEPLOY_PASSWORD`, `$CI_JOB_JWT*` and
+//! `$CI_REPOSITORY_URL` (it embeds the job token) are secrets; protected
+//! and masked variables are set in the project's settings, not in the
+//! file, so they count through their secret-looking names.
+
+use super::script::read_scalar;
+use super::yaml::{self, Node};
+use super::{Definition, ReadError};
+
+const SCRIPT_KEYS: [&str; 3] = ["before_script", "script", "after_script"];
+
+pub fn read(text: &str) -> Result<Definition, ReadError> {
+    let documents = yaml::parse(text)?;
+    let mut definition = Definition::default();
+    for document in &documents {
+        read_variables(document.get("variables"), text, &mut definition);
+        for (name, job) in document.entries() {
+            if !matches!(job, Node::Mapping(..)) {
+                if SCRIPT_KEYS.contains(&name.value.as_str()) {
+                    read_scripts(job, text, &mut definition);
+                }
+                continue;
+            }
+            if name.value == "variables" {
+                continue;
+            }
+            for key in SCRIPT_KEYS {
+                if let Some(script) = job.get(key) {
+                    read_scripts(script, text, &mut definition);
+                }
+            }
+            read_variables(job.get("variables"), text, &mut definition);
+        }
+    }
+    Ok(definition)
+}
+
+fn read_scripts(node: &Node, source: &str, definition: &mut Definition) {
+    match node {
+        Node::Scalar(scalar) => {
+            if !scalar.value.trim().is_empty() {
+                read_scalar(scalar, source, definition, "build options");
+            }
+        }
+        Node::Sequence(items, _) => {
+            for item in items {
+                read_scripts(item, source, definition);
+            }
+        }
+        Node::Mapping(..) => {}
+    }
+}
+
+fn read_variables(node: Option<&Node>, source: &str, definition: &mut Definition) {
+    for (name, value) in node.map(Node::entries).unwrap_or(&[]) {
+        // `NAME: {value: …, description: …}`
+        let scalar = value
+            .as_scalar()
+            .or_else(|| value.get("value").and_then(Node::as_scalar));
+        if let Some(scalar) = scalar {
+            if scalar.value.contains("--build-arg") {
+                let tool = format!("variable {}", name.value);
+                read_scalar(scalar, source, definition, &tool);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::builddefs::Origin;
+
+    #[test]
+    fn scripts_and_option_variables_are_read() {
+        let text = "variables:\n  DOCKER_BUILD_ARGS: >-\n    --build-arg TOKEN=$ES_TOKEN\n    --build-arg TAG=$CI_COMMIT_SHA\nbuild:\n  script:\n    - docker build --build-arg CI_JOB_TOKEN=$CI_JOB_TOKEN $DOCKER_BUILD_ARGS .\n    - |\n      /kaniko/executor --context $CI_PROJECT_DIR --build-arg NPM_TOKEN=${NPM_TOKEN}\n";
+        let definition = read(text).expect("valid");
+        let names: Vec<&str> = definition
+            .invocations
+            .iter()
+            .flat_map(|invocation| invocation.build_args.iter().map(|arg| arg.name.as_str()))
+            .collect();
+        assert_eq!(names, ["TOKEN", "TAG", "CI_JOB_TOKEN", "NPM_TOKEN"]);
+        let job_token = &definition.invocations[1].build_args[0];
+        let value = job_token.value.as_ref().expect("value");
+        assert_eq!(value.references[0].origin, Origin::SecretStore);
+        assert_eq!(value.span.slice(text), "$CI_JOB_TOKEN");
+        assert_eq!(definition.invocations[0].tool, "variable DOCKER_BUILD_ARGS");
+        let tag = &definition.invocations[0].build_args[1];
+        assert_eq!(
+            tag.value.as_ref().expect("value").references[0].origin,
+            Origin::Public
+        );
+    }
+}

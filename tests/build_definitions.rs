@@ -1,0 +1,619 @@
+//! Build definitions (issue 15): per-reader fixtures for DLK011
+//! (`tests/fixtures/DLK011/<kind>/bad-*` must be reported, `good-*` must
+//! not), discovery, `--kind`, `disabled-readers`, suppression comments,
+//! baseline, redaction in every format, SARIF locations, and the real
+//! build definitions of `../shared/corpus/ci/` (skipped with a printed
+//! reason when absent).
+
+mod common;
+
+use common::{dockerleak, dockerleak_in, write};
+use dockerleak::builddefs::lint::lint_definition;
+use dockerleak::builddefs::Kind;
+use dockerleak::Config;
+use std::path::{Path, PathBuf};
+
+fn fixtures() -> Vec<(Kind, PathBuf)> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/DLK011");
+    let mut files = Vec::new();
+    for folder in std::fs::read_dir(&root).expect("DLK011 fixtures").flatten() {
+        let name = folder.file_name().to_string_lossy().into_owned();
+        let kind = Kind::parse(&name, "").unwrap_or_else(|| panic!("unknown kind folder {name}"));
+        for file in std::fs::read_dir(folder.path())
+            .expect("kind folder")
+            .flatten()
+        {
+            files.push((kind, file.path()));
+        }
+    }
+    files.sort();
+    files
+}
+
+#[test]
+fn bad_definitions_are_reported_and_good_ones_are_not() {
+    let mut problems = Vec::new();
+    let mut counts: std::collections::BTreeMap<(Kind, bool), usize> = Default::default();
+    for (kind, path) in fixtures() {
+        let text = std::fs::read_to_string(&path).expect("fixture is UTF-8");
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        let report = lint_definition(&name, &name, &text, kind, &Config::default());
+        let hits = report
+            .findings
+            .iter()
+            .filter(|f| f.code == "DLK011")
+            .count();
+        let bad = name.starts_with("bad-");
+        *counts.entry((kind, bad)).or_default() += 1;
+        if bad && hits == 0 {
+            problems.push(format!("{}: expected DLK011, got none", path.display()));
+        }
+        if !bad && hits > 0 {
+            problems.push(format!(
+                "{}: expected no DLK011, got {:?}",
+                path.display(),
+                report
+                    .findings
+                    .iter()
+                    .map(|f| &f.message)
+                    .collect::<Vec<_>>()
+            ));
+        }
+        if !report.errors.is_empty() {
+            problems.push(format!("{}: errors {:?}", path.display(), report.errors));
+        }
+        for finding in &report.findings {
+            assert!(finding.fingerprint.contains(':'), "fingerprint set");
+            assert!(
+                finding.help.contains("--mount=type=secret"),
+                "{}",
+                finding.help
+            );
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+    for kind in Kind::ALL {
+        for bad in [true, false] {
+            assert!(
+                counts.get(&(kind, bad)).copied().unwrap_or(0) >= 1,
+                "{kind:?} has no {} fixture",
+                if bad { "bad" } else { "good" }
+            );
+        }
+    }
+    let total = |bad: bool| {
+        counts
+            .iter()
+            .filter(|((_, b), _)| *b == bad)
+            .map(|(_, n)| n)
+            .sum::<usize>()
+    };
+    assert!(total(true) >= 6 && total(false) >= 6);
+}
+
+#[test]
+fn messages_say_where_the_secret_comes_from_and_point_at_the_arg() {
+    let text = "on: push\njobs:\n  a:\n    runs-on: x\n    steps:\n      - uses: docker/build-push-action@v6\n        with:\n          build-args: |\n            NPM_TOKEN=${{ secrets.NPM_TOKEN }}\n";
+    let report = lint_definition(
+        "w.yml",
+        "w.yml",
+        text,
+        Kind::GithubActions,
+        &Config::default(),
+    );
+    assert_eq!(report.findings.len(), 1);
+    let finding = &report.findings[0];
+    assert_eq!(
+        finding.span.slice(text),
+        "NPM_TOKEN=${{ secrets.NPM_TOKEN }}"
+    );
+    assert_eq!(report.position(finding.span.start).line, 9);
+    assert!(
+        finding.message.contains("secrets.NPM_TOKEN"),
+        "{}",
+        finding.message
+    );
+    assert!(finding.help.contains("`secrets:`"), "{}", finding.help);
+}
+
+#[test]
+fn public_and_placeholder_values_stay_silent() {
+    for line in [
+        "VERSION=1.2.3",
+        "BUILD_DATE=${{ steps.date.outputs.date }}",
+        "GIT_SHA=${{ github.sha }}",
+        "GPG_KEY=B42F6819007F00F88E364FD4036A9C25BF357DD4",
+        "DB_PASSWORD_FILE=/run/secrets/db",
+        "NEXT_PUBLIC_STRIPE_KEY=${{ secrets.STRIPE_PUBLISHABLE }}",
+        "API_TOKEN=",
+        "SECRET_ROTATION_DAYS=30",
+    ] {
+        let text = format!("on: push\njobs:\n  a:\n    steps:\n      - uses: docker/build-push-action@v6\n        with:\n          build-args: |\n            {line}\n");
+        let report = lint_definition(
+            "w.yml",
+            "w.yml",
+            &text,
+            Kind::GithubActions,
+            &Config::default(),
+        );
+        assert!(report.findings.is_empty(), "{line}: {:?}", report.findings);
+    }
+}
+
+const LEAKING_WORKFLOW: &str = "on: push\njobs:\n  a:\n    runs-on: x\n    steps:\n      - run: docker build --build-arg GH=ghp_R2d2C3po0123456789abcdefABCDEF012345 .\n";
+
+#[test]
+fn a_literal_token_in_a_workflow_is_never_printed() {
+    let directory = tempfile::tempdir().expect("tempdir");
+    write(
+        &directory.path().join(".github/workflows/ci.yml"),
+        LEAKING_WORKFLOW,
+    );
+    for format in [
+        "pretty",
+        "json",
+        "sarif",
+        "gnu",
+        "github",
+        "gitlab",
+        "checkstyle",
+        "junit",
+        "sonarqube",
+        "markdown",
+    ] {
+        let output = dockerleak_in(directory.path())
+            .args(["--no-config", "--format", format, "."])
+            .output()
+            .expect("runs");
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert_eq!(output.status.code(), Some(1), "{format}: {stdout}");
+        assert!(
+            stdout.contains("DLK011") || format == "junit" || format == "sonarqube",
+            "{format}: {stdout}"
+        );
+        assert!(
+            !stdout.contains("R2d2C3po0123456789"),
+            "{format} printed the token:\n{stdout}"
+        );
+        assert!(!String::from_utf8_lossy(&output.stderr).contains("R2d2C3po0123456789"));
+    }
+}
+
+#[test]
+fn sarif_locations_point_at_the_definition_file() {
+    let directory = tempfile::tempdir().expect("tempdir");
+    write(
+        &directory.path().join(".github/workflows/ci.yml"),
+        LEAKING_WORKFLOW,
+    );
+    let output = dockerleak_in(directory.path())
+        .args(["--no-config", "--format", "sarif", "."])
+        .output()
+        .expect("runs");
+    let sarif: serde_json::Value = serde_json::from_slice(&output.stdout).expect("SARIF is JSON");
+    let result = &sarif["runs"][0]["results"][0];
+    assert_eq!(result["ruleId"], "DLK011");
+    let location = &result["locations"][0]["physicalLocation"];
+    assert!(location["artifactLocation"]["uri"]
+        .as_str()
+        .is_some_and(|uri| uri.ends_with(".github/workflows/ci.yml")));
+    assert_eq!(location["region"]["startLine"], 6);
+    let rules = sarif["runs"][0]["tool"]["driver"]["rules"]
+        .as_array()
+        .expect("rules");
+    assert!(rules.iter().any(|rule| rule["id"] == "DLK011"));
+}
+
+#[test]
+fn the_walk_finds_definitions_by_their_conventional_names() {
+    let directory = tempfile::tempdir().expect("tempdir");
+    let root = directory.path();
+    let leak = "docker build --build-arg NPM_TOKEN=$NPM_TOKEN .\n";
+    write(&root.join("Dockerfile"), "FROM alpine\n");
+    write(
+        &root.join(".github/workflows/ci.yml"),
+        &format!("on: push\njobs:\n  a:\n    steps:\n      - run: {leak}"),
+    );
+    write(
+        &root.join("compose.yaml"),
+        "services:\n  web:\n    build:\n      args:\n        - API_KEY=${API_KEY}\n",
+    );
+    write(&root.join("scripts/build.sh"), leak);
+    write(&root.join("Makefile"), &format!("all:\n\t{leak}"));
+    write(&root.join("notes.txt"), leak);
+    write(
+        &root.join("workflows/not-github.yml"),
+        "on: push\njobs: {}\n",
+    );
+    let output = dockerleak_in(root)
+        .args(["--no-config", "--format", "json"])
+        .output()
+        .expect("runs");
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).expect("json");
+    let mut paths: Vec<String> = json["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .map(|finding| finding["path"].as_str().unwrap_or("").to_string())
+        .collect();
+    paths.sort();
+    assert_eq!(
+        paths,
+        [
+            ".github/workflows/ci.yml",
+            "Makefile",
+            "compose.yaml",
+            "scripts/build.sh"
+        ]
+    );
+    assert_eq!(json["summary"]["files"], 5, "{json}");
+
+    // Readers turned off in the configuration are not walked.
+    write(
+        &root.join(".dockerleak.toml"),
+        "disabled-readers = [\"shell\", \"make\"]\n",
+    );
+    let output = dockerleak_in(root)
+        .args(["--format", "json"])
+        .output()
+        .expect("runs");
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).expect("json");
+    assert_eq!(json["summary"]["files"], 3, "{json}");
+    assert_eq!(json["summary"]["findings"], 2, "{json}");
+}
+
+#[test]
+fn a_named_file_is_recognised_by_content_or_by_kind() {
+    let directory = tempfile::tempdir().expect("tempdir");
+    let root = directory.path();
+    write(&root.join("pipeline.txt"), "on: push\njobs:\n  a:\n    steps:\n      - run: docker build --build-arg NPM_TOKEN=$NPM_TOKEN .\n");
+    write(
+        &root.join("build-steps"),
+        "docker build --build-arg NPM_TOKEN=$NPM_TOKEN .\n",
+    );
+    dockerleak_in(root)
+        .args(["--no-config", "--format", "gnu", "pipeline.txt"])
+        .assert()
+        .code(1)
+        .stdout(
+            predicates::str::contains("pipeline.txt:5:").and(predicates::str::contains("DLK011")),
+        );
+    // Without a shebang the script is not recognised, so it is a Dockerfile
+    // (and invalid as one); --kind says what it is.
+    dockerleak_in(root)
+        .args([
+            "--no-config",
+            "--format",
+            "gnu",
+            "--kind",
+            "shell",
+            "build-steps",
+        ])
+        .assert()
+        .code(1)
+        .stdout(predicates::str::contains(
+            "build-steps:1:14: error: docker build passes build arg `NPM_TOKEN`",
+        ));
+    dockerleak_in(root)
+        .args(["--no-config", "--kind", "cobol", "build-steps"])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("unknown kind `cobol`"));
+}
+
+use predicates::prelude::PredicateBooleanExt;
+
+#[test]
+fn suppression_comments_and_configuration_work_for_definitions() {
+    let directory = tempfile::tempdir().expect("tempdir");
+    let root = directory.path();
+    write(
+        &root.join("build.sh"),
+        "#!/bin/sh\n# dockerleak ignore=DLK011 read-only token, scoped to this build\ndocker build --build-arg NPM_TOKEN=$NPM_TOKEN .\ndocker build --build-arg GH_TOKEN=$GH_TOKEN .\n",
+    );
+    dockerleak_in(root)
+        .args(["--no-config", "--format", "gnu", "build.sh"])
+        .assert()
+        .code(1)
+        .stdout(
+            predicates::str::contains("build.sh:4:")
+                .and(predicates::str::contains("build.sh:3:").not()),
+        );
+    dockerleak_in(root)
+        .args([
+            "--no-config",
+            "--format",
+            "gnu",
+            "--no-inline-ignores",
+            "build.sh",
+        ])
+        .assert()
+        .code(1)
+        .stdout(predicates::str::contains("build.sh:3:"));
+    dockerleak_in(root)
+        .args(["--no-config", "--ignore", "DLK011", "build.sh"])
+        .assert()
+        .code(0);
+    write(&root.join("global.sh"), "#!/bin/sh\n# dockerleak global ignore=secret-passed-as-build-arg\ndocker build --build-arg GH_TOKEN=$GH_TOKEN .\n");
+    dockerleak_in(root)
+        .args(["--no-config", "global.sh"])
+        .assert()
+        .code(0);
+    write(&root.join("Jenkinsfile"), "node {\n  // dockerleak ignore=DLK011 test credentials only\n  sh \"docker build --build-arg GH_TOKEN=$GH_TOKEN .\"\n}\n");
+    dockerleak_in(root)
+        .args(["--no-config", "Jenkinsfile"])
+        .assert()
+        .code(0);
+}
+
+#[test]
+fn the_baseline_accepts_definition_findings() {
+    let directory = tempfile::tempdir().expect("tempdir");
+    let root = directory.path();
+    write(
+        &root.join("build.sh"),
+        "#!/bin/sh\ndocker build --build-arg NPM_TOKEN=$NPM_TOKEN .\n",
+    );
+    dockerleak_in(root)
+        .args([
+            "--no-config",
+            "--write-baseline",
+            "baseline.json",
+            "build.sh",
+        ])
+        .assert()
+        .code(0);
+    dockerleak_in(root)
+        .args(["--no-config", "--baseline", "baseline.json", "build.sh"])
+        .assert()
+        .code(0);
+    // A line above does not change the fingerprint.
+    write(
+        &root.join("build.sh"),
+        "#!/bin/sh\necho building\ndocker build --build-arg NPM_TOKEN=$NPM_TOKEN .\n",
+    );
+    dockerleak_in(root)
+        .args(["--no-config", "--baseline", "baseline.json", "build.sh"])
+        .assert()
+        .code(0);
+}
+
+#[test]
+fn an_unreadable_definition_is_one_error_naming_the_file() {
+    let directory = tempfile::tempdir().expect("tempdir");
+    let root = directory.path();
+    write(&root.join("compose.yaml"), "services:\n  web: [build:\n");
+    dockerleak_in(root)
+        .args(["--no-config", "--format", "gnu", "compose.yaml"])
+        .assert()
+        .code(2)
+        .stdout(
+            predicates::str::contains("compose.yaml:")
+                .and(predicates::str::contains("cannot read this compose file")),
+        );
+}
+
+#[test]
+fn dockerfiles_are_still_linted_as_dockerfiles() {
+    dockerleak()
+        .args(["--no-config", "--format", "gnu", "tests/fixtures/DLK003"])
+        .assert()
+        .code(1)
+        .stdout(predicates::str::contains("DLK003").and(predicates::str::contains("DLK011").not()));
+}
+
+fn corpus_ci() -> Option<PathBuf> {
+    let root = std::env::var_os("DOCKERLEAK_CORPUS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus"));
+    let folder = root.join("ci");
+    folder.join("MANIFEST.tsv").is_file().then_some(folder)
+}
+
+/// The verdicts of docs/corpus-findings.md ("Build definitions"): every
+/// file of the corpus with the build args DLK011 reports in it.
+const EXPECTED: &[(&str, &[&str])] = &[
+    (
+        "bake/id44352085320.hcl",
+        &["GITHUB_TOKEN", "HUGGINGFACE_ACCESS_TOKEN"],
+    ),
+    ("bake/id57994433390.hcl", &[]),
+    ("bake/id62593029874.hcl", &[]),
+    ("bake/id63050475259.hcl", &[]),
+    ("bake/id7746937633.hcl", &["GITHUB_TOKEN"]),
+    ("compose/id10c70069e83e.yaml", &[]),
+    ("compose/id5f32c782ddc1.yaml", &["GH_TOKEN"]),
+    (
+        "compose/iddf16c04bb759.yaml",
+        &[
+            "DATABASE_URL",
+            "BETTER_AUTH_SECRET",
+            "GOOGLE_CLIENT_SECRET",
+            "REDIS_TOKEN",
+            "RESEND_API_KEY",
+            "OPENAI_API_KEY",
+            "GROQ_API_KEY",
+            "GOOGLE_GENERATIVE_AI_API_KEY",
+            "DATABASE_URL",
+        ],
+    ),
+    ("compose/idef4431715c8e.yml", &[]),
+    ("github/id1085f8f0cb40.yaml", &[]),
+    ("github/id2f922cd00a4c.yaml", &["ACCESS_TOKEN_PWD"]),
+    ("github/id7c59aa2eb68b.yaml", &["ACCESS_TOKEN_PWD"]),
+    ("github/id7fc36e8b2781.yaml", &[]),
+    (
+        "github/id86de4d7833a7.yml",
+        &["NEXTAUTH_SECRET", "CALENDSO_ENCRYPTION_KEY"],
+    ),
+    ("github/id9a89b6a755d0.yml", &[]),
+    ("github/idac8f126931cf.yml", &[]),
+    (
+        "github/ide2bd8a539499.yml",
+        &["SENTRY_AUTH_TOKEN", "SENTRY_ORG", "SENTRY_PROJECT"],
+    ),
+    (
+        "github/ide4f0c1769207.yml",
+        &[
+            "DATABASE_URL",
+            "DATABASE_DIRECT_URL",
+            "DATABASE_URL",
+            "DATABASE_DIRECT_URL",
+        ],
+    ),
+    ("gitlab/id0e498df5aa83.gitlab-ci.yml", &[]),
+    ("gitlab/id49594927131.yml", &[]),
+    ("gitlab/id95acdfeb7d30.yml", &["ES_LOGS_TOKEN"]),
+    ("gitlab/idb6417d044380.yml", &["ES_LOGS_TOKEN"]),
+    ("gitlab/idcceadf959c60.yml", &[]),
+    ("jenkins/id20096127473.Jenkinsfile", &[]),
+    (
+        "jenkins/id34234681533.Jenkinsfile",
+        &["NPM_TOKEN", "GITHUB_NPM_TOKEN"],
+    ),
+    (
+        "jenkins/id36154564538.Jenkinsfile",
+        &["MYSQL_USER_NAME", "MYSQL_USER_PASSWORD"],
+    ),
+    (
+        "jenkins/id37233449083.Jenkinsfile",
+        &["NPM_TOKEN", "NPM_TOKEN"],
+    ),
+    ("jenkins/id66664331400.Jenkinsfile", &["NPM_TOKEN"]),
+    (
+        "script/id19082063042.sh",
+        &["CI_JOB_TOKEN", "CI_REPOSITORY_URL"],
+    ),
+    ("script/id20694868907.Makefile", &["NPM_TOKEN"]),
+    (
+        "script/id24205886908.sh",
+        &["CI_JOB_TOKEN", "ACCESS_REP_TOKEN"],
+    ),
+    ("script/id24888072258.sh", &["GITLAB_SSH_KEY"]),
+    ("script/id2698891998.sh", &["NPM_TOKEN"]),
+    ("script/id2716167665.Makefile", &[]),
+    ("script/id31196904508.Makefile", &["GITHUB_API_TOKEN"]),
+    (
+        "script/id3199551596.justfile",
+        &["GITHUB_TOKEN", "GITHUB_TOKEN"],
+    ),
+    ("script/id3835266421.Makefile", &["CI_JOB_TOKEN"]),
+    ("script/id41538881873.sh", &["CI_JOB_TOKEN"]),
+    ("script/id48008813411.sh", &[]),
+    ("script/id68500667088.sh", &["CI_JOB_TOKEN", "CI_JOB_TOKEN"]),
+    ("script/id69879097004.sh", &["GITLAB_TOKEN"]),
+    ("script/id6ccfd8718dc0.Makefile", &[]),
+    ("script/id8865918548.sh", &["SSH_PRIVATE_KEY"]),
+    ("script/idca41912b3e23.Makefile", &["GITHUB_API_TOKEN"]),
+];
+
+#[test]
+fn the_ci_corpus_reads_without_errors_and_gives_the_reviewed_findings_or_skips() {
+    let Some(folder) = corpus_ci() else {
+        eprintln!(
+            "SKIPPED ci corpus: ../shared/corpus/ci not found (set DOCKERLEAK_CORPUS to run it)"
+        );
+        return;
+    };
+    let manifest = std::fs::read_to_string(folder.join("MANIFEST.tsv")).expect("manifest");
+    let mut seen = 0;
+    let mut problems = Vec::new();
+    for line in manifest.lines().skip(1) {
+        let mut fields = line.split('\t');
+        let (Some(file), Some(kind)) = (fields.next(), fields.next()) else {
+            continue;
+        };
+        let kind = Kind::parse(kind, file).unwrap_or_else(|| panic!("kind of {file}"));
+        let text = std::fs::read_to_string(folder.join(file)).expect("corpus file");
+        let report = lint_definition(file, file, &text, kind, &Config::default());
+        seen += 1;
+        if !report.errors.is_empty() {
+            problems.push(format!("{file}: errors {:?}", report.errors));
+        }
+        let names: Vec<String> = report
+            .findings
+            .iter()
+            .map(|finding| {
+                let start = finding.span.start;
+                let written = &text[start..finding.span.end];
+                let name = written
+                    .trim_start_matches("--build-arg")
+                    .trim_start_matches(['=', ' ', '"'])
+                    .split(['=', ' ', ':'])
+                    .next()
+                    .unwrap_or("")
+                    .trim_matches('"');
+                name.to_string()
+            })
+            .collect();
+        let expected = EXPECTED
+            .iter()
+            .find(|(path, _)| *path == file)
+            .map(|(_, names)| *names)
+            .unwrap_or_else(|| panic!("{file} has no verdict in EXPECTED"));
+        if names != expected {
+            problems.push(format!("{file}: got {names:?}, reviewed {expected:?}"));
+        }
+        for finding in &report.findings {
+            // The redacted literals of the corpus are never shown.
+            for shown in [&finding.message, &finding.help] {
+                assert!(!shown.contains("base64:"), "{shown}");
+            }
+        }
+    }
+    assert_eq!(seen, 44, "the manifest lists 44 files");
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+/// Hostile and odd input: every reader returns a report (findings or one
+/// error), never panics, and every span it gives is on character
+/// boundaries of the text.
+#[test]
+fn odd_input_never_panics_in_any_reader() {
+    let pieces = [
+        "on: push\njobs:\n  é:\n    steps:\n      - run: \"docker build --build-arg A=é${{ secrets.ü }} .\"\n",
+        "services:\n  web:\n    build:\n      args: {TOKEN: \"ü${TOKEN:-ß}\", 'é': x}\n",
+        "target \"é\" {\n  args = { TOKEN = \"${TOKEN}é\" }\n  secret = [1, \"id=\"]\n}\n",
+        "pipeline { sh \"docker build --build-arg T=${env.T\u{e9} \\\n é\" } 'unterminated\n\"\"\"docker build\n",
+        "a:\n\tdocker build --build-arg T=$(T) $(\n\t\té\\\n",
+        "b:\n    docker build --build-arg T={{ é }} {{\n",
+        "docker build --build-arg 'T=$(echo é' \"--build-arg=\" --build-arg\n",
+        "stages: [a]\njob:\n  script: [[[\"docker build --build-arg X=$CI_JOB_TOKEN\"]]]\n  variables: {V: {value: \"--build-arg A=$B\"}}\n",
+        "{\"target\": {\"a\": {\"args\": {\"T\": 1, \"U\": null}, \"secret\": [\"id=x\", 2]}}}",
+        "",
+        "\u{feff}on: [push]\njobs: *a\n",
+        "x: &a [*a]\n",
+    ];
+    for text in pieces {
+        for kind in Kind::ALL {
+            let report = lint_definition("f", "f", text, kind, &Config::default());
+            for finding in &report.findings {
+                for span in std::iter::once(finding.span).chain(finding.secrets.iter().copied()) {
+                    assert!(
+                        text.is_char_boundary(span.start)
+                            && text.is_char_boundary(span.end)
+                            && span.start <= span.end,
+                        "{kind:?} {span:?} in {text:?}"
+                    );
+                }
+            }
+            assert!(report.errors.len() <= 1, "{kind:?}: {:?}", report.errors);
+        }
+    }
+}
+
+#[test]
+fn disabled_readers_must_name_known_kinds() {
+    let directory = tempfile::tempdir().expect("tempdir");
+    write(
+        &directory.path().join(".dockerleak.toml"),
+        "disabled-readers = [\"gitlab\", \"cobol\"]\n",
+    );
+    dockerleak_in(directory.path())
+        .arg(".")
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains(
+            "`disabled-readers[1]`: unknown build-definition",
+        ));
+}
