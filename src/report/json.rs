@@ -169,6 +169,7 @@ mod tests {
                 stage: Some("0".into()),
                 secrets: Vec::new(),
                 fingerprint: "DLK001:abc".into(),
+                fix: None,
             }],
             errors: vec![FileError {
                 message: "unknown flag".into(),

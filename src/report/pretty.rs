@@ -420,6 +420,7 @@ mod tests {
                 stage: None,
                 secrets: vec![secret],
                 fingerprint: "x".into(),
+                fix: None,
             }],
             errors: vec![FileError {
                 message: "something odd".into(),

@@ -70,6 +70,15 @@ impl Rule for SecretInEnv {
         &Self::META
     }
 
+    fn fix(
+        &self,
+        context: &RuleContext<'_>,
+        finding: &Finding,
+        findings: &[Finding],
+    ) -> Option<crate::fix::Fix> {
+        crate::fix::rewrites::env_from_arg_to_secret_mount(context, finding, findings)
+    }
+
     fn check(&self, context: &RuleContext<'_>, findings: &mut Vec<Finding>) {
         let analysis = context.analysis;
         for binding in analysis

@@ -57,6 +57,15 @@ impl Rule for HardcodedSecret {
         &Self::META
     }
 
+    fn fix(
+        &self,
+        _context: &RuleContext<'_>,
+        finding: &Finding,
+        _findings: &[Finding],
+    ) -> Option<crate::fix::Fix> {
+        crate::fix::rewrites::rotate_credential(finding)
+    }
+
     fn check(&self, context: &RuleContext<'_>, findings: &mut Vec<Finding>) {
         let mut reported: Vec<Span> = Vec::new();
         let overlaps = |span: Span, reported: &[Span]| {

@@ -380,6 +380,15 @@ impl Rule for SecretInRunWithoutMount {
         &Self::META
     }
 
+    fn fix(
+        &self,
+        context: &RuleContext<'_>,
+        finding: &Finding,
+        findings: &[Finding],
+    ) -> Option<crate::fix::Fix> {
+        crate::fix::rewrites::arg_to_secret_mount(context, finding, findings)
+    }
+
     fn check(&self, context: &RuleContext<'_>, findings: &mut Vec<Finding>) {
         // A tool reading a variable implicitly is reported at its first RUN
         // only: later RUNs add nothing the first finding does not say.

@@ -53,6 +53,15 @@ impl Rule for CredentialsInUrl {
         &Self::META
     }
 
+    fn fix(
+        &self,
+        _context: &RuleContext<'_>,
+        finding: &Finding,
+        _findings: &[Finding],
+    ) -> Option<crate::fix::Fix> {
+        crate::fix::rewrites::rotate_credential(finding)
+    }
+
     fn check(&self, context: &RuleContext<'_>, findings: &mut Vec<Finding>) {
         let text = context.text;
         if !text.contains("://") {

@@ -70,6 +70,15 @@ impl Rule for SecretMountPersisted {
         &Self::META
     }
 
+    fn fix(
+        &self,
+        _context: &RuleContext<'_>,
+        finding: &Finding,
+        _findings: &[Finding],
+    ) -> Option<crate::fix::Fix> {
+        crate::fix::rewrites::use_secret_in_place(finding)
+    }
+
     fn check(&self, context: &RuleContext<'_>, findings: &mut Vec<Finding>) {
         for run in runs(context) {
             if run.layer.mounts.secrets.is_empty() {

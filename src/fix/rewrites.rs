@@ -1,0 +1,416 @@
+//! The rewrites, one function per rule (called from each rule's
+//! [`crate::rules::Rule::fix`]). Each reads what the analysis knows and
+//! builds a [`Fix`] out of the edits of [`super::edits`]; none re-parses
+//! text.
+
+use super::edits::{
+    add_mount, owner_options, remove_declaration, remove_instruction, syntax_for_secret_env,
+    user_at,
+};
+use super::{Applicability, Edit, Fix};
+use crate::analysis::expand::references_in_shell;
+use crate::analysis::{Binding, BindingKind};
+use crate::finding::Finding;
+use crate::rules::RuleContext;
+use crate::syntax::{Arguments, Instruction, Keyword};
+use std::collections::BTreeMap;
+
+/// The binding whose name `finding` points at (DLK003) or, failing that,
+/// whose "declared here" label it has (DLK006).
+fn binding_of<'a>(context: &RuleContext<'a>, finding: &Finding) -> Option<&'a Binding> {
+    let bindings = &context.analysis.bindings;
+    bindings
+        .iter()
+        .find(|binding| binding.key_span == finding.span)
+        .or_else(|| {
+            finding.labels.iter().find_map(|label| {
+                bindings
+                    .iter()
+                    .find(|binding| binding.key_span == label.span)
+            })
+        })
+}
+
+/// Whether `instruction`'s own text (command line, heredocs) reads `$name`.
+fn reads(instruction: &Instruction, name: &str) -> bool {
+    let instruction = instruction.effective();
+    let in_text = |text: &str| {
+        references_in_shell(text)
+            .iter()
+            .any(|reference| reference.name == name)
+    };
+    in_text(&instruction.rest.text)
+        || instruction
+            .heredocs
+            .iter()
+            .any(|heredoc| in_text(&heredoc.content))
+        || matches!(&instruction.arguments, Arguments::Json(words) if words.iter().any(|word| in_text(&word.text)))
+}
+
+/// Whether a RUN already has a secret mount with `env=name`.
+fn has_secret_env(instruction: &Instruction, name: &str) -> bool {
+    instruction
+        .effective()
+        .flags_named("mount")
+        .filter_map(|flag| flag.mount.as_ref())
+        .any(|mount| mount.value("env") == Some(name))
+}
+
+/// The instructions after `binding` that see it (`$NAME` resolves to it).
+fn users<'a>(context: &RuleContext<'a>, binding: &Binding) -> Vec<usize> {
+    let instructions = &context.dockerfile.instructions;
+    (binding.instruction + 1..instructions.len())
+        .filter(|index| {
+            context
+                .analysis
+                .resolve(&binding.name, *index)
+                .is_some_and(|resolved| std::ptr::eq(resolved.binding, binding))
+        })
+        .collect()
+}
+
+/// RUNs that a DLK006 finding ties to `binding` (a tool that reads the
+/// variable from the environment by itself, `gh` with `GH_TOKEN`).
+fn flagged_runs(context: &RuleContext<'_>, findings: &[Finding], binding: &Binding) -> Vec<usize> {
+    findings
+        .iter()
+        .filter(|finding| finding.code == "DLK006")
+        .filter(|finding| {
+            finding
+                .labels
+                .iter()
+                .any(|label| label.span == binding.key_span)
+        })
+        .filter_map(|finding| instruction_at(context, finding.span.start))
+        .collect()
+}
+
+fn instruction_at(context: &RuleContext<'_>, offset: usize) -> Option<usize> {
+    let instructions = &context.dockerfile.instructions;
+    let index = instructions
+        .partition_point(|instruction| instruction.span.start <= offset)
+        .checked_sub(1)?;
+    (offset <= instructions[index].span.end).then_some(index)
+}
+
+/// The edit that takes `binding`'s declaration out: the whole instruction
+/// when it declares nothing else.
+fn remove_binding(context: &RuleContext<'_>, binding: &Binding) -> Option<Edit> {
+    let instruction = &context.dockerfile.instructions[binding.instruction];
+    if instruction.keyword == Keyword::Onbuild {
+        return None;
+    }
+    let declarations = match &instruction.arguments {
+        Arguments::Args(pairs) | Arguments::Pairs(pairs) => pairs,
+        _ => return None,
+    };
+    if declarations.len() == 1 {
+        return Some(remove_instruction(context.text, instruction));
+    }
+    let position = declarations
+        .iter()
+        .position(|declaration| declaration.key.span == binding.key_span)?;
+    let last = position + 1 == declarations.len();
+    Some(remove_declaration(
+        context.text,
+        declarations[position].span,
+        last,
+    ))
+}
+
+/// A secret mount that sets `variable` from secret `id`, with the
+/// ownership the RUN's user needs when it is a file (`env=` mounts are not).
+fn env_mount(id: &str, variable: &str) -> String {
+    format!("type=secret,id={id},env={variable}")
+}
+
+/// Why the rewrite must be done by hand, or the edits that do it.
+enum Plan {
+    Edits {
+        edits: Vec<Edit>,
+        /// Secret ids and the variables they set, for the build note.
+        secrets: BTreeMap<String, String>,
+    },
+    ByHand(String),
+}
+
+/// The rewrite of `ARG` `arg` (and, for DLK004, the `ENV` `env` that copies
+/// it) to secret mounts: each RUN that reads the variable gets
+/// `--mount=type=secret,id=ARG,env=VARIABLE`, the declarations go.
+fn plan_secret_env(
+    context: &RuleContext<'_>,
+    findings: &[Finding],
+    arg: &Binding,
+    env: Option<&Binding>,
+) -> Plan {
+    let instructions = &context.dockerfile.instructions;
+    if arg.stage.is_none() || instructions[arg.instruction].keyword == Keyword::Onbuild {
+        return Plan::ByHand(format!(
+            "move the declaration of `{}` into the stage that uses it first",
+            arg.name
+        ));
+    }
+    let mut mounts: BTreeMap<usize, Vec<(String, String)>> = BTreeMap::new();
+    let mut secrets = BTreeMap::new();
+    let mut keep_arg = false;
+    // (binding, the variable its RUNs read, whether it must go)
+    let mut variables: Vec<(&Binding, bool)> = vec![(arg, env.is_none())];
+    if let Some(env) = env {
+        variables.push((env, true));
+    }
+    for (binding, must_go) in &variables {
+        let mut seen = users(context, binding);
+        seen.extend(flagged_runs(context, findings, binding));
+        seen.sort_unstable();
+        seen.dedup();
+        for index in seen {
+            let instruction = &instructions[index];
+            let effective = instruction.effective();
+            if env.is_some_and(|env| env.instruction == index) {
+                continue;
+            }
+            let implicit = !reads(instruction, &binding.name);
+            match effective.keyword {
+                Keyword::Run if instruction.keyword == Keyword::Onbuild => {
+                    return Plan::ByHand(format!(
+                        "the `ONBUILD RUN` on line {} reads `{}`",
+                        instruction.start_line, binding.name
+                    ));
+                }
+                Keyword::Run if effective.json => {
+                    if implicit {
+                        continue;
+                    }
+                    return Plan::ByHand(format!(
+                        "the exec-form `RUN` on line {} reads `{}`; add the mount to it by hand",
+                        instruction.start_line, binding.name
+                    ));
+                }
+                Keyword::Run => {
+                    let implicitly_flagged =
+                        implicit && flagged_runs(context, findings, binding).contains(&index);
+                    if (implicit && !implicitly_flagged) || has_secret_env(effective, &binding.name)
+                    {
+                        continue;
+                    }
+                    mounts
+                        .entry(index)
+                        .or_default()
+                        .push((arg.name.clone(), binding.name.clone()));
+                    secrets.insert(arg.name.clone(), arg.name.clone());
+                }
+                Keyword::Cmd | Keyword::Entrypoint | Keyword::Healthcheck if !implicit => {
+                    return Plan::ByHand(format!(
+                        "the container reads `{}` at run time (line {}): pass it with `docker run -e {}` instead of baking it in",
+                        binding.name, instruction.start_line, binding.name
+                    ));
+                }
+                _ if implicit => {}
+                _ if *must_go => {
+                    return Plan::ByHand(format!(
+                        "`{}` is also used by the `{}` on line {}",
+                        binding.name,
+                        effective.keyword_word.text.to_ascii_uppercase(),
+                        instruction.start_line
+                    ));
+                }
+                // The ARG feeds another instruction too: it stays.
+                _ => keep_arg = true,
+            }
+        }
+    }
+    if let Some(env) = env {
+        if let Some(runtime) = runtime_reader(context, env) {
+            return Plan::ByHand(runtime);
+        }
+    }
+    let mut edits = Vec::new();
+    for (index, pairs) in &mounts {
+        let instruction = &instructions[*index];
+        for (id, variable) in pairs {
+            edits.push(add_mount(instruction, &env_mount(id, variable)));
+        }
+    }
+    // Two mounts on one RUN insert at one place: one edit.
+    edits = merge_insertions(edits);
+    for (binding, _) in &variables {
+        if binding.kind == BindingKind::Arg && keep_arg {
+            continue;
+        }
+        match remove_binding(context, binding) {
+            Some(edit) => edits.push(edit),
+            None => {
+                return Plan::ByHand(format!(
+                    "remove the declaration of `{}` by hand",
+                    binding.name
+                ))
+            }
+        }
+    }
+    if !mounts.is_empty() {
+        if let Some(edit) = syntax_for_secret_env(context.text, context.dockerfile) {
+            edits.push(edit);
+        }
+    }
+    Plan::Edits { edits, secrets }
+}
+
+/// Insertions at one offset joined into one edit, in order.
+fn merge_insertions(edits: Vec<Edit>) -> Vec<Edit> {
+    let mut merged: Vec<Edit> = Vec::new();
+    for edit in edits {
+        match merged.last_mut() {
+            Some(last) if last.span.is_empty() && last.span == edit.span => {
+                last.content.push_str(&edit.content);
+            }
+            _ => merged.push(edit),
+        }
+    }
+    merged
+}
+
+/// Why the container may need `env` at run time: a CMD/ENTRYPOINT of a
+/// stage that sees it runs a script (which may read it). `None` when
+/// nothing says so.
+fn runtime_reader(context: &RuleContext<'_>, env: &Binding) -> Option<String> {
+    let instructions = &context.dockerfile.instructions;
+    (env.instruction + 1..instructions.len())
+        .filter(|index| {
+            context
+                .analysis
+                .resolve(&env.name, *index)
+                .is_some_and(|resolved| std::ptr::eq(resolved.binding, env))
+        })
+        .map(|index| &instructions[index])
+        .filter(|instruction| matches!(instruction.keyword, Keyword::Cmd | Keyword::Entrypoint))
+        .find(|instruction| {
+            instruction.arguments.words().iter().any(|word| {
+                let text = word.text.as_str();
+                text.ends_with(".sh") || text.ends_with(".py") || text.contains("entrypoint")
+            })
+        })
+        .map(|instruction| {
+            format!(
+                "the {} on line {} runs a script that may read `{}` at run time: pass it with `docker run -e {}` (or a `{}_FILE`), then remove the ENV",
+                instruction.keyword_word.text.to_ascii_uppercase(),
+                instruction.start_line,
+                env.name,
+                env.name,
+                env.name
+            )
+        })
+}
+
+fn build_note(secrets: &BTreeMap<String, String>) -> Option<String> {
+    if secrets.is_empty() {
+        return None;
+    }
+    let flags: Vec<String> = secrets
+        .iter()
+        .map(|(id, variable)| format!("--secret id={id},env={variable}"))
+        .collect();
+    Some(format!("docker build {} .", flags.join(" ")))
+}
+
+/// DLK003 and DLK006: `ARG TOKEN` read by RUNs becomes a secret mount on
+/// each of them; the ARG goes.
+pub fn arg_to_secret_mount(
+    context: &RuleContext<'_>,
+    finding: &Finding,
+    findings: &[Finding],
+) -> Option<Fix> {
+    let binding = binding_of(context, finding)?;
+    match binding.kind {
+        BindingKind::Env => env_to_secret_mount(context, binding, findings),
+        BindingKind::Arg => {
+            let title = format!(
+                "pass `{name}` as a secret: `--mount=type=secret,id={name},env={name}` on each `RUN` that reads it, and remove the `ARG`",
+                name = binding.name
+            );
+            Some(finish(
+                plan_secret_env(context, findings, binding, None),
+                title,
+            ))
+        }
+    }
+}
+
+/// DLK004: `ARG T` + `ENV NAME=$T` becomes a secret mount on each RUN that
+/// reads `NAME` (or `T`); the ENV goes, and the ARG when nothing else uses
+/// it.
+pub fn env_from_arg_to_secret_mount(
+    context: &RuleContext<'_>,
+    finding: &Finding,
+    findings: &[Finding],
+) -> Option<Fix> {
+    let env = context.analysis.bindings.iter().find(|binding| {
+        binding.kind == BindingKind::Env && binding.value_span == Some(finding.span)
+    })?;
+    env_to_secret_mount(context, env, findings)
+}
+
+fn env_to_secret_mount(
+    context: &RuleContext<'_>,
+    env: &Binding,
+    findings: &[Finding],
+) -> Option<Fix> {
+    let value = env.value.as_ref()?;
+    // Only `ENV NAME=$ARG` (or `${ARG}`, quoted): the value is the ARG's.
+    let raw = env.value_span?.slice(context.text).trim_matches('"');
+    let [reference] = value.references.as_slice() else {
+        return None;
+    };
+    let whole = raw == format!("${}", reference.name) || raw == format!("${{{}}}", reference.name);
+    if !whole {
+        return None;
+    }
+    let resolved = context.analysis.resolve(&reference.name, env.instruction)?;
+    if resolved.binding.kind != BindingKind::Arg {
+        return None;
+    }
+    let arg = resolved.binding;
+    let title = format!(
+        "pass `{}` as a secret: `--mount=type=secret,id={},env={}` on each `RUN` that reads it, and remove the `ENV`",
+        env.name, arg.name, env.name
+    );
+    Some(finish(
+        plan_secret_env(context, findings, arg, Some(env)),
+        title,
+    ))
+}
+
+fn finish(plan: Plan, title: String) -> Fix {
+    match plan {
+        Plan::Edits { edits, secrets } => {
+            let fix = Fix::new(Applicability::Unsafe, title, edits);
+            match build_note(&secrets) {
+                Some(note) => fix.with_build_note(note),
+                None => fix,
+            }
+        }
+        Plan::ByHand(reason) => Fix::display_only(format!("{title} ({reason})")),
+    }
+}
+
+/// DLK005 and DLK007: a committed secret is compromised; a person rotates
+/// it. Nothing is applied.
+pub fn rotate_credential(finding: &Finding) -> Option<Fix> {
+    let _ = finding;
+    Some(Fix::display_only(
+        "rotate this credential (it is compromised once committed or built into an image), then pass the new one as a secret: `RUN --mount=type=secret,id=…` and `docker build --secret id=…`",
+    ))
+}
+
+/// DLK008: a secret copied out of its mount: read it in place.
+pub fn use_secret_in_place(finding: &Finding) -> Option<Fix> {
+    let _ = finding;
+    Some(Fix::display_only(
+        "read the secret where the mount puts it (`target=` the path the tool reads, or `env=`) instead of copying it into the layer; if the file is needed at run time, pass it to the container instead",
+    ))
+}
+
+/// Where the mount options of a file secret come from for instruction
+/// `index`: the `USER` it runs as.
+pub fn file_owner(context: &RuleContext<'_>, index: usize) -> String {
+    owner_options(user_at(context.dockerfile, context.analysis, index).as_deref())
+}
