@@ -159,7 +159,13 @@ impl Fixing {
                             self.failed = true;
                         }
                     }
-                    let mut left = lint_source_as(&normal, &identity, &outcome.text, config);
+                    // The context scans of this run saw the ignore files
+                    // as they were: what is left is linted afresh.
+                    let fresh = Config {
+                        context_scans: None,
+                        ..config.clone()
+                    };
+                    let mut left = lint_source_as(&normal, &identity, &outcome.text, &fresh);
                     left.path = input.display().to_string();
                     left.release_source_if_clean();
                     self.changed.push(Changed {
@@ -294,6 +300,7 @@ fn masked_diff(path: &str, old: &str, new: &str, redactor: &Redactor, config: &C
 }
 
 fn plain_diff(path: &str, old: &str, new: &str) -> String {
+    let path = path.strip_prefix("./").unwrap_or(path);
     similar::TextDiff::from_lines(old, new)
         .unified_diff()
         .context_radius(3)

@@ -414,3 +414,74 @@ pub fn use_secret_in_place(finding: &Finding) -> Option<Fix> {
 pub fn file_owner(context: &RuleContext<'_>, index: usize) -> String {
     owner_options(user_at(context.dockerfile, context.analysis, index).as_deref())
 }
+
+/// DLK010: the credential files `paths` (relative to the context `root`)
+/// added to the ignore file in force (`ignore_file`), or to a new
+/// `.dockerignore` in the context. The existing patterns and line ends stay;
+/// a pattern added at the end also wins over an earlier `!exception`.
+/// Safe: the image builds the same, without the credential files.
+pub fn ignore_context_files<'a>(
+    ignore_file: Option<&std::path::Path>,
+    root: &std::path::Path,
+    paths: impl Iterator<Item = &'a str>,
+) -> Option<Fix> {
+    // A name with pattern characters would need escaping that older
+    // builders read differently: left to the user.
+    let plain = |path: &&str| {
+        !path.is_empty()
+            && !path.contains(['*', '?', '[', '\\', '\n', '\r'])
+            && !path.starts_with(['!', '#'])
+            && path.trim() == *path
+    };
+    let patterns: Vec<&str> = paths.filter(plain).collect();
+    if patterns.is_empty() {
+        return None;
+    }
+    let target = ignore_file.map_or_else(
+        || root.join(crate::dockerignore::DEFAULT_FILE_NAME),
+        std::path::Path::to_path_buf,
+    );
+    let existing = match std::fs::read_to_string(&target) {
+        Ok(text) => Some(text),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => None,
+        Err(_) => return None,
+    };
+    let text = existing.as_deref().unwrap_or("");
+    let newline = super::edits::line_end(text);
+    let mut content = String::new();
+    if !text.is_empty() && !text.ends_with('\n') {
+        content.push_str(newline);
+    }
+    for pattern in &patterns {
+        content.push_str(pattern);
+        content.push_str(newline);
+    }
+    let lines = crate::source::LineIndex::new(text);
+    let end = lines.position(text, text.len());
+    let shown = target.to_string_lossy().into_owned();
+    let edit = Edit {
+        span: crate::source::Span::empty(text.len()),
+        content,
+        file: Some(super::OtherFile {
+            path: shown.clone(),
+            line: end.line,
+            column: end.column,
+            end_line: end.line,
+            end_column: end.column,
+        }),
+    };
+    let name = target
+        .file_name()
+        .map_or_else(|| shown.clone(), |name| name.to_string_lossy().into_owned());
+    let verb = if existing.is_some() { "add" } else { "create" };
+    let listed = patterns
+        .iter()
+        .map(|pattern| format!("`{pattern}`"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let message = match existing {
+        Some(_) => format!("{verb} {listed} to `{name}`"),
+        None => format!("{verb} `{name}` in the build context with {listed}"),
+    };
+    Some(Fix::new(Applicability::Safe, message, vec![edit]))
+}

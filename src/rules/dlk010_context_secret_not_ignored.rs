@@ -144,7 +144,13 @@ impl Rule for ContextSecretNotIgnored {
                 None => Arc::new(walk()),
             };
             if !scan.files.is_empty() {
-                findings.push(self.report(context, &copy, &scan, ignore_name.as_deref()));
+                let fix = crate::fix::rewrites::ignore_context_files(
+                    ignore_file.as_deref(),
+                    &build_context.root,
+                    scan.files.iter().map(|file| file.path.as_str()),
+                );
+                let finding = self.report(context, &copy, &scan, ignore_name.as_deref());
+                findings.push(Finding { fix, ..finding });
             }
         }
     }
