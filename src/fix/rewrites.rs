@@ -485,3 +485,157 @@ pub fn ignore_context_files<'a>(
     };
     Some(Fix::new(Applicability::Safe, message, vec![edit]))
 }
+
+/// The COPY that a DLK001/DLK002 finding is about: the instruction holding
+/// its span, or one of its labels, that copies a file into the layer.
+fn credential_copy(context: &RuleContext<'_>, finding: &Finding) -> Option<usize> {
+    std::iter::once(finding.span)
+        .chain(finding.labels.iter().map(|label| label.span))
+        .filter_map(|span| instruction_at(context, span.start))
+        .find(|index| {
+            let instruction = &context.dockerfile.instructions[*index];
+            instruction.keyword == Keyword::Copy
+                && context.analysis.layer(*index).is_some_and(|layer| {
+                    layer.added.len() == 1
+                        && layer.added[0].by == crate::analysis::layers::AddedBy::Copy
+                })
+        })
+}
+
+/// Whether `path` (absolute) names an SSH private key.
+fn is_ssh_private_key(path: &str) -> bool {
+    let name = path.rsplit('/').next().unwrap_or(path);
+    name.starts_with("id_") && !name.ends_with(".pub")
+}
+
+/// DLK001 and DLK002: `COPY .netrc /root/.netrc` … `RUN rm /root/.netrc`
+/// becomes a secret mount with `target=` on each RUN in between (an SSH
+/// private key used by `git`/`ssh`: `--mount=type=ssh`); the COPY goes, and
+/// the RUN that only removes it.
+pub fn credential_file_to_secret_mount(
+    context: &RuleContext<'_>,
+    finding: &Finding,
+) -> Option<Fix> {
+    let copy_index = credential_copy(context, finding)?;
+    let instructions = &context.dockerfile.instructions;
+    let copy = &instructions[copy_index];
+    let layer = context.analysis.layer(copy_index)?;
+    let added = &layer.added[0];
+    let path = added.path.clone();
+    let source = added.source.clone()?;
+    if !path.starts_with('/') || copy.flag("from").is_some() || copy.flags.len() > 1 {
+        return None;
+    }
+    let ssh = is_ssh_private_key(&path);
+    let id = crate::rules::secret_id(&source);
+    let title = if ssh {
+        format!("use the SSH agent instead of copying `{source}`: `--mount=type=ssh` on the `RUN`s that need it, and remove the `COPY`")
+    } else {
+        format!("mount `{source}` as a secret instead of copying it: `--mount=type=secret,id={id},target={path}` on the `RUN`s that need it, and remove the `COPY`")
+    };
+    let by_hand = |reason: String| Some(Fix::display_only(format!("{title} ({reason})")));
+    let stage = context.analysis.stage_of(copy_index)?;
+    // The RUN that removes it, in the same stage.
+    let removal = (copy_index + 1..stage.instructions.end).find(|index| {
+        instructions[*index].keyword == Keyword::Run
+            && context
+                .analysis
+                .layer(*index)
+                .is_some_and(|layer| layer.removed.iter().any(|removed| removed.removes(&path)))
+    });
+    let Some(removal) = removal else {
+        return by_hand(
+            "nothing removes it, so the image may need it at run time: if only the build does, mount it instead".to_string(),
+        );
+    };
+    let name = path.rsplit('/').next().unwrap_or(&path);
+    let mut edits = vec![remove_instruction(context.text, copy)];
+    let mut mounted = 0;
+    for index in copy_index + 1..removal {
+        let instruction = &instructions[index];
+        match instruction.keyword {
+            Keyword::Run => {}
+            Keyword::Copy | Keyword::Add | Keyword::Onbuild => {
+                return by_hand(format!(
+                    "line {} copies or triggers something while the file is there",
+                    instruction.start_line
+                ))
+            }
+            _ => continue,
+        }
+        if instruction.json {
+            return by_hand(format!(
+                "the exec-form `RUN` on line {} may read it; add the mount to it by hand",
+                instruction.start_line
+            ));
+        }
+        let text = instruction.span.slice(context.text);
+        if text.contains(name) {
+            // `chmod 600 ~/.netrc`, `ssh -i …`: a mount is read-only, and
+            // the agent has no key file.
+            return by_hand(format!(
+                "the `RUN` on line {} names the file itself",
+                instruction.start_line
+            ));
+        }
+        if ssh {
+            let uses_ssh = ["git", "ssh", "scp", "rsync"].iter().any(|tool| {
+                text.split(|ch: char| !ch.is_ascii_alphanumeric() && ch != '-')
+                    .any(|word| word == *tool)
+            });
+            if !uses_ssh {
+                continue;
+            }
+            edits.push(add_mount(instruction, "type=ssh"));
+        } else {
+            let owner = file_owner(context, index);
+            edits.push(add_mount(
+                instruction,
+                &format!("type=secret,id={id},target={path}{owner}"),
+            ));
+        }
+        mounted += 1;
+    }
+    if mounted == 0 {
+        return by_hand("no `RUN` between the copy and the removal uses it".to_string());
+    }
+    // The removal: a RUN that does nothing else goes; a forced removal
+    // (`rm -f`) of a file no longer there is harmless and stays.
+    let remover = &instructions[removal];
+    let removal_layer = context.analysis.layer(removal)?;
+    let only_removes = context.analysis.shell(removal).is_some_and(|script| {
+        script.commands.len() == 1
+            && removal_layer.removed.len() == 1
+            && script.commands[0]
+                .name
+                .as_ref()
+                .is_some_and(|name| name.text == "rm")
+    });
+    if only_removes && !remover.json {
+        edits.push(remove_instruction(context.text, remover));
+    } else {
+        let forced = context.analysis.shell(removal).is_some_and(|script| {
+            script.commands.iter().any(|command| {
+                command.name.as_ref().is_some_and(|name| name.text == "rm")
+                    && command.arguments.iter().any(|argument| {
+                        argument.text.starts_with('-')
+                            && !argument.text.starts_with("--")
+                            && argument.text.contains('f')
+                            || argument.text == "--force"
+                    })
+            })
+        });
+        if !forced {
+            return by_hand(format!(
+                "the `RUN` on line {} removes it among other commands: drop that removal",
+                remover.start_line
+            ));
+        }
+    }
+    let note = if ssh {
+        "docker build --ssh default .".to_string()
+    } else {
+        format!("docker build --secret id={id},src={source} .")
+    };
+    Some(Fix::new(Applicability::Unsafe, title, edits).with_build_note(note))
+}

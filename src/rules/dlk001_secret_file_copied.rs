@@ -55,6 +55,15 @@ impl Rule for SecretFileCopied {
         &Self::META
     }
 
+    fn fix(
+        &self,
+        context: &RuleContext<'_>,
+        finding: &Finding,
+        _findings: &[Finding],
+    ) -> Option<crate::fix::Fix> {
+        crate::fix::rewrites::credential_file_to_secret_mount(context, finding)
+    }
+
     fn check(&self, context: &RuleContext<'_>, findings: &mut Vec<Finding>) {
         for (index, instruction) in context.instructions() {
             let effective = instruction.effective();

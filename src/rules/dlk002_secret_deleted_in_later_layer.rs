@@ -60,6 +60,15 @@ impl Rule for SecretDeletedInLaterLayer {
         &Self::META
     }
 
+    fn fix(
+        &self,
+        context: &RuleContext<'_>,
+        finding: &Finding,
+        _findings: &[Finding],
+    ) -> Option<crate::fix::Fix> {
+        crate::fix::rewrites::credential_file_to_secret_mount(context, finding)
+    }
+
     fn check(&self, context: &RuleContext<'_>, findings: &mut Vec<Finding>) {
         let analysis = context.analysis;
         // Only the RUNs that remove something can explain an add: looking
