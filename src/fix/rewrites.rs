@@ -47,6 +47,17 @@ fn reads(instruction: &Instruction, name: &str) -> bool {
         || matches!(&instruction.arguments, Arguments::Json(words) if words.iter().any(|word| in_text(&word.text)))
 }
 
+/// Whether `name` appears as a whole word in `instruction`'s source.
+fn mentions(text: &str, instruction: &Instruction, name: &str) -> bool {
+    let source = instruction.span.slice(text);
+    let word = |ch: char| ch.is_ascii_alphanumeric() || ch == '_';
+    source.match_indices(name).any(|(start, _)| {
+        let before = source[..start].chars().next_back();
+        let after = source[start + name.len()..].chars().next();
+        !before.is_some_and(word) && !after.is_some_and(word)
+    })
+}
+
 /// Whether a RUN already has a secret mount with `env=name`.
 fn has_secret_env(instruction: &Instruction, name: &str) -> bool {
     instruction
@@ -170,6 +181,14 @@ fn plan_secret_env(
                 continue;
             }
             let implicit = !reads(instruction, &binding.name);
+            if implicit && mentions(context.text, instruction, &binding.name) {
+                // `$env:NAME`, `%NAME%`: read in a way the linter does not
+                // follow; removing the declaration could break it.
+                return Plan::ByHand(format!(
+                    "line {} names `{}` in a form the linter does not read",
+                    instruction.start_line, binding.name
+                ));
+            }
             match effective.keyword {
                 Keyword::Run if instruction.keyword == Keyword::Onbuild => {
                     return Plan::ByHand(format!(
@@ -579,9 +598,13 @@ pub fn credential_file_to_secret_mount(
             ));
         }
         if ssh {
-            let uses_ssh = ["git", "ssh", "scp", "rsync"].iter().any(|tool| {
-                text.split(|ch: char| !ch.is_ascii_alphanumeric() && ch != '-')
-                    .any(|word| word == *tool)
+            let uses_ssh = context.analysis.shell(index).is_some_and(|script| {
+                script.commands.iter().any(|command| {
+                    command.name.as_ref().is_some_and(|name| {
+                        let tool = name.text.rsplit('/').next().unwrap_or(&name.text);
+                        matches!(tool, "git" | "ssh" | "scp" | "rsync" | "sftp")
+                    })
+                })
             });
             if !uses_ssh {
                 continue;
