@@ -12,6 +12,7 @@ use crate::analysis::expand::references_in_shell;
 use crate::analysis::{Binding, BindingKind};
 use crate::finding::Finding;
 use crate::rules::RuleContext;
+use crate::source::Span;
 use crate::syntax::{Arguments, Instruction, Keyword};
 use std::collections::BTreeMap;
 
@@ -562,6 +563,36 @@ pub fn credential_file_to_secret_mount(
                 .layer(*index)
                 .is_some_and(|layer| layer.removed.iter().any(|removed| removed.removes(&path)))
     });
+    // `cmd && rm FILE` in one RUN: the mount serves `cmd`, the removal goes.
+    if let Some(removal) = removal {
+        if let Some(cut) = removal_in_list(context, removal, &path) {
+            let run = &instructions[removal];
+            if !run.json
+                && (copy_index + 1..removal)
+                    .all(|index| instructions[index].keyword != Keyword::Run)
+            {
+                let mut edits = vec![remove_instruction(context.text, copy), cut];
+                let text = run.span.slice(context.text);
+                if text.matches(name_of(&path)).count() > 1 {
+                    return by_hand(format!(
+                        "the `RUN` on line {} names the file itself",
+                        run.start_line
+                    ));
+                }
+                if ssh {
+                    edits.push(add_mount(run, "type=ssh"));
+                } else {
+                    let owner = file_owner(context, removal);
+                    edits.push(add_mount(
+                        run,
+                        &format!("type=secret,id={id},target={path}{owner}"),
+                    ));
+                }
+                let note = build_note_for_file(ssh, &id, &source);
+                return Some(Fix::new(Applicability::Unsafe, title, edits).with_build_note(note));
+            }
+        }
+    }
     let Some(removal) = removal else {
         return by_hand(
             "nothing removes it, so the image may need it at run time: if only the build does, mount it instead".to_string(),
@@ -655,10 +686,99 @@ pub fn credential_file_to_secret_mount(
             ));
         }
     }
-    let note = if ssh {
+    let note = build_note_for_file(ssh, &id, &source);
+    Some(Fix::new(Applicability::Unsafe, title, edits).with_build_note(note))
+}
+
+fn build_note_for_file(ssh: bool, id: &str, source: &str) -> String {
+    if ssh {
         "docker build --ssh default .".to_string()
     } else {
         format!("docker build --secret id={id},src={source} .")
+    }
+}
+
+fn name_of(path: &str) -> &str {
+    path.rsplit('/').next().unwrap_or(path)
+}
+
+/// For a RUN `cmd && rm FILE` (or `rm FILE && cmd`) where that `rm` removes
+/// only `path`: the edit that takes ` && rm FILE` out, continuation and
+/// spacing of the rest kept. `None` when the RUN is shaped otherwise.
+fn removal_in_list(context: &RuleContext<'_>, index: usize, path: &str) -> Option<Edit> {
+    let script = context.analysis.shell(index)?;
+    let layer = context.analysis.layer(index)?;
+    let removals: Vec<_> = layer
+        .removed
+        .iter()
+        .filter(|removed| removed.removes(path))
+        .collect();
+    let [removal] = removals.as_slice() else {
+        return None;
     };
-    Some(Fix::new(Applicability::Unsafe, title, edits).with_build_note(note))
+    if script.commands.len() < 2
+        || layer
+            .removed
+            .iter()
+            .filter(|removed| removed.command == removal.command)
+            .count()
+            != 1
+    {
+        return None;
+    }
+    let command = script.commands.get(removal.command)?;
+    let name = command.name.as_ref().filter(|name| name.text == "rm")?;
+    if command.in_substitution
+        || command.pipes_into.is_some()
+        || command.piped_from.is_some()
+        || !command.redirects.is_empty()
+    {
+        return None;
+    }
+    let paths: Vec<_> = command
+        .arguments
+        .iter()
+        .filter(|argument| !argument.text.starts_with('-'))
+        .collect();
+    if paths.len() != 1 {
+        return None;
+    }
+    let start = name.span.start;
+    let end = command.arguments.last()?.span.end;
+    let text = context.text;
+    let escape = context.dockerfile.escape;
+    // What separates two commands: blanks, and escaped line ends.
+    let is_gap = |gap: &str| {
+        gap.chars()
+            .all(|ch| ch == ' ' || ch == '\t' || ch == '\r' || ch == '\n' || ch == escape)
+            && !gap.contains("\n\n")
+    };
+    let before = &text[..start];
+    let trimmed = before.trim_end_matches(|ch: char| ch.is_whitespace() || ch == escape);
+    if trimmed.ends_with("&&") && removal.command + 1 == script.commands.len() {
+        // `cmd && rm FILE` at the end: cut from the end of `cmd`.
+        let cut_start = trimmed.len() - 2;
+        // Back over the continuation too: `cmd \⏎ && rm FILE` → `cmd`.
+        let cut_start = text[..cut_start]
+            .trim_end_matches(|ch: char| ch.is_whitespace() || ch == escape)
+            .len();
+        if !is_gap(&text[trimmed.len()..start])
+            || !text[end..].starts_with(['\n', '\r']) && end != text.len()
+        {
+            return None;
+        }
+        return Some(Edit::delete(Span::new(cut_start, end)));
+    }
+    let after = &text[end..];
+    let rest = after.trim_start_matches(|ch: char| ch == ' ' || ch == '\t');
+    if removal.command == 0 && rest.starts_with("&&") {
+        // `rm FILE && cmd`: cut up to `cmd`.
+        let after_and = end + (after.len() - rest.len()) + 2;
+        let next = text[after_and..].trim_start_matches([' ', '\t']);
+        if next.starts_with(escape) || next.starts_with(['\n', '\r']) {
+            return None;
+        }
+        return Some(Edit::delete(Span::new(start, text.len() - next.len())));
+    }
+    None
 }
