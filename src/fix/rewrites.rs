@@ -59,6 +59,31 @@ fn mentions(text: &str, instruction: &Instruction, name: &str) -> bool {
     })
 }
 
+/// Whether RUN `index` runs a script of the image or context (`./x.sh`,
+/// `/usr/local/bin/setup`, `bash build.sh`), which may read any variable
+/// of its environment.
+fn runs_a_script(context: &RuleContext<'_>, index: usize) -> bool {
+    let script_like = |text: &str| {
+        text.contains('/')
+            || [".sh", ".bash", ".py", ".pl", ".rb"]
+                .iter()
+                .any(|extension| text.ends_with(extension))
+    };
+    context.analysis.shell(index).is_some_and(|script| {
+        script.commands.iter().any(|command| {
+            command.name.as_ref().is_some_and(|name| {
+                script_like(&name.text)
+                    || matches!(
+                        name.text.as_str(),
+                        "sh" | "bash" | "python" | "python3" | "node"
+                    ) && command.arguments.first().is_some_and(|argument| {
+                        !argument.text.starts_with('-') && script_like(&argument.text)
+                    })
+            })
+        })
+    })
+}
+
 /// Whether a RUN already has a secret mount with `env=name`.
 fn has_secret_env(instruction: &Instruction, name: &str) -> bool {
     instruction
@@ -207,8 +232,9 @@ fn plan_secret_env(
                     ));
                 }
                 Keyword::Run => {
-                    let implicitly_flagged =
-                        implicit && flagged_runs(context, findings, binding).contains(&index);
+                    let implicitly_flagged = implicit
+                        && (flagged_runs(context, findings, binding).contains(&index)
+                            || runs_a_script(context, index));
                     if (implicit && !implicitly_flagged) || has_secret_env(effective, &binding.name)
                     {
                         continue;

@@ -51,6 +51,14 @@ declare_rule! {
     /// ```
     ///
     /// ## Fix
+    /// For a build arg, `dockerleak --fix --unsafe-fixes` (an unsafe fix, as
+    /// DLK003's) rewrites the example to:
+    /// ```dockerfile
+    /// # syntax=docker/dockerfile:1
+    /// FROM node:22
+    /// RUN --mount=type=secret,id=NPM_TOKEN,env=NPM_TOKEN echo "//registry.npmjs.org/:_authToken=$NPM_TOKEN" > .npmrc && npm ci
+    /// ```
+    /// Better still, keep the token out of the layer's `.npmrc` too:
     /// ```dockerfile
     /// FROM node:22
     /// RUN --mount=type=secret,id=NPM_TOKEN,env=NPM_TOKEN \

@@ -27,7 +27,9 @@ declare_rule! {
     /// ```
     ///
     /// ## Fix
-    /// Revoke the password, and give the credential to the build as a secret:
+    /// A display-only fix: the password is compromised once committed, so a
+    /// person must rotate it. Revoke the password, and give the credential to
+    /// the build as a secret:
     /// ```dockerfile
     /// FROM python:3.12
     /// RUN --mount=type=secret,id=pip_index_url,env=PIP_INDEX_URL pip install app

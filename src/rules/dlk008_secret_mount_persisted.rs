@@ -51,6 +51,7 @@ declare_rule! {
     /// ```
     ///
     /// ## Fix
+    /// A display-only fix (where the file is needed decides the rewrite).
     /// Use the secret where it is mounted, in every `RUN` that needs it, and
     /// keep it out of the image; give the running container its secrets at
     /// run time (`docker run --env-file`, orchestrator secrets):

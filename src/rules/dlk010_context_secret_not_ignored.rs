@@ -52,6 +52,10 @@ declare_rule! {
     /// or copy only what the image needs (`COPY package*.json src/ ./`). A file
     /// that a build step needs goes in with
     /// `RUN --mount=type=secret,id=npmrc,target=/root/.npmrc npm ci`.
+    /// `dockerleak --fix` (a safe fix: the image builds the same, without the
+    /// credential files) appends the files it found, one path a line, to the
+    /// ignore file in force, creating `.dockerignore` in the context when
+    /// there is none; existing lines and line ends stay.
     pub struct ContextSecretNotIgnored;
     code: "DLK010",
     name: "context-secret-not-ignored",
