@@ -627,8 +627,12 @@ pub fn credential_file_to_secret_mount(
     let name = path.rsplit('/').next().unwrap_or(&path);
     let mut edits = vec![remove_instruction(context.text, copy)];
     let mut mounted = 0;
-    for index in copy_index + 1..removal {
-        let instruction = &instructions[index];
+    for (index, instruction) in instructions
+        .iter()
+        .enumerate()
+        .take(removal)
+        .skip(copy_index + 1)
+    {
         match instruction.keyword {
             Keyword::Run => {}
             Keyword::Copy | Keyword::Add | Keyword::Onbuild => {
@@ -796,7 +800,7 @@ fn removal_in_list(context: &RuleContext<'_>, index: usize, path: &str) -> Optio
         return Some(Edit::delete(Span::new(cut_start, end)));
     }
     let after = &text[end..];
-    let rest = after.trim_start_matches(|ch: char| ch == ' ' || ch == '\t');
+    let rest = after.trim_start_matches([' ', '\t']);
     if removal.command == 0 && rest.starts_with("&&") {
         // `rm FILE && cmd`: cut up to `cmd`.
         let after_and = end + (after.len() - rest.len()) + 2;
