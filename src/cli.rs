@@ -486,7 +486,7 @@ fn run_check(arguments: &CheckArgs) -> i32 {
     );
     sort_reports(&mut reports);
     if let Some(mode) = fix_mode {
-        if !fixing.finish(mode, &reports, arguments.quiet) {
+        if !fixing.finish(mode, arguments.quiet) {
             return EXIT_ERROR;
         }
         if mode == FixMode::Diff {

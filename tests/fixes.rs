@@ -405,3 +405,26 @@ fn pretty_output_says_fix_available_and_shows_the_rewritten_lines() {
     assert!(stdout.contains("    - ARG NPM_TOKEN\n"), "{stdout}");
     assert!(stdout.contains("    + RUN --mount=type=secret,id=NPM_TOKEN,env=NPM_TOKEN npm ci"));
 }
+
+#[test]
+fn diffs_never_show_a_secret() {
+    let secret = "ghp_R2bW9cK4mN7pQ1sT6vX8yZ3aB5dE0fG2hJ4k";
+    let short = "Xy7pQ2";
+    let text = format!(
+        "FROM alpine\nENV GITHUB_TOKEN={secret}\nARG NPM_TOKEN\nRUN npm ci --token=$NPM_TOKEN && curl https://u:{short}@example.com/x\n"
+    );
+    let scratch = scratch_with("Dockerfile", &text);
+    let output = dockerleak_in(scratch.path())
+        .args(["--no-config", "--diff", "--unsafe-fixes", "Dockerfile"])
+        .output()
+        .expect("run");
+    assert_eq!(output.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.contains("+RUN --mount=type=secret,id=NPM_TOKEN,env=NPM_TOKEN"),
+        "{stdout}"
+    );
+    assert!(!stdout.contains(secret), "{stdout}");
+    assert!(!stdout.contains(short), "{stdout}");
+    assert!(!String::from_utf8_lossy(&output.stderr).contains(secret));
+}

@@ -183,8 +183,7 @@ impl Fixing {
     /// Prints the diffs (`--diff`) or the fixed standard input, and says on
     /// standard error what was fixed and how to build now. False when a
     /// file could not be written.
-    pub fn finish(&mut self, mode: FixMode, reports: &[FileReport], quiet: bool) -> bool {
-        let _ = reports;
+    pub fn finish(&mut self, mode: FixMode, quiet: bool) -> bool {
         self.changed
             .sort_by(|a, b| super::compare_paths(&a.path, &b.path));
         let stdout = io::stdout();

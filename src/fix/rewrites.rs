@@ -440,16 +440,14 @@ fn finish(plan: Plan, title: String) -> Fix {
 
 /// DLK005 and DLK007: a committed secret is compromised; a person rotates
 /// it. Nothing is applied.
-pub fn rotate_credential(finding: &Finding) -> Option<Fix> {
-    let _ = finding;
+pub fn rotate_credential(_finding: &Finding) -> Option<Fix> {
     Some(Fix::display_only(
         "rotate this credential (it is compromised once committed or built into an image), then pass the new one as a secret: `RUN --mount=type=secret,id=…` and `docker build --secret id=…`",
     ))
 }
 
 /// DLK008: a secret copied out of its mount: read it in place.
-pub fn use_secret_in_place(finding: &Finding) -> Option<Fix> {
-    let _ = finding;
+pub fn use_secret_in_place(_finding: &Finding) -> Option<Fix> {
     Some(Fix::display_only(
         "read the secret where the mount puts it (`target=` the path the tool reads, or `env=`) instead of copying it into the layer; if the file is needed at run time, pass it to the container instead",
     ))
