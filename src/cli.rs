@@ -32,6 +32,9 @@ use std::io::{self, BufWriter, IsTerminal, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
+mod fixes;
+use fixes::FixMode;
+
 /// No finding at or above `--fail-level`.
 pub const EXIT_CLEAN: i32 = 0;
 /// At least one finding at or above `--fail-level`.
@@ -272,6 +275,41 @@ pub struct CheckArgs {
     /// jenkins, compose, bake, shell, make, just).
     #[arg(long, value_name = "KIND", value_parser = parse_kind)]
     pub kind: Option<crate::builddefs::kind::FileKind>,
+
+    /// Apply the safe fixes in place (with `-`, print the fixed text to
+    /// standard output), then report what is left.
+    #[arg(long)]
+    pub fix: bool,
+
+    /// Also apply (with --fix or --diff) the unsafe fixes: those that
+    /// change the build command too (`docker build --secret …`).
+    #[arg(long)]
+    pub unsafe_fixes: bool,
+
+    /// Print the fixes as a unified diff instead of applying them; change
+    /// nothing. Exits 1 when a fix would apply.
+    #[arg(long)]
+    pub diff: bool,
+
+    /// Apply the fixes like --fix, but report nothing that is left and
+    /// exit 0 unless a file could not be read, parsed or written.
+    #[arg(long)]
+    pub fix_only: bool,
+}
+
+impl CheckArgs {
+    /// What the run does with fixes: `None` when it only reports.
+    fn fix_mode(&self) -> Option<FixMode> {
+        if self.diff {
+            Some(FixMode::Diff)
+        } else if self.fix_only {
+            Some(FixMode::FixOnly)
+        } else if self.fix {
+            Some(FixMode::Fix)
+        } else {
+            None
+        }
+    }
 }
 
 fn parse_kind(name: &str) -> Result<crate::builddefs::kind::FileKind, String> {
@@ -436,8 +474,13 @@ fn run_check(arguments: &CheckArgs) -> i32 {
     }
     let mut reports = Vec::new();
     let mut fail_levels: HashMap<String, FailLevel> = HashMap::new();
+    let fix_mode = arguments.fix_mode();
+    let mut fixing = fixes::Fixing::new(arguments.unsafe_fixes);
     for (config, inputs) in &groups.groups {
-        let group = lint_inputs(inputs, config, arguments.max_file_size, &paths);
+        let group = match fix_mode {
+            None => lint_inputs(inputs, config, arguments.max_file_size, &paths),
+            Some(mode) => fixing.run(mode, inputs, config, arguments.max_file_size, &paths),
+        };
         for report in &group {
             fail_levels.insert(report.path.clone(), config.effective_fail_level());
         }
@@ -457,6 +500,23 @@ fn run_check(arguments: &CheckArgs) -> i32 {
             .map(|(path, message)| FileReport::unreadable(path.display().to_string(), message)),
     );
     sort_reports(&mut reports);
+    if let Some(mode) = fix_mode {
+        if !fixing.finish(mode, arguments.quiet) {
+            return EXIT_ERROR;
+        }
+        if mode == FixMode::Diff {
+            return fixing.diff_exit_code(&reports);
+        }
+        if mode == FixMode::FixOnly {
+            for report in &reports {
+                for error in &report.errors {
+                    print_error(&report.path, &report::error_message(report, error));
+                }
+            }
+            return exit_code(&reports, FailLevel::Never);
+        }
+    }
+    let reports_to_stderr = fixing.printed_stdin();
     if let Some(path) = &arguments.write_baseline {
         let recorded = Baseline::of(&reports, |path| paths.display_path(path).into_owned());
         let written =
@@ -490,6 +550,13 @@ fn run_check(arguments: &CheckArgs) -> i32 {
             paths: paths.clone(),
             quiet: arguments.quiet,
         };
+        if reports_to_stderr && output.path.is_none() {
+            // Standard output holds the fixed text.
+            let stderr = io::stderr();
+            let mut writer = stderr.lock();
+            let _ = report::write_report(output.format, &reports, &options, &mut writer);
+            continue;
+        }
         written &= write_output(output.path.as_deref(), |writer| {
             if arguments.statistics && output.path.is_none() {
                 report::write_statistics(&reports, &options, writer)
@@ -1017,9 +1084,21 @@ pub fn lint_input(
     max_file_size: u64,
     identities: &FileIdentities<'_>,
 ) -> FileReport {
-    let named_kind = crate::builddefs::lint::kind_by_name(input.display(), config);
     match read_input(input, max_file_size) {
-        Ok(source) => {
+        Ok(source) => lint_text(input, &source, config, identities),
+        Err(error) => FileReport::unreadable(error.path, error.kind.to_string()),
+    }
+}
+
+/// [`lint_input`] of a text already read.
+fn lint_text(
+    input: &Input,
+    source: &SourceText,
+    config: &Config,
+    identities: &FileIdentities<'_>,
+) -> FileReport {
+    {
+        {
             // Fingerprints hash the path relative to the file's repository
             // root (outside a repository, its lexical normal form,
             // `./a/./Dockerfile` being `a/Dockerfile`), so that `dockerleak .`
@@ -1028,10 +1107,8 @@ pub fn lint_input(
             // machine. Rules see the path as given, normalised (DLK010
             // finds the build context through it); the report keeps it as
             // given.
-            let normal = normal_path(input.display());
-            let identity = identities
-                .of(input.display())
-                .unwrap_or_else(|| normal.clone());
+            let (normal, identity) = lint_names(input, identities);
+            let named_kind = crate::builddefs::lint::kind_by_name(input.display(), config);
             let kind =
                 named_kind.unwrap_or_else(|| crate::builddefs::lint::kind_of_content(&source.text));
             let mut report = match kind {
@@ -1049,14 +1126,22 @@ pub fn lint_input(
                 }
             };
             report.path = input.display().to_string();
-            if let Some(error) = invalid_utf8_error(&source) {
+            if let Some(error) = invalid_utf8_error(source) {
                 report.errors.insert(0, error);
             }
             report.release_source_if_clean();
             report
         }
-        Err(error) => FileReport::unreadable(error.path, error.kind.to_string()),
     }
+}
+
+/// The path and fingerprint identity [`lint_text`] lints `input` as.
+fn lint_names(input: &Input, identities: &FileIdentities<'_>) -> (String, String) {
+    let normal = normal_path(input.display());
+    let identity = identities
+        .of(input.display())
+        .unwrap_or_else(|| normal.clone());
+    (normal, identity)
 }
 
 /// A relative path without `.` components (`./a/./b` → `a/b`); other
@@ -1269,27 +1354,16 @@ fn write_named_output(
                     });
                 return report_output_result(path, what, result);
             }
-            let directory = match target.parent() {
-                Some(parent) if !parent.as_os_str().is_empty() => parent,
-                _ => Path::new("."),
-            };
-            let mut builder = tempfile::Builder::new();
-            builder.prefix(".dockerleak-output-");
             // What `File::create` gives (0o666 less the umask), not the
             // temporary file's private 0o600.
             #[cfg(unix)]
-            {
+            let permissions = {
                 use std::os::unix::fs::PermissionsExt;
-                builder.permissions(std::fs::Permissions::from_mode(0o666));
-            }
-            let result = builder.tempfile_in(directory).and_then(|temporary| {
-                let mut output = BufWriter::new(temporary);
-                write(&mut output)?;
-                output.flush()?;
-                let temporary = output.into_inner().map_err(|error| error.into_error())?;
-                temporary.persist(&target).map_err(|error| error.error)?;
-                Ok(())
-            });
+                Some(std::fs::Permissions::from_mode(0o666))
+            };
+            #[cfg(not(unix))]
+            let permissions = None;
+            let result = replace_atomically(&target, permissions, write);
             report_output_result(path, what, result)
         }
         None => {
@@ -1312,6 +1386,32 @@ fn write_named_output(
             }
         }
     }
+}
+
+/// Writes `target` through a temporary file beside it, renamed over it: a
+/// reader sees the old file or the whole new one, never a mix. The new
+/// file gets `permissions` (else the temporary file's own).
+fn replace_atomically(
+    target: &Path,
+    permissions: Option<std::fs::Permissions>,
+    write: impl FnOnce(&mut dyn Write) -> io::Result<()>,
+) -> io::Result<()> {
+    let directory = match target.parent() {
+        Some(parent) if !parent.as_os_str().is_empty() => parent,
+        _ => Path::new("."),
+    };
+    let mut builder = tempfile::Builder::new();
+    builder.prefix(".dockerleak-output-");
+    if let Some(permissions) = permissions {
+        builder.permissions(permissions);
+    }
+    let temporary = builder.tempfile_in(directory)?;
+    let mut output = BufWriter::new(temporary);
+    write(&mut output)?;
+    output.flush()?;
+    let temporary = output.into_inner().map_err(|error| error.into_error())?;
+    temporary.persist(target).map_err(|error| error.error)?;
+    Ok(())
 }
 
 /// True when the output was written; else prints why, naming `path`.
@@ -1549,6 +1649,7 @@ mod tests {
                 stage: None,
                 secrets: Vec::new(),
                 fingerprint: String::new(),
+                fix: None,
             }],
             ..FileReport::default()
         };

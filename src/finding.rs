@@ -74,6 +74,8 @@ pub struct Finding {
     /// Stable identity: rule code + path + the normalized instruction text
     /// (secrets masked) + an occurrence counter. Set by the linter.
     pub fingerprint: String,
+    /// What to change to fix it, when the rule knows ([`crate::fix`]).
+    pub fix: Option<crate::fix::Fix>,
 }
 
 /// A file that could not be read or parsed (fully).

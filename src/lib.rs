@@ -12,6 +12,7 @@ pub mod config;
 pub mod discover;
 pub mod dockerignore;
 pub mod finding;
+pub mod fix;
 pub mod input;
 pub mod lint;
 pub mod redact;

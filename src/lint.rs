@@ -77,6 +77,7 @@ pub fn lint_source_as(path: &str, identity: &str, text: &str, config: &Config) -
         (a.span.start, a.code, a.span.end).cmp(&(b.span.start, b.code, b.span.end))
     });
     findings.dedup_by(|a, b| a.code == b.code && a.span == b.span);
+    attach_fixes(&context, &redactor, &mut findings);
     assign_fingerprints(identity, text, &dockerfile, &redactor, &mut findings);
     mask_findings(&redactor, &mut findings, &mut errors);
     FileReport {
@@ -179,6 +180,22 @@ fn secret_spans_of_all_rules(context: &RuleContext<'_>) -> Vec<Span> {
         .collect()
 }
 
+/// Asks each finding's rule for its fix ([`rules::Rule::fix`]), unless the
+/// rule attached one itself. A fix whose edits would put a secret value in
+/// a new place is dropped: a fix never moves a secret.
+fn attach_fixes(context: &RuleContext<'_>, redactor: &Redactor, findings: &mut [Finding]) {
+    let fixes: Vec<Option<crate::fix::Fix>> = findings
+        .iter()
+        .map(|finding| match &finding.fix {
+            Some(fix) => Some(fix.clone()),
+            None => rules::find(finding.code)?.fix(context, finding, findings),
+        })
+        .collect();
+    for (finding, fix) in findings.iter_mut().zip(fixes) {
+        finding.fix = fix.filter(|fix| !fix.would_copy_a_secret(context.text, redactor));
+    }
+}
+
 /// Masks every secret value of the file in every text of its findings and
 /// errors (syntax errors quote the source, `can't find = in "…"`; a rule
 /// may name a word that another rule found to be a secret, DLK001's help
@@ -203,6 +220,12 @@ fn mask_findings(redactor: &Redactor, findings: &mut [Finding], errors: &mut [Fi
         }
         if let Some(stage) = &mut finding.stage {
             mask(stage);
+        }
+        if let Some(fix) = &mut finding.fix {
+            mask(&mut fix.message);
+            if let Some(note) = &mut fix.build_note {
+                mask(note);
+            }
         }
     }
     for error in errors.iter_mut() {

@@ -97,6 +97,7 @@ mod tests {
                 stage: None,
                 secrets: Vec::new(),
                 fingerprint: String::new(),
+                fix: None,
             }],
             errors: vec![FileError {
                 message: "odd".into(),

@@ -5,13 +5,18 @@
 //!  "findings": [{"code", "name", "severity", "path", "line", "column",
 //!                "end_line", "end_column", "message", "help", "stage",
 //!                "fingerprint", "labels": [{"line", "column", "end_line",
-//!                "end_column", "message"}]}],
+//!                "end_column", "message"}],
+//!                "fix": {"applicability", "message", "edits": [{"start",
+//!                "end", "line", "column", "end_line", "end_column",
+//!                "content"}], "build_note"}}],
 //!  "errors": [{"path", "message"}],
 //!  "summary": {"files", "findings", "errors"}}
 //! ```
 //!
 //! Lines and columns are 1-based; the end column is exclusive (the
-//! position of the span's end). `labels` is an addition to the contract.
+//! position of the span's end). `labels` is an addition to the contract, and
+//! so is `fix`, present when the rule has one (an edit of another file,
+//! a `.dockerignore`, names it in `path`).
 //! An error with a place has its message prefixed by `line N: `. Every
 //! text goes through the file's redactor ([`FileReport::mask`]), and no
 //! source text is printed.
@@ -49,6 +54,9 @@ struct FindingOutput<'a> {
     stage: Option<Cow<'a, str>>,
     fingerprint: &'a str,
     labels: Vec<LabelOutput<'a>>,
+    /// Present when the rule has a fix for it ([`crate::fix`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    fix: Option<super::FixView<'a>>,
 }
 
 #[derive(Serialize)]
@@ -116,6 +124,7 @@ pub fn write(
                         }
                     })
                     .collect(),
+                fix: super::safe_fix(report, finding),
             });
         }
         for error in &report.errors {
@@ -169,6 +178,7 @@ mod tests {
                 stage: Some("0".into()),
                 secrets: Vec::new(),
                 fingerprint: "DLK001:abc".into(),
+                fix: None,
             }],
             errors: vec![FileError {
                 message: "unknown flag".into(),

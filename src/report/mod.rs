@@ -31,6 +31,7 @@ pub mod sarif;
 pub mod sonarqube;
 
 use crate::finding::{FileError, FileReport, Finding, Severity};
+use serde::Serialize;
 use std::borrow::Cow;
 use std::io::{self, Write};
 use std::path::{Component, Path, PathBuf};
@@ -232,6 +233,65 @@ pub fn safe_message<'a>(report: &FileReport, finding: &'a Finding) -> Cow<'a, st
 /// A finding's help text, masked as [`safe_message`] does.
 pub fn safe_help<'a>(report: &FileReport, finding: &'a Finding) -> Cow<'a, str> {
     report.mask(&finding.help)
+}
+
+/// A finding's fix as reporters show it: every text masked, each edit with
+/// its place (in the linted file, or in the other file it names).
+#[derive(Clone, Debug, Serialize)]
+pub struct FixView<'a> {
+    pub applicability: &'static str,
+    pub message: Cow<'a, str>,
+    pub edits: Vec<EditView<'a>>,
+    pub build_note: Option<Cow<'a, str>>,
+}
+
+/// One edit of a [`FixView`]: byte offsets and 1-based positions of the
+/// replaced range, and the new text.
+#[derive(Clone, Debug, Serialize)]
+pub struct EditView<'a> {
+    /// The file the edit is in, when it is not the linted file.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub path: Option<&'a str>,
+    pub start: usize,
+    pub end: usize,
+    pub line: usize,
+    pub column: usize,
+    pub end_line: usize,
+    pub end_column: usize,
+    pub content: Cow<'a, str>,
+}
+
+/// The [`FixView`] of `finding`, if it has a fix.
+pub fn safe_fix<'a>(report: &FileReport, finding: &'a Finding) -> Option<FixView<'a>> {
+    let fix = finding.fix.as_ref()?;
+    Some(FixView {
+        applicability: fix.applicability.as_str(),
+        message: report.mask(&fix.message),
+        edits: fix
+            .edits
+            .iter()
+            .map(|edit| {
+                let (line, column, end_line, end_column) = match &edit.file {
+                    Some(file) => (file.line, file.column, file.end_line, file.end_column),
+                    None => {
+                        let place = Region::of(report, edit.span);
+                        (place.line, place.column, place.end_line, place.end_column)
+                    }
+                };
+                EditView {
+                    path: edit.file.as_ref().map(|file| file.path.as_str()),
+                    start: edit.span.start,
+                    end: edit.span.end,
+                    line,
+                    column,
+                    end_line,
+                    end_column,
+                    content: report.mask(&edit.content),
+                }
+            })
+            .collect(),
+        build_note: fix.build_note.as_deref().map(|note| report.mask(note)),
+    })
 }
 
 /// A finding's primary label, masked as [`safe_message`] does.

@@ -80,6 +80,7 @@ pub fn write(
             }
             let help = safe_help(report, finding);
             after.push_str(&help_lines(&help, options.width, options.color));
+            after.push_str(&fix_lines(report, finding, &redacted));
             render(&handler, &diagnostic, &after, output)?;
         }
         for error in &report.errors {
@@ -107,6 +108,71 @@ pub fn write(
     }
     let summary = Summary::of(reports);
     writeln!(output, "{}", summary.line())
+}
+
+/// The most changed lines a fix shows.
+const FIX_LINES: usize = 12;
+
+/// `fix available (unsafe): …`, the lines it rewrites (`-` before, `+`
+/// after, from the redacted text: an edit never inserts a secret) and the
+/// build command change.
+fn fix_lines(
+    report: &FileReport,
+    finding: &crate::finding::Finding,
+    redacted: &crate::finding::RedactedText,
+) -> String {
+    let Some(fix) = super::safe_fix(report, finding) else {
+        return String::new();
+    };
+    let heading = match fix.applicability {
+        "safe" => "fix available",
+        "unsafe" => "fix available (unsafe)",
+        _ => "fix (do it by hand)",
+    };
+    let mut text = format!("  {heading}: {}\n", fix.message);
+    let own: Vec<crate::fix::Edit> = finding
+        .fix
+        .iter()
+        .flat_map(|fix| fix.own_edits())
+        .map(|edit| crate::fix::Edit {
+            span: redacted.map_span(edit.span),
+            content: report.mask(&edit.content).into_owned(),
+            file: None,
+        })
+        .collect();
+    if !own.is_empty() {
+        let after = crate::fix::apply_edits(&redacted.text, &own);
+        let diff = similar::TextDiff::from_lines(redacted.text.as_str(), after.as_str());
+        let mut shown = 0;
+        for change in diff.iter_all_changes() {
+            let sign = match change.tag() {
+                similar::ChangeTag::Delete => '-',
+                similar::ChangeTag::Insert => '+',
+                similar::ChangeTag::Equal => continue,
+            };
+            if shown == FIX_LINES {
+                text.push_str("    …\n");
+                break;
+            }
+            shown += 1;
+            text.push_str(&format!(
+                "    {sign} {}\n",
+                change.value().trim_end_matches(['\n', '\r'])
+            ));
+        }
+    }
+    for edit in fix.edits.iter().filter(|edit| edit.path.is_some()) {
+        for line in edit.content.lines().filter(|line| !line.trim().is_empty()) {
+            text.push_str(&format!(
+                "    + {line}   ({})\n",
+                edit.path.unwrap_or_default()
+            ));
+        }
+    }
+    if let Some(note) = &fix.build_note {
+        text.push_str(&format!("  build with: {note}\n"));
+    }
+    text
 }
 
 /// Renders `diagnostic`, then `after` (lines that miette must not wrap).
@@ -420,6 +486,7 @@ mod tests {
                 stage: None,
                 secrets: vec![secret],
                 fingerprint: "x".into(),
+                fix: None,
             }],
             errors: vec![FileError {
                 message: "something odd".into(),

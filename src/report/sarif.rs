@@ -210,6 +210,9 @@ pub fn build_with_limit(reports: &[FileReport], options: &ReportOptions, limit: 
             if !related.is_empty() {
                 result.related_locations = Some(related);
             }
+            if let Some(fix) = sarif_fix(report, finding, &artifact, options) {
+                result.fixes = Some(vec![fix]);
+            }
             if let Some(stage) = safe_stage(report, finding) {
                 result.properties = Some(
                     PropertyBag::builder()
@@ -463,14 +466,81 @@ fn full_description(meta: &RuleMeta) -> String {
 
 /// Where a report's file is: relative to `%SRCROOT%` when inside the
 /// repository, else an absolute `file:` URI.
+/// A result's `fixes` entry: one artifact change per file the fix edits,
+/// each with its replacements (a deleted region, possibly empty, and the
+/// inserted text). Display-only fixes, and fixes without edits, have none:
+/// SARIF wants at least one change.
+fn sarif_fix(
+    report: &FileReport,
+    finding: &crate::finding::Finding,
+    artifact: &ArtifactLocation,
+    options: &ReportOptions,
+) -> Option<serde_sarif::sarif::Fix> {
+    let view = super::safe_fix(report, finding)?;
+    if view.edits.is_empty() || view.applicability == "display-only" {
+        return None;
+    }
+    let mut changes: Vec<(Option<&str>, Vec<serde_sarif::sarif::Replacement>)> = Vec::new();
+    for edit in &view.edits {
+        let region = serde_sarif::sarif::Region::builder()
+            .start_line(edit.line as i64)
+            .start_column(edit.column as i64)
+            .end_line(edit.end_line as i64)
+            .end_column(edit.end_column as i64)
+            .build();
+        let mut replacement = serde_sarif::sarif::Replacement::builder()
+            .deleted_region(region)
+            .build();
+        if !edit.content.is_empty() {
+            replacement.inserted_content = Some(
+                ArtifactContent::builder()
+                    .text(edit.content.to_string())
+                    .build(),
+            );
+        }
+        match changes.iter_mut().find(|(path, _)| *path == edit.path) {
+            Some((_, replacements)) => replacements.push(replacement),
+            None => changes.push((edit.path, vec![replacement])),
+        }
+    }
+    let mut description = sentence(&view.message);
+    if let Some(note) = &view.build_note {
+        description.push_str(&format!(" Build with `{note}`."));
+    }
+    let artifact_changes = changes
+        .into_iter()
+        .map(|(path, replacements)| {
+            let location = match path {
+                Some(path) => path_location(path, options),
+                None => artifact.clone(),
+            };
+            serde_sarif::sarif::ArtifactChange::builder()
+                .artifact_location(location)
+                .replacements(replacements)
+                .build()
+        })
+        .collect::<Vec<_>>();
+    Some(
+        serde_sarif::sarif::Fix::builder()
+            .description(Message::builder().text(description).build())
+            .artifact_changes(artifact_changes)
+            .build(),
+    )
+}
+
 fn artifact_location(report: &FileReport, options: &ReportOptions) -> ArtifactLocation {
-    match options.paths.repository_relative(&report.path) {
+    path_location(&report.path, options)
+}
+
+/// [`artifact_location`] of any file the run names (a fix's `.dockerignore`).
+fn path_location(path: &str, options: &ReportOptions) -> ArtifactLocation {
+    match options.paths.repository_relative(path) {
         Some(relative) => ArtifactLocation::builder()
             .uri(percent_encode_path(&relative))
             .uri_base_id(SOURCE_ROOT)
             .build(),
         None => {
-            let absolute = options.paths.absolute(&report.path);
+            let absolute = options.paths.absolute(path);
             let uri = if absolute.is_absolute() {
                 file_uri(&absolute.to_string_lossy(), false)
             } else {

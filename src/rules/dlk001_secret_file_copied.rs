@@ -35,14 +35,20 @@ declare_rule! {
     /// ```
     ///
     /// ## Fix
-    /// Mount the file for the one `RUN` that needs it; it never reaches a layer:
+    /// Mount the file for the `RUN`s that need it; it never reaches a layer.
+    /// `dockerleak --fix --unsafe-fixes` (an unsafe fix: the build command
+    /// changes) rewrites the example to:
     /// ```dockerfile
     /// FROM python:3.12
-    /// RUN --mount=type=secret,id=netrc,target=/root/.netrc \
-    ///     pip install -r requirements.txt
+    /// RUN --mount=type=secret,id=netrc,target=/root/.netrc pip install -r requirements.txt
     /// ```
-    /// and build with `docker build --secret id=netrc,src=$HOME/.netrc .`.
-    /// For SSH keys use `RUN --mount=type=ssh` and `docker build --ssh default`.
+    /// and says to build with `docker build --secret id=netrc,src=.netrc .`
+    /// (`src=` the file on the build machine, `$HOME/.netrc` for a personal
+    /// one). Under a non-root `USER` the mount gets `uid=`/`gid=` (or
+    /// `mode=0444`). An SSH private key used by `git`/`ssh` becomes
+    /// `RUN --mount=type=ssh` and `docker build --ssh default`. The rewrite is
+    /// made when a later `RUN` of the stage removes the file (otherwise the
+    /// image may need it at run time, and the fix is only shown).
     pub struct SecretFileCopied;
     code: "DLK001",
     name: "secret-file-copied",
@@ -53,6 +59,15 @@ declare_rule! {
 impl Rule for SecretFileCopied {
     fn meta(&self) -> &'static RuleMeta {
         &Self::META
+    }
+
+    fn fix(
+        &self,
+        context: &RuleContext<'_>,
+        finding: &Finding,
+        _findings: &[Finding],
+    ) -> Option<crate::fix::Fix> {
+        crate::fix::rewrites::credential_file_to_secret_mount(context, finding)
     }
 
     fn check(&self, context: &RuleContext<'_>, findings: &mut Vec<Finding>) {

@@ -40,14 +40,15 @@ declare_rule! {
     /// ```
     ///
     /// ## Fix
-    /// Mount the file for the `RUN` that needs it; it never reaches a layer:
+    /// Mount the file for the `RUN`s that need it; it never reaches a layer.
+    /// `dockerleak --fix --unsafe-fixes` (an unsafe fix, DLK001's) rewrites
+    /// the example to:
     /// ```dockerfile
     /// FROM python:3.12
-    /// RUN --mount=type=secret,id=netrc,target=/root/.netrc \
-    ///     pip install -r requirements.txt
+    /// RUN --mount=type=secret,id=netrc,target=/root/.netrc pip install -r requirements.txt
     /// ```
-    /// and build with `docker build --secret id=netrc,src=$HOME/.netrc .`.
-    /// For SSH keys use `RUN --mount=type=ssh` and `docker build --ssh default`.
+    /// and says to build with `docker build --secret id=netrc,src=.netrc .`.
+    /// For SSH keys it uses `RUN --mount=type=ssh` and `docker build --ssh default`.
     pub struct SecretDeletedInLaterLayer;
     code: "DLK002",
     name: "secret-deleted-in-later-layer",
@@ -58,6 +59,15 @@ declare_rule! {
 impl Rule for SecretDeletedInLaterLayer {
     fn meta(&self) -> &'static RuleMeta {
         &Self::META
+    }
+
+    fn fix(
+        &self,
+        context: &RuleContext<'_>,
+        finding: &Finding,
+        _findings: &[Finding],
+    ) -> Option<crate::fix::Fix> {
+        crate::fix::rewrites::credential_file_to_secret_mount(context, finding)
     }
 
     fn check(&self, context: &RuleContext<'_>, findings: &mut Vec<Finding>) {

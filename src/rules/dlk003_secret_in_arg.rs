@@ -30,15 +30,19 @@ declare_rule! {
     /// ```
     ///
     /// ## Fix
-    /// Pass it as a secret and read it from a secret mount:
+    /// Pass it as a secret and read it from a secret mount.
+    /// `dockerleak --fix --unsafe-fixes` (an unsafe fix: the build command
+    /// changes) rewrites the example to:
     /// ```dockerfile
+    /// # syntax=docker/dockerfile:1
     /// FROM node:22
-    /// RUN --mount=type=secret,id=NPM_TOKEN,env=NPM_TOKEN \
-    ///     npm config set //registry.npmjs.org/:_authToken=$NPM_TOKEN && npm ci && rm ~/.npmrc
+    /// RUN --mount=type=secret,id=NPM_TOKEN,env=NPM_TOKEN npm config set //registry.npmjs.org/:_authToken=$NPM_TOKEN && npm ci
     /// ```
-    /// and build with `docker build --secret id=NPM_TOKEN,env=NPM_TOKEN .`
-    /// (remove the file the token was written to in the same `RUN`, or the
-    /// layer keeps it: that is DLK008).
+    /// and says to build with `docker build --secret id=NPM_TOKEN,env=NPM_TOKEN .`
+    /// (`env=` needs Dockerfile frontend 1.10: the `# syntax=` line asks for
+    /// it). Then remove the file the token was written to in the same `RUN`
+    /// (`&& rm ~/.npmrc`), or the layer keeps it: that is DLK008. An exec-form
+    /// `RUN` that reads the ARG is left to you (the fix is only shown).
     pub struct SecretInArg;
     code: "DLK003",
     name: "secret-in-arg",
@@ -49,6 +53,15 @@ declare_rule! {
 impl Rule for SecretInArg {
     fn meta(&self) -> &'static RuleMeta {
         &Self::META
+    }
+
+    fn fix(
+        &self,
+        context: &RuleContext<'_>,
+        finding: &Finding,
+        findings: &[Finding],
+    ) -> Option<crate::fix::Fix> {
+        crate::fix::rewrites::arg_to_secret_mount(context, finding, findings)
     }
 
     fn check(&self, context: &RuleContext<'_>, findings: &mut Vec<Finding>) {

@@ -32,11 +32,17 @@ declare_rule! {
     /// ```
     ///
     /// ## Fix
-    /// Give the secret to the one `RUN` that needs it:
+    /// Give the secret to the `RUN`s that need it. For an `ENV` set from a
+    /// build arg, `dockerleak --fix --unsafe-fixes` (an unsafe fix: the build
+    /// command changes) rewrites the example to:
     /// ```dockerfile
+    /// # syntax=docker/dockerfile:1
     /// FROM alpine
     /// RUN --mount=type=secret,id=GITHUB_TOKEN,env=GITHUB_TOKEN ./fetch-private-deps.sh
     /// ```
+    /// and says to build with `docker build --secret id=GITHUB_TOKEN,env=GITHUB_TOKEN .`.
+    /// When the container may need the value at run time (a `CMD` or
+    /// `ENTRYPOINT` that reads it or runs a script), the fix is only shown.
     /// For a runtime secret, let the container read it from a file
     /// (`ENV DB_PASSWORD_FILE=/run/secrets/db_password`) or pass it with
     /// `docker run -e` / your orchestrator's secrets.
@@ -68,6 +74,15 @@ fn is_placeholder_secret(value: &str) -> bool {
 impl Rule for SecretInEnv {
     fn meta(&self) -> &'static RuleMeta {
         &Self::META
+    }
+
+    fn fix(
+        &self,
+        context: &RuleContext<'_>,
+        finding: &Finding,
+        findings: &[Finding],
+    ) -> Option<crate::fix::Fix> {
+        crate::fix::rewrites::env_from_arg_to_secret_mount(context, finding, findings)
     }
 
     fn check(&self, context: &RuleContext<'_>, findings: &mut Vec<Finding>) {

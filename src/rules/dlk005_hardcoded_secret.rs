@@ -31,8 +31,10 @@ declare_rule! {
     /// ```
     ///
     /// ## Fix
-    /// Revoke the credential, remove it from the file (and the history), and
-    /// pass a new one at build time as a secret:
+    /// A display-only fix: a committed secret is compromised, so a person
+    /// must rotate it; `--fix` never moves it. Revoke the credential, remove
+    /// it from the file (and the history), and pass a new one at build time
+    /// as a secret:
     /// ```dockerfile
     /// FROM alpine
     /// RUN --mount=type=secret,id=aws,target=/root/.aws/credentials aws s3 cp s3://bucket/file .
@@ -55,6 +57,15 @@ static ASSIGNMENT: LazyLock<Regex> = LazyLock::new(|| {
 impl Rule for HardcodedSecret {
     fn meta(&self) -> &'static RuleMeta {
         &Self::META
+    }
+
+    fn fix(
+        &self,
+        _context: &RuleContext<'_>,
+        finding: &Finding,
+        _findings: &[Finding],
+    ) -> Option<crate::fix::Fix> {
+        crate::fix::rewrites::rotate_credential(finding)
     }
 
     fn check(&self, context: &RuleContext<'_>, findings: &mut Vec<Finding>) {

@@ -51,6 +51,14 @@ declare_rule! {
     /// ```
     ///
     /// ## Fix
+    /// For a build arg, `dockerleak --fix --unsafe-fixes` (an unsafe fix, as
+    /// DLK003's) rewrites the example to:
+    /// ```dockerfile
+    /// # syntax=docker/dockerfile:1
+    /// FROM node:22
+    /// RUN --mount=type=secret,id=NPM_TOKEN,env=NPM_TOKEN echo "//registry.npmjs.org/:_authToken=$NPM_TOKEN" > .npmrc && npm ci
+    /// ```
+    /// Better still, keep the token out of the layer's `.npmrc` too:
     /// ```dockerfile
     /// FROM node:22
     /// RUN --mount=type=secret,id=NPM_TOKEN,env=NPM_TOKEN \
@@ -378,6 +386,15 @@ enum Subject {
 impl Rule for SecretInRunWithoutMount {
     fn meta(&self) -> &'static RuleMeta {
         &Self::META
+    }
+
+    fn fix(
+        &self,
+        context: &RuleContext<'_>,
+        finding: &Finding,
+        findings: &[Finding],
+    ) -> Option<crate::fix::Fix> {
+        crate::fix::rewrites::arg_to_secret_mount(context, finding, findings)
     }
 
     fn check(&self, context: &RuleContext<'_>, findings: &mut Vec<Finding>) {

@@ -27,7 +27,9 @@ declare_rule! {
     /// ```
     ///
     /// ## Fix
-    /// Revoke the password, and give the credential to the build as a secret:
+    /// A display-only fix: the password is compromised once committed, so a
+    /// person must rotate it. Revoke the password, and give the credential to
+    /// the build as a secret:
     /// ```dockerfile
     /// FROM python:3.12
     /// RUN --mount=type=secret,id=pip_index_url,env=PIP_INDEX_URL pip install app
@@ -51,6 +53,15 @@ static URL_CREDENTIALS: LazyLock<Regex> = LazyLock::new(|| {
 impl Rule for CredentialsInUrl {
     fn meta(&self) -> &'static RuleMeta {
         &Self::META
+    }
+
+    fn fix(
+        &self,
+        _context: &RuleContext<'_>,
+        finding: &Finding,
+        _findings: &[Finding],
+    ) -> Option<crate::fix::Fix> {
+        crate::fix::rewrites::rotate_credential(finding)
     }
 
     fn check(&self, context: &RuleContext<'_>, findings: &mut Vec<Finding>) {

@@ -51,6 +51,7 @@ declare_rule! {
     /// ```
     ///
     /// ## Fix
+    /// A display-only fix (where the file is needed decides the rewrite).
     /// Use the secret where it is mounted, in every `RUN` that needs it, and
     /// keep it out of the image; give the running container its secrets at
     /// run time (`docker run --env-file`, orchestrator secrets):
@@ -68,6 +69,15 @@ declare_rule! {
 impl Rule for SecretMountPersisted {
     fn meta(&self) -> &'static RuleMeta {
         &Self::META
+    }
+
+    fn fix(
+        &self,
+        _context: &RuleContext<'_>,
+        finding: &Finding,
+        _findings: &[Finding],
+    ) -> Option<crate::fix::Fix> {
+        crate::fix::rewrites::use_secret_in_place(finding)
     }
 
     fn check(&self, context: &RuleContext<'_>, findings: &mut Vec<Finding>) {

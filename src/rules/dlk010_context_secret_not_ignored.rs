@@ -52,6 +52,10 @@ declare_rule! {
     /// or copy only what the image needs (`COPY package*.json src/ ./`). A file
     /// that a build step needs goes in with
     /// `RUN --mount=type=secret,id=npmrc,target=/root/.npmrc npm ci`.
+    /// `dockerleak --fix` (a safe fix: the image builds the same, without the
+    /// credential files) appends the files it found, one path a line, to the
+    /// ignore file in force, creating `.dockerignore` in the context when
+    /// there is none; existing lines and line ends stay.
     pub struct ContextSecretNotIgnored;
     code: "DLK010",
     name: "context-secret-not-ignored",
@@ -144,7 +148,13 @@ impl Rule for ContextSecretNotIgnored {
                 None => Arc::new(walk()),
             };
             if !scan.files.is_empty() {
-                findings.push(self.report(context, &copy, &scan, ignore_name.as_deref()));
+                let fix = crate::fix::rewrites::ignore_context_files(
+                    ignore_file.as_deref(),
+                    &build_context.root,
+                    scan.files.iter().map(|file| file.path.as_str()),
+                );
+                let finding = self.report(context, &copy, &scan, ignore_name.as_deref());
+                findings.push(Finding { fix, ..finding });
             }
         }
     }

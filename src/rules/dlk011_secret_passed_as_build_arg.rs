@@ -253,6 +253,7 @@ fn judge(
         stage: None,
         secrets,
         fingerprint: String::new(),
+        fix: None,
     })
 }
 

@@ -85,6 +85,19 @@ pub trait Rule: Sync + Send {
     fn finds_secret_values(&self) -> bool {
         true
     }
+
+    /// The fix for `finding` (one of this rule's, among all the file's
+    /// `findings`), if the rule has one: see [`crate::fix`]. The rule's
+    /// doc comment shows it under `## Fix`.
+    fn fix(
+        &self,
+        context: &RuleContext<'_>,
+        finding: &Finding,
+        findings: &[Finding],
+    ) -> Option<crate::fix::Fix> {
+        let _ = (context, finding, findings);
+        None
+    }
 }
 
 /// Declares a rule struct whose doc comment becomes its `RuleMeta::docs`.
@@ -304,6 +317,7 @@ impl<'a> RuleContext<'a> {
                 stage: self.stage_label(index),
                 secrets: Vec::new(),
                 fingerprint: String::new(),
+                fix: None,
             },
         }
     }
@@ -352,6 +366,12 @@ impl FindingBuilder {
     /// Marks `span` as holding a secret value: reporters mask it.
     pub fn secret(mut self, span: Span) -> Self {
         self.finding.secrets.push(span);
+        self
+    }
+
+    /// Attaches a fix built with the rule's own data (see [`crate::fix`]).
+    pub fn fix(mut self, fix: Option<crate::fix::Fix>) -> Self {
+        self.finding.fix = fix;
         self
     }
 

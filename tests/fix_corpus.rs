@@ -1,0 +1,179 @@
+//! `--unsafe-fixes` over every real Dockerfile of `../shared/corpus/wild`
+//! and `../shared/corpus/leaky`: it never panics, never changes a file
+//! that has no applicable fix, is idempotent (fixing the fixed text changes
+//! nothing), and keeps the user's bytes where it does not mean to edit:
+//! every comment line and heredoc body, and CRLF line ends. Skips, saying
+//! why, without the corpus. Prints how many files and fixes it covered
+//! (`cargo test --test fix_corpus -- --nocapture`).
+
+use dockerleak::fix::fix_source;
+use dockerleak::{lint_source, Config};
+use rayon::prelude::*;
+use std::path::{Path, PathBuf};
+
+fn corpus_folder(name: &str) -> Option<PathBuf> {
+    let root = std::env::var_os("DOCKERLEAK_CORPUS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus"));
+    let folder = root.join(name);
+    folder.is_dir().then_some(folder)
+}
+
+fn files_under(folder: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    let mut pending = vec![folder.to_path_buf()];
+    while let Some(directory) = pending.pop() {
+        let Ok(entries) = std::fs::read_dir(&directory) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                pending.push(path);
+            } else if path.extension().is_none_or(|extension| extension != "tsv") {
+                files.push(path);
+            }
+        }
+    }
+    files.sort();
+    files
+}
+
+#[derive(Default)]
+struct Tally {
+    files: usize,
+    fixable_files: usize,
+    changed_files: usize,
+    fixes: usize,
+    problems: Vec<String>,
+}
+
+/// The lines of `text` that hold a comment (not a `# syntax=` directive,
+/// which a fix may raise).
+fn comment_lines(text: &str) -> Vec<&str> {
+    text.lines()
+        .map(str::trim)
+        .filter(|line| line.starts_with('#'))
+        .filter(|line| {
+            !line
+                .trim_start_matches('#')
+                .trim_start()
+                .to_ascii_lowercase()
+                .starts_with("syntax")
+        })
+        .collect()
+}
+
+fn check(name: &str, text: &str) -> Tally {
+    let config = Config::default();
+    // A name that is not on disk: DLK010 looks at no build context.
+    let shown = format!("corpus/{name}");
+    let mut tally = Tally {
+        files: 1,
+        ..Tally::default()
+    };
+    let report = lint_source(&shown, text, &config);
+    let fixable = report.errors.is_empty()
+        && report
+            .findings
+            .iter()
+            .any(|finding| finding.fix.as_ref().is_some_and(|fix| fix.applies(true)));
+    let outcome = fix_source(&shown, &shown, text, &config, true);
+    if !fixable {
+        if outcome.text != text {
+            tally
+                .problems
+                .push(format!("{name}: changed without a fixable finding"));
+        }
+        return tally;
+    }
+    tally.fixable_files = 1;
+    tally.fixes = outcome.applied.len();
+    if outcome.text == text {
+        return tally;
+    }
+    tally.changed_files = 1;
+    let again = fix_source(&shown, &shown, &outcome.text, &config, true);
+    if again.text != outcome.text {
+        tally
+            .problems
+            .push(format!("{name}: fixing the fixed text changes it again"));
+    }
+    let after = lint_source(&shown, &outcome.text, &config);
+    if !after.errors.is_empty() {
+        tally
+            .problems
+            .push(format!("{name}: the fixed text does not parse"));
+    }
+    let mut remaining = comment_lines(&outcome.text);
+    for comment in comment_lines(text) {
+        match remaining.iter().position(|line| *line == comment) {
+            Some(index) => {
+                remaining.remove(index);
+            }
+            None => tally
+                .problems
+                .push(format!("{name}: comment {comment:?} lost")),
+        }
+    }
+    let before = dockerleak::syntax::parse(text);
+    for heredoc in before
+        .instructions
+        .iter()
+        .flat_map(|instruction| &instruction.heredocs)
+    {
+        if !outcome.text.contains(&heredoc.content) {
+            tally
+                .problems
+                .push(format!("{name}: heredoc {} changed", heredoc.name));
+        }
+    }
+    let all_crlf =
+        text.contains("\r\n") && text.matches('\n').count() == text.matches("\r\n").count();
+    if all_crlf && outcome.text.matches('\n').count() != outcome.text.matches("\r\n").count() {
+        tally
+            .problems
+            .push(format!("{name}: a bare LF in a CRLF file"));
+    }
+    tally
+}
+
+#[test]
+fn unsafe_fixes_on_the_corpus_are_idempotent_and_keep_other_bytes_or_skips_without_shared_corpus() {
+    let mut folders = Vec::new();
+    for name in ["wild", "leaky"] {
+        match corpus_folder(name) {
+            Some(folder) => folders.push(folder),
+            None => eprintln!("SKIPPED fixes over ../shared/corpus/{name}: not found (set DOCKERLEAK_CORPUS to run it)"),
+        }
+    }
+    if folders.is_empty() {
+        return;
+    }
+    let files: Vec<PathBuf> = folders
+        .iter()
+        .flat_map(|folder| files_under(folder))
+        .collect();
+    let tallies: Vec<Tally> = files
+        .par_iter()
+        .filter_map(|path| {
+            let text = std::fs::read_to_string(path).ok()?;
+            let name = path.to_string_lossy().into_owned();
+            Some(check(&name, &text))
+        })
+        .collect();
+    let mut total = Tally::default();
+    for tally in tallies {
+        total.files += tally.files;
+        total.fixable_files += tally.fixable_files;
+        total.changed_files += tally.changed_files;
+        total.fixes += tally.fixes;
+        total.problems.extend(tally.problems);
+    }
+    eprintln!(
+        "fixes over the corpus: {} files, {} with an applicable fix, {} changed, {} fixes applied",
+        total.files, total.fixable_files, total.changed_files, total.fixes
+    );
+    assert!(total.files > 0, "the corpus has files");
+    assert!(total.problems.is_empty(), "{:#?}", total.problems);
+}
