@@ -444,6 +444,28 @@ impl Analysis {
         }
     }
 
+    /// Whether instruction `later` runs on top of the layer that
+    /// instruction `earlier` makes: it comes after it in the same stage, or
+    /// in a stage built `FROM` that stage (at any depth).
+    pub fn builds_on_layer(&self, later: usize, earlier: usize) -> bool {
+        let (Some(earlier_stage), Some(mut stage)) = (self.stage_of(earlier), self.stage_of(later))
+        else {
+            return false;
+        };
+        if later <= earlier {
+            return false;
+        }
+        loop {
+            if stage.index == earlier_stage.index {
+                return true;
+            }
+            match stage.base {
+                Base::Stage(parent) if parent < stage.index => stage = &self.stages[parent],
+                _ => return false,
+            }
+        }
+    }
+
     /// The stage graph and its copies.
     pub fn flow(&self) -> &flow::Flow {
         &self.flow
