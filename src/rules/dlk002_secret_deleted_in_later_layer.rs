@@ -173,6 +173,8 @@ impl SecretDeletedInLaterLayer {
             .to_ascii_uppercase();
         let where_it_stays = if severity == Severity::Error {
             "the image".to_string()
+        } else if context.runs_downstream(index) {
+            "every image built from this one (`ONBUILD` triggers)".to_string()
         } else {
             format!(
                 "stage {} (kept in the build cache)",
