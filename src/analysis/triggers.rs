@@ -53,10 +53,11 @@ pub struct Expanded {
     pub downstream: HashMap<usize, usize>,
 }
 
-/// How many trigger copies a file may add beyond one per `ONBUILD`: a
-/// stage with thousands of triggers and thousands of stages built on it
-/// must not make the analysis quadratic.
-const COPY_BUDGET: usize = 100_000;
+/// How many trigger copies a file may add beyond one per instruction
+/// written: a stage with thousands of triggers and thousands of stages
+/// built on it must not make the analysis quadratic. With it the effective
+/// sequence is at most about twice the file.
+const COPY_BUDGET: usize = 1024;
 
 /// Instructions BuildKit refuses as a trigger.
 fn runs_as_trigger(inner: &Instruction) -> bool {
@@ -250,6 +251,25 @@ mod tests {
         );
         assert_eq!(expanded.downstream[&4], 0);
         assert_eq!(expanded.triggers[&5].declared_in, 0);
+    }
+
+    #[test]
+    fn copies_are_bounded() {
+        let mut text = String::from("FROM a AS base\n");
+        for index in 0..30 {
+            text.push_str(&format!("ONBUILD RUN echo {index}\n"));
+        }
+        for _ in 0..100 {
+            text.push_str("FROM base\n");
+        }
+        let written = parse(&text);
+        let expanded = expand(&written).unwrap();
+        let count = written.instructions.len();
+        assert!(expanded.file.instructions.len() <= 2 * count + COPY_BUDGET);
+        // The first stages built on it run the triggers, the rest do not.
+        assert_eq!(expanded.triggers.len() % 30, 0);
+        assert!(expanded.triggers.len() >= 30 * 30);
+        assert!(expanded.file.instructions[1].onbuild.is_none());
     }
 
     #[test]
