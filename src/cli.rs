@@ -91,7 +91,7 @@ pub enum Command {
 /// The flags of `stages`.
 #[derive(Clone, Debug, Args)]
 pub struct StagesArgs {
-    /// The Dockerfile.
+    /// The Dockerfile (`-` reads standard input).
     #[arg(value_name = "FILE")]
     pub file: PathBuf,
 
@@ -1524,8 +1524,19 @@ fn parse_input(input: &Input, max_file_size: u64, show_secrets: bool) -> ParsedF
 
 /// `dockerleak stages`: the stage graph of one file, as text, JSON or mermaid.
 fn run_stages(arguments: &StagesArgs) -> i32 {
-    let display = arguments.file.display().to_string();
-    let source = match input::read_path(&arguments.file, &display, arguments.max_file_size) {
+    // `-` reads standard input, as the lint command does.
+    let stdin = arguments.file.as_os_str() == "-";
+    let display = if stdin {
+        DEFAULT_STDIN_NAME.to_string()
+    } else {
+        arguments.file.display().to_string()
+    };
+    let read = if stdin {
+        input::read_stdin(&display, arguments.max_file_size)
+    } else {
+        input::read_path(&arguments.file, &display, arguments.max_file_size)
+    };
+    let source = match read {
         Ok(source) => source,
         Err(error) => {
             print_error(&error.path, &error.kind.to_string());

@@ -6,6 +6,7 @@
 
 pub mod analysis;
 pub mod baseline;
+pub mod build_context;
 pub mod builddefs;
 pub mod cli;
 pub mod config;

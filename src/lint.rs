@@ -45,7 +45,7 @@ pub fn lint_source_as(path: &str, identity: &str, text: &str, config: &Config) -
     let context = RuleContext {
         path,
         text,
-        dockerfile: &dockerfile,
+        dockerfile: analysis.dockerfile(&dockerfile),
         analysis: &analysis,
         catalog: config.catalog(),
         config,
@@ -73,8 +73,21 @@ pub fn lint_source_as(path: &str, identity: &str, text: &str, config: &Config) -
             finding.severity = *severity;
         }
     }
+    // The same finding twice (an ONBUILD trigger run by several stages):
+    // the most severe one is kept.
     findings.sort_by(|a, b| {
-        (a.span.start, a.code, a.span.end).cmp(&(b.span.start, b.code, b.span.end))
+        (
+            a.span.start,
+            a.code,
+            a.span.end,
+            std::cmp::Reverse(a.severity),
+        )
+            .cmp(&(
+                b.span.start,
+                b.code,
+                b.span.end,
+                std::cmp::Reverse(b.severity),
+            ))
     });
     findings.dedup_by(|a, b| a.code == b.code && a.span == b.span);
     attach_fixes(&context, &redactor, &mut findings);
@@ -100,7 +113,7 @@ pub fn detect_secrets(text: &str, config: &Config) -> Redactor {
     let context = RuleContext {
         path: "",
         text,
-        dockerfile: &dockerfile,
+        dockerfile: analysis.dockerfile(&dockerfile),
         analysis: &analysis,
         catalog: config.catalog(),
         config,
@@ -158,7 +171,7 @@ fn onbuild_secret_spans(text: &str, dockerfile: &syntax::Dockerfile, config: &Co
     let context = RuleContext {
         path: "",
         text: &unwrapped,
-        dockerfile: &dockerfile,
+        dockerfile: analysis.dockerfile(&dockerfile),
         analysis: &analysis,
         catalog: config.catalog(),
         config,

@@ -74,11 +74,13 @@ impl StageGraph {
         let dockerfile = syntax::parse(text);
         let analysis = Analysis::new(&dockerfile, config.target.as_deref());
         let report = lint_source(path, text, config);
-        let line_of = |instruction: usize| dockerfile.instructions[instruction].start_line;
+        let instructions = &analysis.dockerfile(&dockerfile).instructions;
+        let line_of = |instruction: usize| instructions[instruction].start_line;
         let flow = analysis.flow();
+        // The stages standing for images built from a base elsewhere
+        // (ONBUILD) are not part of the graph.
         let stages = analysis
-            .stages
-            .iter()
+            .written_stages()
             .map(|stage| StageNode {
                 index: stage.index,
                 name: stage.label(),
@@ -91,8 +93,7 @@ impl StageGraph {
             })
             .collect();
         let mut edges: Vec<StageEdge> = analysis
-            .stages
-            .iter()
+            .written_stages()
             .filter_map(|stage| match stage.base {
                 Base::Stage(parent) => Some(StageEdge {
                     kind: "from",
@@ -105,23 +106,27 @@ impl StageGraph {
                 Base::Image(_) => None,
             })
             .collect();
-        edges.extend(flow.edges.iter().map(|edge| {
-            StageEdge {
-                kind: match edge.kind {
-                    EdgeKind::Copy => "copy",
-                    EdgeKind::Mount => "mount",
-                },
-                from: edge.from_stage,
-                to: edge.into_stage,
-                line: line_of(edge.instruction),
-                paths: edge
-                    .sources
-                    .iter()
-                    .map(|source| source.path.clone())
-                    .collect(),
-                destination: (edge.kind == EdgeKind::Copy).then(|| edge.destination.clone()),
-            }
-        }));
+        let written = analysis.written_stages().count();
+        edges.extend(
+            flow.edges
+                .iter()
+                .filter(|edge| edge.into_stage < written)
+                .map(|edge| StageEdge {
+                    kind: match edge.kind {
+                        EdgeKind::Copy => "copy",
+                        EdgeKind::Mount => "mount",
+                    },
+                    from: edge.from_stage,
+                    to: edge.into_stage,
+                    line: line_of(edge.instruction),
+                    paths: edge
+                        .sources
+                        .iter()
+                        .map(|source| source.path.clone())
+                        .collect(),
+                    destination: (edge.kind == EdgeKind::Copy).then(|| edge.destination.clone()),
+                }),
+        );
         edges.sort_by_key(|edge| (edge.line, edge.from));
         let findings = report
             .findings

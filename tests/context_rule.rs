@@ -630,3 +630,19 @@ fn a_shared_dockerignore_is_applied_to_every_dockerfile_of_the_run() {
         assert_eq!(summary(&in_run), summary(&alone), "{name}");
     }
 }
+
+#[test]
+fn an_onbuild_copy_counts_where_a_stage_of_this_file_runs_it() {
+    let files = [(".env", "TOKEN=x\n")];
+    // Run by the final stage: it copies this build's context.
+    let report = lint_in_context(
+        &files,
+        "FROM node:22 AS base\nONBUILD COPY . /app\nFROM base\nRUN npm ci\n",
+    );
+    assert_eq!(source_text(&report, single(&report)), ".");
+    // A base image: the trigger copies the context of another build.
+    assert_silent(&lint_in_context(
+        &files,
+        "FROM node:22\nONBUILD COPY . /app\nRUN true\n",
+    ));
+}

@@ -54,7 +54,7 @@ fn shell_fixtures_give_a_shell_view_inside_each_run() {
         let parsed = dockerleak::syntax::parse(&text);
         let analysis = Analysis::new(&parsed, None);
         for (index, script) in analysis.shell_view().scripts() {
-            let outer = parsed.instructions[index].span;
+            let outer = analysis.dockerfile(&parsed).instructions[index].span;
             for (position, command) in script.commands.iter().enumerate() {
                 let mut spans = vec![command.span];
                 spans.extend(command.words().map(|word| word.span));

@@ -80,3 +80,46 @@ fn stages_prints_the_graph_in_each_format() {
         .expect("run dockerleak");
     assert_eq!(unknown.status.code(), Some(2));
 }
+
+#[test]
+fn stages_reads_standard_input_for_a_dash() {
+    let directory = tempfile::tempdir().expect("temporary directory");
+    let output = dockerleak_in(directory.path())
+        .args(["stages", "--format", "json", "-"])
+        .write_stdin(TWO_STAGES)
+        .output()
+        .expect("run dockerleak");
+    assert_eq!(output.status.code(), Some(0));
+    let json: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    assert_eq!(json["path"], "<stdin>");
+    assert_eq!(json["target"], "runtime");
+    let names: Vec<&str> = json["stages"]
+        .as_array()
+        .expect("stages")
+        .iter()
+        .map(|stage| stage["name"].as_str().expect("name"))
+        .collect();
+    assert_eq!(names, ["build", "runtime"]);
+    assert_eq!(json["findings"][0]["code"], "DLK001");
+    assert_eq!(json["findings"][0]["severity"], "warning");
+}
+
+#[test]
+fn stages_leaves_out_the_images_built_from_a_base() {
+    let directory = tempfile::tempdir().expect("temporary directory");
+    write(
+        &directory.path().join("Dockerfile"),
+        "FROM node AS base\nONBUILD COPY .npmrc /root/\nFROM alpine AS other\nRUN true\n",
+    );
+    let output = dockerleak_in(directory.path())
+        .args(["stages", "Dockerfile"])
+        .output()
+        .expect("run dockerleak");
+    let text = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(output.status.code(), Some(0), "{text}");
+    assert_eq!(text.matches("\nstage ").count(), 2, "{text}");
+    assert!(
+        text.contains("line 2: warning DLK001 in stage base"),
+        "{text}"
+    );
+}

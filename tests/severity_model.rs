@@ -128,3 +128,88 @@ fn a_carried_file_names_the_copy_that_carries_it() {
     assert_eq!(label.message, "copied into the final image here");
     assert_eq!(label.span.slice(&text), "/work");
 }
+
+/// The leak of `TABLE` written as `ONBUILD` triggers of stage `leaky`, and
+/// the stage that runs them related to the built image as `relation` says
+/// (`base-image`: no stage of the file is built on `leaky`).
+fn onbuild_dockerfile(leak: &str, relation: &str) -> String {
+    let triggers: String = leak
+        .lines()
+        .map(|line| format!("ONBUILD {line}\n"))
+        .collect();
+    let leaky = format!("FROM alpine:3.20 AS leaky\nWORKDIR /work\n{triggers}");
+    let rest = match relation {
+        "base-image" => return leaky,
+        "final" => "FROM leaky\nRUN true\n",
+        "base" => "FROM leaky AS runs\nRUN true\nFROM runs\nRUN true\n",
+        "copied" => "FROM leaky AS runs\nFROM alpine:3.20\nCOPY --from=runs /work /work\n",
+        "copied-other" => {
+            "FROM leaky AS runs\nFROM alpine:3.20\nCOPY --from=runs /usr/bin/env /env\n"
+        }
+        "unused" => "FROM leaky AS runs\nFROM alpine:3.20\nRUN true\n",
+        other => panic!("unknown relation {other}"),
+    };
+    format!("{leaky}{rest}")
+}
+
+/// RULES.md: a trigger is judged as part of the stage that runs it; with
+/// none in the file, it leaks into every image built from this one: a
+/// warning (a note stays a note; what is written in plain text in the
+/// Dockerfile stays an error).
+#[test]
+fn onbuild_triggers_are_judged_where_they_run() {
+    let mut problems = Vec::new();
+    for (code, leak, expected) in TABLE {
+        let plain_text = matches!(*code, "DLK005" | "DLK007");
+        let base_image = match expected[0] {
+            Some(Severity::Error) if !plain_text => W,
+            other => other,
+        };
+        let cases = RELATIONS
+            .iter()
+            .zip(expected.iter().copied())
+            .chain(std::iter::once((&"base-image", base_image)));
+        for (relation, expected) in cases {
+            let text = onbuild_dockerfile(leak, relation);
+            let report = lint_source("Dockerfile", &text, &Config::default());
+            let got = report
+                .findings
+                .iter()
+                .filter(|finding| finding.code == *code)
+                .map(|finding| finding.severity)
+                .max();
+            if got != expected {
+                problems.push(format!(
+                    "{code} ONBUILD {relation}: expected {expected:?}, got {got:?}\n{text}"
+                ));
+            }
+        }
+    }
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
+
+#[test]
+fn a_trigger_of_a_base_image_says_where_it_leaks() {
+    let text = onbuild_dockerfile("ARG NPM_TOKEN\nRUN npm ci", "base-image");
+    let report = lint_source("Dockerfile", &text, &Config::default());
+    let finding = report
+        .findings
+        .iter()
+        .find(|finding| finding.code == "DLK003")
+        .expect("DLK003 on the trigger");
+    assert_eq!(finding.severity, Severity::Warning);
+    assert!(
+        finding
+            .message
+            .contains("recorded in the history of every image built from this one"),
+        "{}",
+        finding.message
+    );
+    let label = &finding.labels[0];
+    assert_eq!(
+        label.message,
+        "ONBUILD: leaks into every image built from this one"
+    );
+    assert_eq!(label.span.slice(&text), "ONBUILD");
+    assert_eq!(finding.stage.as_deref(), Some("leaky"));
+}

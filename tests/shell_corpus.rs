@@ -65,7 +65,7 @@ fn shell_parser_fallback_rate_on_the_wild_corpus_or_skips_without_shared_corpus(
             if script.parsed_with == ParsedWith::Fallback {
                 fallbacks += 1;
                 if examples.len() < 15 {
-                    let instruction = &dockerfile.instructions[index];
+                    let instruction = &analysis.dockerfile(&dockerfile).instructions[index];
                     let relative = path.strip_prefix(&folder).unwrap_or(&path);
                     examples.push(format!("{}:{}", relative.display(), instruction.start_line));
                 }

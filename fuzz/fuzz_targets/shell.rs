@@ -16,7 +16,7 @@ fuzz_target!(|data: &[u8]| {
         let dockerfile = dockerleak::syntax::parse(&text);
         let analysis = Analysis::new(&dockerfile, None);
         for (index, script) in analysis.shell_view().scripts() {
-            let outer = dockerfile.instructions[index].span;
+            let outer = analysis.dockerfile(&dockerfile).instructions[index].span;
             let check = |what: &str, span: Span| {
                 if let Err(problem) = invariants::check_span(&text, span) {
                     panic!("RUN {index}: {what}: {problem}");

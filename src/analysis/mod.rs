@@ -7,6 +7,7 @@ pub mod expand;
 pub mod flow;
 pub mod layers;
 pub mod shell;
+pub mod triggers;
 
 use crate::source::Span;
 use crate::syntax::{Arguments, Dockerfile, Instruction, Keyword, Word};
@@ -39,6 +40,10 @@ pub struct Stage {
     /// The built image (the target stage) is this stage or builds on it /
     /// copies from it.
     pub reaches_final: bool,
+    /// `Some(stage)`: not a stage of the file, but any image built `FROM`
+    /// `stage` elsewhere, which runs its `ONBUILD` triggers (see
+    /// [`triggers`]). Never part of the built image.
+    pub downstream_of: Option<usize>,
 }
 
 impl Stage {
@@ -141,11 +146,41 @@ pub struct Analysis {
     layers: Vec<layers::Layer>,
     /// The stage graph and the paths `COPY --from` carries (see [`flow`]).
     flow: flow::Flow,
+    /// The effective instruction sequence, when the file has `ONBUILD`
+    /// triggers (see [`triggers`]); indices refer to it.
+    expanded: Option<Box<triggers::Expanded>>,
 }
 
 impl Analysis {
+    /// Analyses `dockerfile`. With `ONBUILD` triggers, what is analysed is
+    /// its effective instruction sequence ([`triggers`]): every index this
+    /// analysis takes or gives refers to [`Analysis::dockerfile`].
     pub fn new(dockerfile: &Dockerfile, target: Option<&str>) -> Analysis {
-        let mut analysis = Analysis {
+        let expanded = triggers::expand(dockerfile).map(Box::new);
+        let file = expanded
+            .as_ref()
+            .map_or(dockerfile, |expanded| &expanded.file);
+        let downstream = expanded.as_ref().map(|expanded| &expanded.downstream);
+        let mut analysis = Analysis::empty(file);
+        analysis.build(file, downstream);
+        analysis.mark_reaching_stages(target);
+        analysis.shell = shell::ShellView::build(file, &analysis);
+        analysis.layers = layers::build(file, &analysis);
+        analysis.flow = flow::Flow::build(file, &analysis, &analysis.layers);
+        analysis.expanded = expanded;
+        analysis
+    }
+
+    /// The stages and scopes of `dockerfile` as written (no trigger run,
+    /// no shell view): what [`triggers::expand`] needs.
+    fn stages_only(dockerfile: &Dockerfile) -> Analysis {
+        let mut analysis = Analysis::empty(dockerfile);
+        analysis.build(dockerfile, None);
+        analysis
+    }
+
+    fn empty(dockerfile: &Dockerfile) -> Analysis {
+        Analysis {
             stages: Vec::new(),
             final_stage: None,
             unknown_target: None,
@@ -157,19 +192,37 @@ impl Analysis {
             shell: shell::ShellView::default(),
             layers: Vec::new(),
             flow: flow::Flow::default(),
-        };
-        analysis.build(dockerfile);
-        analysis.mark_reaching_stages(target);
-        analysis.shell = shell::ShellView::build(dockerfile, &analysis);
-        analysis.layers = layers::build(dockerfile, &analysis);
-        analysis.flow = flow::Flow::build(dockerfile, &analysis, &analysis.layers);
-        analysis
+            expanded: None,
+        }
     }
 
-    fn build(&mut self, dockerfile: &Dockerfile) {
+    /// The instructions this analysis's indices refer to: `written`, or
+    /// its effective sequence when it has `ONBUILD` triggers.
+    pub fn dockerfile<'a>(&'a self, written: &'a Dockerfile) -> &'a Dockerfile {
+        self.expanded
+            .as_ref()
+            .map_or(written, |expanded| &expanded.file)
+    }
+
+    /// The `ONBUILD` trigger that instruction `index` is, run in its stage.
+    pub fn trigger(&self, index: usize) -> Option<&triggers::Trigger> {
+        self.expanded.as_ref()?.triggers.get(&index)
+    }
+
+    /// The stages written in the file (not those standing for images built
+    /// from a base elsewhere).
+    pub fn written_stages(&self) -> impl Iterator<Item = &Stage> + '_ {
+        self.stages
+            .iter()
+            .filter(|stage| stage.downstream_of.is_none())
+    }
+
+    fn build(&mut self, dockerfile: &Dockerfile, downstream: Option<&HashMap<usize, usize>>) {
         let mut growth_budget = EXPANSION_GROWTH_BUDGET;
         for (index, instruction) in dockerfile.instructions.iter().enumerate() {
-            if instruction.keyword == Keyword::From {
+            if let Some(parent) = downstream.and_then(|downstream| downstream.get(&index)) {
+                self.start_downstream_stage(index, *parent);
+            } else if instruction.keyword == Keyword::From {
                 self.start_stage(index, instruction);
             }
             let current = self.stages.len().checked_sub(1);
@@ -216,6 +269,21 @@ impl Analysis {
             instructions: index + 1..index + 1,
             depends_on,
             reaches_final: false,
+            downstream_of: None,
+        });
+    }
+
+    /// The stage for "an image built `FROM` stage `parent` elsewhere".
+    fn start_downstream_stage(&mut self, index: usize, parent: usize) {
+        self.stages.push(Stage {
+            index: self.stages.len(),
+            name: None,
+            base: Base::Stage(parent),
+            from_instruction: index,
+            instructions: index + 1..index + 1,
+            depends_on: vec![parent],
+            reaches_final: false,
+            downstream_of: Some(parent),
         });
     }
 
@@ -307,10 +375,11 @@ impl Analysis {
 
     /// Marks the target stage and every stage it builds on or copies from.
     fn mark_reaching_stages(&mut self, target: Option<&str>) {
-        let last = self.stages.len().checked_sub(1);
+        let written = self.written_stages().count();
+        let last = written.checked_sub(1);
         let final_stage = match target {
             Some(name) => {
-                let named = self.stage_by_reference(name, self.stages.len());
+                let named = self.stage_by_reference(name, written);
                 if named.is_none() && last.is_some() {
                     self.unknown_target = Some(name.to_string());
                 }
@@ -332,7 +401,7 @@ impl Analysis {
     /// stages there are (as `docker build` does).
     pub fn target_error(&self) -> Option<String> {
         let target = self.unknown_target.as_ref()?;
-        let names: Vec<String> = self.stages.iter().map(Stage::label).collect();
+        let names: Vec<String> = self.written_stages().map(Stage::label).collect();
         Some(format!(
             "--target `{target}` names no stage of this file (stages: {})",
             names.join(", ")
@@ -372,6 +441,28 @@ impl Analysis {
         match self.stage_of(index) {
             Some(stage) => self.flow.reach(self, stage.index, index, path),
             None => flow::Reach::Elsewhere,
+        }
+    }
+
+    /// Whether instruction `later` runs on top of the layer that
+    /// instruction `earlier` makes: it comes after it in the same stage, or
+    /// in a stage built `FROM` that stage (at any depth).
+    pub fn builds_on_layer(&self, later: usize, earlier: usize) -> bool {
+        let (Some(earlier_stage), Some(mut stage)) = (self.stage_of(earlier), self.stage_of(later))
+        else {
+            return false;
+        };
+        if later <= earlier {
+            return false;
+        }
+        loop {
+            if stage.index == earlier_stage.index {
+                return true;
+            }
+            match stage.base {
+                Base::Stage(parent) if parent < stage.index => stage = &self.stages[parent],
+                _ => return false,
+            }
         }
     }
 

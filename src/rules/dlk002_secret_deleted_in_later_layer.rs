@@ -2,7 +2,7 @@ use super::{code, declare_rule, Rule, RuleContext, RuleMeta};
 use crate::analysis::layers::{
     is_same_or_under, AddedBy, AddedPath, PathPattern, RemovedBy, RemovedPath,
 };
-use crate::analysis::Base;
+use crate::build_context::{BuildContext, Sent};
 use crate::finding::{Finding, Severity};
 use crate::secrets::CredentialFilePattern;
 use crate::syntax::Keyword;
@@ -16,8 +16,13 @@ declare_rule! {
     /// followed by `RUN rm /root/.netrc` (`rm -rf`, `shred`, `unlink`,
     /// `find … -delete`, `npm config delete`, `docker logout`). The later
     /// instruction may be in a stage built `FROM` the first one. Also a
-    /// broad `COPY . /app` followed by `RUN rm /app/.env`: the removal shows
-    /// the credential file came in with the copy.
+    /// broad `COPY . /app` followed by `RUN rm /app/.env`, when the copy
+    /// really added the file: the build context (the Dockerfile's
+    /// directory, or `--context DIR`) holds `.env` and its `.dockerignore`
+    /// (or `<Dockerfile>.dockerignore`) does not leave it out. For a
+    /// Dockerfile read from stdin there is no context to look at, and the
+    /// removal is taken as the sign that the file came in with the copy
+    /// (also for a `*` source and when the ignore file cannot be read).
     ///
     /// Creating and removing the file in the same `RUN` is not this rule
     /// (the file never reaches a layer; see `DLK006` for how the value got
@@ -91,6 +96,8 @@ impl Rule for SecretDeletedInLaterLayer {
         // Explicit adds first: a broad `COPY .` whose removal is already
         // explained by an explicit add is not reported again.
         let mut used_removals: Vec<crate::source::Span> = Vec::new();
+        // Located on the first broad copy that needs it.
+        let mut build_context: Option<Option<BuildContext>> = None;
         for broad_pass in [false, true] {
             for (index, instruction) in context.instructions() {
                 if !matches!(
@@ -121,7 +128,7 @@ impl Rule for SecretDeletedInLaterLayer {
                     let later = runs[first_later..]
                         .iter()
                         .copied()
-                        .filter(|run| self.builds_on(context, *run, index));
+                        .filter(|run| analysis.builds_on_layer(*run, index));
                     let removal = later.into_iter().find_map(|run| {
                         let removed = analysis.layer(run)?.removed.iter().find(|removed| {
                             !(broad_pass && used_removals.contains(&removed.span))
@@ -140,6 +147,11 @@ impl Rule for SecretDeletedInLaterLayer {
                         _ => None,
                     });
                     let Some(pattern) = pattern else { continue };
+                    if broad_pass
+                        && !broad_copy_sends(context, index, added, removed, &mut build_context)
+                    {
+                        continue;
+                    }
                     used_removals.push(removed.span);
                     findings.push(self.report(context, index, run, added, removed, pattern));
                 }
@@ -149,26 +161,6 @@ impl Rule for SecretDeletedInLaterLayer {
 }
 
 impl SecretDeletedInLaterLayer {
-    /// Whether instruction `later` runs on top of the layer of `earlier`:
-    /// the same stage, or a stage built `FROM` it (at any depth).
-    fn builds_on(&self, context: &RuleContext<'_>, later: usize, earlier: usize) -> bool {
-        let analysis = context.analysis;
-        let (Some(earlier_stage), Some(mut stage)) =
-            (analysis.stage_of(earlier), analysis.stage_of(later))
-        else {
-            return false;
-        };
-        loop {
-            if stage.index == earlier_stage.index {
-                return true;
-            }
-            match stage.base {
-                Base::Stage(parent) if parent < stage.index => stage = &analysis.stages[parent],
-                _ => return false,
-            }
-        }
-    }
-
     fn report(
         &self,
         context: &RuleContext<'_>,
@@ -191,6 +183,8 @@ impl SecretDeletedInLaterLayer {
             .to_ascii_uppercase();
         let where_it_stays = if severity == Severity::Error {
             "the image".to_string()
+        } else if context.runs_downstream(index) {
+            "every image built from this one (`ONBUILD` triggers)".to_string()
         } else {
             format!(
                 "stage {} (kept in the build cache)",
@@ -262,6 +256,55 @@ fn is_broad_source(source: Option<&str>) -> bool {
         matches!(source, "." | "./" | "*" | "./*")
             || source.ends_with('/') && !source.contains("://")
     })
+}
+
+/// Whether the broad copy `added` (`COPY . /app`) really put the file that
+/// `removed` deletes into its layer: the build context on disk holds it
+/// and its ignore file does not leave it out. Without a context on disk
+/// (stdin), or when that cannot be told (a `*` source, a `--from` copy, an
+/// unreadable ignore file), the removal is taken as the sign that the file
+/// came in with the copy.
+fn broad_copy_sends(
+    context: &RuleContext<'_>,
+    index: usize,
+    added: &AddedPath,
+    removed: &RemovedPath,
+    build_context: &mut Option<Option<BuildContext>>,
+) -> bool {
+    let PathPattern::Path(path) = &removed.pattern else {
+        return true;
+    };
+    if context.dockerfile.instructions[index]
+        .flag("from")
+        .is_some()
+    {
+        return true;
+    }
+    let Some(source) = added.source.as_deref() else {
+        return true;
+    };
+    let scope = match source.trim_start_matches("./") {
+        "" | "." => "",
+        directory if directory.ends_with('/') => directory.trim_end_matches('/'),
+        _ => return true,
+    };
+    let Some(below) = path
+        .strip_prefix(added.path.trim_end_matches('/'))
+        .and_then(|below| below.strip_prefix('/'))
+    else {
+        return true;
+    };
+    let located =
+        build_context.get_or_insert_with(|| BuildContext::locate(context.path, context.config));
+    let Some(located) = located else {
+        return true;
+    };
+    let relative = if scope.is_empty() {
+        below.to_string()
+    } else {
+        format!("{scope}/{below}")
+    };
+    located.sends(&relative) != Sent::No
 }
 
 /// A removal of a credential file that lies under `directory`.

@@ -121,6 +121,9 @@ impl Rule for SecretInArg {
                 (true, _) => format!(
                     "build arg {name} looks like a secret and is recorded in the final image's history"
                 ),
+                (false, Some(_)) if context.runs_downstream(binding.instruction) => format!(
+                    "build arg {name} looks like a secret and is recorded in the history of every image built from this one"
+                ),
                 (false, Some(_)) => format!(
                     "build arg {name} looks like a secret; stage {} is not part of the final image, but its history is kept in the build cache",
                     context.stage_label(binding.instruction).unwrap_or_default()

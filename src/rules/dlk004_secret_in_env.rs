@@ -140,14 +140,13 @@ impl Rule for SecretInEnv {
             let severity = context.stage_severity(binding.instruction, Severity::Error);
             // Say whose config it is when it is not the final image's.
             let config = if severity < Severity::Error {
-                match context.onbuild_builders(binding.instruction) {
-                    Some(builders) if builders.is_empty() => {
-                        "the config of every image built from this one".to_string()
-                    }
-                    _ => format!(
+                if context.runs_downstream(binding.instruction) {
+                    "the config of every image built from this one".to_string()
+                } else {
+                    format!(
                         "the config of stage {} (not the final image's, but kept in the build cache)",
                         context.stage_label(binding.instruction).unwrap_or_default()
-                    ),
+                    )
                 }
             } else {
                 "the image config".to_string()

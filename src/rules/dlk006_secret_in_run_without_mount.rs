@@ -82,7 +82,8 @@ pub(super) struct Run<'a> {
     pub layer: &'a Layer,
 }
 
-/// Every RUN of the file (ONBUILD triggers run in other builds: skipped).
+/// Every RUN of the file, `ONBUILD RUN` triggers included where they run
+/// (see [`crate::analysis::triggers`]).
 pub(super) fn runs<'a>(context: &RuleContext<'a>) -> Vec<Run<'a>> {
     context
         .instructions()

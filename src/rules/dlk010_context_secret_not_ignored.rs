@@ -1,5 +1,5 @@
 use super::{code, declare_rule, Rule, RuleContext, RuleMeta};
-use crate::config::Config;
+use crate::build_context::BuildContext;
 use crate::dockerignore::{DockerIgnore, PathState, DEFAULT_FILE_NAME};
 use crate::finding::Finding;
 use crate::secrets::files::{CredentialFilePattern, CredentialFiles};
@@ -290,14 +290,16 @@ struct BroadCopy<'a> {
 }
 
 /// Every COPY/ADD source that may copy a directory of the build context.
-/// `ONBUILD` instructions run with another build's context and are left
-/// out, as are `--from` copies, heredocs, URLs and sources whose value is
-/// only known at build time.
+/// The `ONBUILD` triggers of a base image run with another build's context
+/// and are left out (a trigger that a stage of this file runs copies from
+/// this build's context and is in), as are `--from` copies, heredocs, URLs
+/// and sources whose value is only known at build time.
 fn broad_copies<'a>(context: &RuleContext<'a>) -> Vec<BroadCopy<'a>> {
     let mut copies = Vec::new();
     for (index, instruction) in context.instructions() {
         if !matches!(instruction.keyword, Keyword::Copy | Keyword::Add)
             || instruction.flag("from").is_some()
+            || context.runs_downstream(index)
         {
             continue;
         }
@@ -367,31 +369,7 @@ fn copied_scope(source: &str) -> Option<String> {
 }
 
 /// Where the build context is on disk, and the Dockerfile if it is a file.
-struct BuildContext {
-    root: PathBuf,
-    dockerfile: Option<PathBuf>,
-}
-
 impl BuildContext {
-    /// `--context DIR` if given, else the directory of the Dockerfile when
-    /// `path` names a file on disk (not stdin, not a `--stdin-filename` that
-    /// does not exist).
-    fn locate(path: &str, config: &Config) -> Option<BuildContext> {
-        let dockerfile = (path != "-" && Path::new(path).is_file()).then(|| PathBuf::from(path));
-        let root = match &config.context {
-            Some(directory) => directory.clone(),
-            None => {
-                let parent = dockerfile.as_deref()?.parent()?;
-                if parent.as_os_str().is_empty() {
-                    PathBuf::from(".")
-                } else {
-                    parent.to_path_buf()
-                }
-            }
-        };
-        root.is_dir().then_some(BuildContext { root, dockerfile })
-    }
-
     /// Whether `scope` is the root or a real directory of the context (no
     /// symbolic link on the way) that is not itself a credential directory
     /// (`COPY .ssh/ …` is `DLK001`'s).

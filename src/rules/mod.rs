@@ -173,38 +173,22 @@ impl<'a> RuleContext<'a> {
     /// config or history: capped at warning when the stage is not part of
     /// the built image (not the target, nor a stage it is built `FROM`).
     /// A file a stage adds asks [`RuleContext::path_severity`] instead: a
-    /// `COPY --from` may carry it into the image.
+    /// `COPY --from` may carry it into the image. An `ONBUILD` trigger is
+    /// judged in the stage that runs it ([`crate::analysis::triggers`]).
     pub fn stage_severity(&self, index: usize, severity: Severity) -> Severity {
-        let in_final = match self.onbuild_builders(index) {
-            Some(builders) => builders
-                .iter()
-                .any(|stage| self.analysis.flow().in_lineage(*stage)),
-            None => self.analysis.in_final_image(index),
-        };
-        if severity > Severity::Warning && !in_final {
+        if severity > Severity::Warning && !self.analysis.in_final_image(index) {
             return Severity::Warning;
         }
         severity
     }
 
-    /// For an `ONBUILD` trigger (instruction `index`): the stages of this
-    /// file built `FROM` its stage, where the trigger runs (empty: it only
-    /// runs in images built from this one elsewhere). `None` for any other
-    /// instruction.
-    pub fn onbuild_builders(&self, index: usize) -> Option<Vec<usize>> {
-        let instruction = self.dockerfile.instructions.get(index)?;
-        if instruction.keyword != crate::syntax::Keyword::Onbuild {
-            return None;
-        }
-        let declaring = self.analysis.stage_of(index)?.index;
-        Some(
-            self.analysis
-                .stages
-                .iter()
-                .filter(|stage| stage.base == crate::analysis::Base::Stage(declaring))
-                .map(|stage| stage.index)
-                .collect(),
-        )
+    /// Whether instruction `index` is an `ONBUILD` trigger of a base image
+    /// that no stage of this file is built on: it runs only in the images
+    /// built from this one.
+    pub fn runs_downstream(&self, index: usize) -> bool {
+        self.analysis
+            .stage_of(index)
+            .is_some_and(|stage| stage.downstream_of.is_some())
     }
 
     /// `severity` for a file `path` (absolute) that instruction `index`
@@ -212,16 +196,6 @@ impl<'a> RuleContext<'a> {
     /// the file is in the built image (its stage is, or a `COPY --from`
     /// carries it there).
     pub fn path_severity(&self, index: usize, path: &str, severity: Severity) -> (Severity, Reach) {
-        if self.onbuild_builders(index).is_some() {
-            // The trigger's files land in the stages built from this one.
-            let severity = self.stage_severity(index, severity);
-            let reach = if severity > Severity::Warning {
-                Reach::Final
-            } else {
-                Reach::Elsewhere
-            };
-            return (severity, reach);
-        }
         let reach = self.analysis.path_reach(index, path);
         if severity > Severity::Warning && !reach.is_in_final() {
             return (Severity::Warning, reach);
@@ -235,10 +209,8 @@ impl<'a> RuleContext<'a> {
     /// final image, but kept in the build cache)`.
     pub fn where_it_lands(&self, index: usize, reach: &Reach) -> String {
         let stage = self.stage_label(index).unwrap_or_default();
-        if let (Some(builders), Reach::Elsewhere) = (self.onbuild_builders(index), reach) {
-            if builders.is_empty() {
-                return "into every image built from this one (an `ONBUILD` trigger)".to_string();
-            }
+        if self.runs_downstream(index) {
+            return "into every image built from this one (an `ONBUILD` trigger)".to_string();
         }
         match reach {
             Reach::Final => "into the image".to_string(),
@@ -279,26 +251,31 @@ impl<'a> RuleContext<'a> {
             .collect()
     }
 
-    /// The stage label of instruction `index`.
+    /// The stage label of instruction `index` (for a trigger of a base
+    /// image: the stage that declares it).
     pub fn stage_label(&self, index: usize) -> Option<String> {
-        self.analysis.stage_of(index).map(|stage| stage.label())
+        let stage = self.analysis.stage_of(index)?;
+        let stage = stage
+            .downstream_of
+            .map_or(stage, |declaring| &self.analysis.stages[declaring]);
+        Some(stage.label())
     }
 
     /// A finding of `meta` at `span`, located in instruction `index`.
     pub fn finding(&self, meta: &'static RuleMeta, index: usize, span: Span) -> FindingBuilder {
         // An ONBUILD trigger runs elsewhere: say where.
-        let labels = match self.onbuild_builders(index) {
-            Some(builders) => {
-                let keyword = self.dockerfile.instructions[index].keyword_word.span;
-                let message = match builders.first() {
-                    None => "ONBUILD: leaks into every image built from this one".to_string(),
-                    Some(stage) => format!(
+        let labels = match self.analysis.trigger(index) {
+            Some(trigger) => {
+                let message = if self.runs_downstream(index) {
+                    "ONBUILD: leaks into every image built from this one".to_string()
+                } else {
+                    format!(
                         "ONBUILD: runs at the start of stage {}, built FROM this one",
-                        self.analysis.stages[*stage].label()
-                    ),
+                        self.stage_label(index).unwrap_or_default()
+                    )
                 };
                 vec![Label {
-                    span: keyword,
+                    span: trigger.keyword,
                     message,
                 }]
             }
