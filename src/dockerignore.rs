@@ -604,6 +604,19 @@ fn without_trailing_glob(pattern: &str) -> &str {
 mod tests {
     use super::*;
 
+    /// A pattern whose regex does not compile is left out (BuildKit
+    /// refuses it); the lines around it still count, and the regex
+    /// patterns that do compile match through the set.
+    #[test]
+    fn a_pattern_that_does_not_compile_is_skipped() {
+        let ignore = DockerIgnore::parse("*.log\n[unclosed\nsecret?.txt\n");
+        assert_eq!(ignore.patterns.len(), 2);
+        assert!(ignore.is_excluded("debug.log", false));
+        assert!(ignore.is_excluded("secret1.txt", false));
+        assert!(!ignore.is_excluded("[unclosed", false));
+        assert!(matches!(ignore.index.regexes, RegexIndex::Set(..)));
+    }
+
     #[test]
     fn the_index_finds_exactly_the_patterns_that_match_one_by_one() {
         let patterns = [

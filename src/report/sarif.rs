@@ -141,7 +141,7 @@ pub fn write_with_limit(
     let line_start = skeleton[..at].rfind('\n').map_or(0, |newline| newline + 1);
     let indent = &skeleton[line_start..at];
     let element_indent = format!("{indent}  ");
-    output.write_all(skeleton[..at + EMPTY_RESULTS.len() - 1].as_bytes())?;
+    output.write_all(&skeleton.as_bytes()[..at + EMPTY_RESULTS.len() - 1])?;
     let mut first = true;
     let mut element = Vec::new();
     let mut failure: Option<serde_json::Error> = None;
@@ -172,7 +172,7 @@ pub fn write_with_limit(
     }
     output.write_all(b"\n")?;
     output.write_all(indent.as_bytes())?;
-    output.write_all(skeleton[at + EMPTY_RESULTS.len() - 1..].as_bytes())?;
+    output.write_all(&skeleton.as_bytes()[at + EMPTY_RESULTS.len() - 1..])?;
     output.write_all(b"\n")
 }
 
@@ -786,7 +786,7 @@ mod tests {
     #[test]
     fn the_streamed_log_is_the_built_log_serialized() {
         let config = crate::Config::default();
-        let reports = vec![
+        let reports = [
             crate::lint::lint_source(
                 "a/Dockerfile",
                 "FROM alpine\nARG GITHUB_TOKEN\nENV DB_PASSWORD=Summer2024x\n",
