@@ -76,7 +76,10 @@ enum Matcher {
     Prefix(String),
     /// `**/name`: the path ends with `/name` or is `name`.
     Suffix(String),
-    Regex(Regex),
+    /// The regular expression's source, checked to compile. The patterns
+    /// are matched through [`PatternIndex`]'s set: a compiled `Regex` per
+    /// pattern as well cost ten thousand patterns about 200 MiB.
+    Regex(String),
 }
 
 /// How the patterns decided one path, carried down a walk so that an
@@ -368,7 +371,7 @@ impl Pattern {
                 path.ends_with(suffix.as_str())
                     || suffix.strip_prefix('/').is_some_and(|name| path == name)
             }
-            Matcher::Regex(regex) => regex.is_match(path),
+            Matcher::Regex(source) => Regex::new(source).is_ok_and(|regex| regex.is_match(path)),
         }
     }
 }
@@ -406,7 +409,7 @@ const REGEX_SET_SIZE_LIMIT: usize = 32 * 1024 * 1024;
 impl PatternIndex {
     fn new(patterns: &[Pattern]) -> PatternIndex {
         let mut index = PatternIndex::default();
-        let mut regexes: Vec<(usize, &Regex)> = Vec::new();
+        let mut regexes: Vec<(usize, &str)> = Vec::new();
         for (position, pattern) in patterns.iter().enumerate() {
             let add = |map: &mut HashMap<String, Vec<usize>>, key: &str| {
                 map.entry(key.to_string()).or_default().push(position);
@@ -420,11 +423,11 @@ impl PatternIndex {
                         add(&mut index.names, name);
                     }
                 }
-                Matcher::Regex(regex) => regexes.push((position, regex)),
+                Matcher::Regex(source) => regexes.push((position, source.as_str())),
             }
         }
         if !regexes.is_empty() {
-            let set = RegexSetBuilder::new(regexes.iter().map(|(_, regex)| regex.as_str()))
+            let set = RegexSetBuilder::new(regexes.iter().map(|(_, source)| *source))
                 .size_limit(REGEX_SET_SIZE_LIMIT)
                 .dfa_size_limit(REGEX_SET_SIZE_LIMIT)
                 .build();
@@ -435,7 +438,7 @@ impl PatternIndex {
                 Err(_) => RegexIndex::Each(
                     regexes
                         .into_iter()
-                        .map(|(position, regex)| (position, regex.clone()))
+                        .filter_map(|(position, source)| Some((position, Regex::new(source).ok()?)))
                         .collect(),
                 ),
             };
@@ -554,7 +557,9 @@ impl Matcher {
             Kind::Suffix => Matcher::Suffix(pattern[2..].to_string()),
             Kind::Regex => {
                 regex.push('$');
-                Matcher::Regex(Regex::new(&regex).ok()?)
+                // patternmatcher rejects a pattern that does not compile.
+                Regex::new(&regex).ok()?;
+                Matcher::Regex(regex)
             }
         })
     }
@@ -598,6 +603,19 @@ fn without_trailing_glob(pattern: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// A pattern whose regex does not compile is left out (BuildKit
+    /// refuses it); the lines around it still count, and the regex
+    /// patterns that do compile match through the set.
+    #[test]
+    fn a_pattern_that_does_not_compile_is_skipped() {
+        let ignore = DockerIgnore::parse("*.log\n[unclosed\nsecret?.txt\n");
+        assert_eq!(ignore.patterns.len(), 2);
+        assert!(ignore.is_excluded("debug.log", false));
+        assert!(ignore.is_excluded("secret1.txt", false));
+        assert!(!ignore.is_excluded("[unclosed", false));
+        assert!(matches!(ignore.index.regexes, RegexIndex::Set(..)));
+    }
 
     #[test]
     fn the_index_finds_exactly_the_patterns_that_match_one_by_one() {

@@ -23,7 +23,7 @@
 //! `invocations[0].executionSuccessful` false.
 
 use super::{error_message, safe_help, safe_message, safe_stage, sentence, Region, ReportOptions};
-use crate::finding::{FileReport, RedactedText, Severity};
+use crate::finding::{FileReport, Finding, RedactedText, Severity};
 use crate::rules::{self, RuleMeta};
 use serde_json::json;
 use serde_sarif::sarif::{
@@ -107,13 +107,72 @@ fn scanning_properties(meta: &RuleMeta) -> ScanningProperties {
 }
 
 /// Writes the SARIF log (pretty-printed, with a final newline).
+///
+/// The log is not built whole: the document around the results (the
+/// driver, the invocation) is serialized first, and the results are
+/// serialized one by one into its `results` array, so that memory does
+/// not grow with the document. The text is the same as serializing
+/// [`build`]'s log with `serde_json::to_writer_pretty`.
 pub fn write(
     reports: &[FileReport],
     options: &ReportOptions,
     output: &mut dyn Write,
 ) -> io::Result<()> {
-    let log = build(reports, options);
-    serde_json::to_writer_pretty(&mut *output, &log).map_err(io::Error::from)?;
+    write_with_limit(reports, options, MAX_RESULTS, output)
+}
+
+/// [`write`] keeping at most `limit` results, like [`build_with_limit`].
+pub fn write_with_limit(
+    reports: &[FileReport],
+    options: &ReportOptions,
+    limit: usize,
+    output: &mut dyn Write,
+) -> io::Result<()> {
+    let selection = Selection::new(reports, limit);
+    let skeleton = serde_json::to_string_pretty(&skeleton(reports, options, &selection))
+        .map_err(io::Error::from)?;
+    // The only unescaped `"results": [` of the document is the run's own
+    // key (a string value would have its quotes escaped).
+    const EMPTY_RESULTS: &str = "\"results\": []";
+    let Some(at) = skeleton.find(EMPTY_RESULTS).filter(|_| selection.kept > 0) else {
+        output.write_all(skeleton.as_bytes())?;
+        return output.write_all(b"\n");
+    };
+    let line_start = skeleton[..at].rfind('\n').map_or(0, |newline| newline + 1);
+    let indent = &skeleton[line_start..at];
+    let element_indent = format!("{indent}  ");
+    output.write_all(&skeleton.as_bytes()[..at + EMPTY_RESULTS.len() - 1])?;
+    let mut first = true;
+    let mut element = Vec::new();
+    let mut failure: Option<serde_json::Error> = None;
+    for_each_result(reports, options, &selection, |result| {
+        if failure.is_some() {
+            return Ok(());
+        }
+        element.clear();
+        if let Err(error) = serde_json::to_writer_pretty(&mut element, &result) {
+            failure = Some(error);
+            return Ok(());
+        }
+        output.write_all(if first { b"\n" } else { b",\n" })?;
+        first = false;
+        // A pretty-printed JSON value has no newline inside a string, so
+        // indenting every line nests it where serde_json would have.
+        for (index, line) in element.split(|byte| *byte == b'\n').enumerate() {
+            if index > 0 {
+                output.write_all(b"\n")?;
+            }
+            output.write_all(element_indent.as_bytes())?;
+            output.write_all(line)?;
+        }
+        Ok(())
+    })?;
+    if let Some(error) = failure {
+        return Err(io::Error::from(error));
+    }
+    output.write_all(b"\n")?;
+    output.write_all(indent.as_bytes())?;
+    output.write_all(&skeleton.as_bytes()[at + EMPTY_RESULTS.len() - 1..])?;
     output.write_all(b"\n")
 }
 
@@ -129,102 +188,220 @@ pub const MAX_RESULTS: usize = 25_000;
 /// then warnings, then notes; path order within a level), in path order,
 /// with a warning notification that says how many were left out.
 pub fn build_with_limit(reports: &[FileReport], options: &ReportOptions, limit: usize) -> Sarif {
-    let registry = rules::registry();
-    let rule_index: BTreeMap<&str, usize> = registry
+    let selection = Selection::new(reports, limit);
+    let mut log = skeleton(reports, options, &selection);
+    let mut results = Vec::new();
+    for_each_result(reports, options, &selection, |result| {
+        results.push(result);
+        Ok(())
+    })
+    .expect("collecting results cannot fail");
+    log.runs[0].results = Some(results);
+    log
+}
+
+/// Which findings of a run become results when there are more than the
+/// limit: every finding more severe than `level`, and the first
+/// `at_level` findings of `level` (in path order); none less severe.
+/// This is "the `limit` most severe, in path order".
+struct Selection {
+    total: usize,
+    kept: usize,
+    limit: usize,
+    level: Severity,
+    at_level: usize,
+}
+
+impl Selection {
+    fn new(reports: &[FileReport], limit: usize) -> Selection {
+        let count = |severity: Severity| {
+            reports
+                .iter()
+                .flat_map(|report| &report.findings)
+                .filter(|finding| finding.severity == severity)
+                .count()
+        };
+        let counts = [
+            (Severity::Error, count(Severity::Error)),
+            (Severity::Warning, count(Severity::Warning)),
+            (Severity::Note, count(Severity::Note)),
+        ];
+        let total = counts.iter().map(|(_, count)| count).sum();
+        let mut left = limit;
+        let mut selection = Selection {
+            total,
+            kept: total.min(limit),
+            limit,
+            level: Severity::Note,
+            at_level: usize::MAX,
+        };
+        for (severity, count) in counts {
+            if count >= left {
+                selection.level = severity;
+                selection.at_level = left;
+                break;
+            }
+            left -= count;
+        }
+        selection
+    }
+
+    /// The keep/drop decision of each finding, called in path order.
+    fn keeper(&self) -> impl FnMut(Severity) -> bool + '_ {
+        let mut seen_at_level = 0;
+        move |severity| {
+            if self.total <= self.limit || severity > self.level {
+                true
+            } else if severity == self.level {
+                seen_at_level += 1;
+                seen_at_level <= self.at_level
+            } else {
+                false
+            }
+        }
+    }
+}
+
+/// Calls `each` with the result of every kept finding, in path order.
+fn for_each_result(
+    reports: &[FileReport],
+    options: &ReportOptions,
+    selection: &Selection,
+    mut each: impl FnMut(SarifResult) -> io::Result<()>,
+) -> io::Result<()> {
+    let rule_index: BTreeMap<&str, usize> = rules::registry()
         .iter()
         .enumerate()
         .map(|(index, rule)| (rule.meta().code, index))
         .collect();
-    let mut results = Vec::new();
-    let mut notifications = Vec::new();
+    let mut keep = selection.keeper();
     for report in reports {
+        if report.findings.is_empty() {
+            continue;
+        }
         let artifact = artifact_location(report, options);
         let redacted = report.redacted_text();
         for finding in &report.findings {
-            let region = |span: crate::source::Span| {
-                let place = Region::of(report, span);
-                let mut region = serde_sarif::sarif::Region::builder()
-                    .start_line(place.line as i64)
-                    .start_column(place.column as i64)
-                    .end_line(place.end_line as i64)
-                    .end_column(place.end_column as i64)
-                    .build();
-                // From the redacted text: a snippet never shows a secret.
-                let snippet = redacted.map_span(span).slice(&redacted.text).to_string();
-                if !snippet.is_empty() {
-                    region.snippet = Some(ArtifactContent::builder().text(snippet).build());
-                }
-                region
-            };
-            let mut text = sentence(&safe_message(report, finding));
-            let help = safe_help(report, finding);
-            if !help.is_empty() {
-                text.push(' ');
-                text.push_str(&sentence(&help));
+            if keep(finding.severity) {
+                each(result_of(
+                    report,
+                    &redacted,
+                    &artifact,
+                    &rule_index,
+                    finding,
+                    options,
+                ))?;
             }
-            let related: Vec<Location> = finding
-                .labels
-                .iter()
-                .enumerate()
-                .map(|(index, label)| {
-                    Location::builder()
-                        .id(index as i64 + 1)
-                        .physical_location(
-                            PhysicalLocation::builder()
-                                .artifact_location(artifact.clone())
-                                .region(region(label.span))
-                                .build(),
-                        )
-                        .message(
-                            Message::builder()
-                                .text(report.mask(&label.message).into_owned())
-                                .build(),
-                        )
-                        .build()
-                })
-                .collect();
-            let mut fingerprints = BTreeMap::new();
-            fingerprints.insert(
-                "primaryLocationLineHash".to_string(),
-                finding.fingerprint.clone(),
-            );
-            fingerprints.insert(FINGERPRINT_KEY.to_string(), finding.fingerprint.clone());
-            let mut result = SarifResult::builder()
-                .rule_id(finding.code)
-                .level(level(finding.severity))
-                .message(Message::builder().text(text).build())
-                .locations(vec![Location::builder()
-                    .physical_location(
-                        PhysicalLocation::builder()
-                            .artifact_location(artifact.clone())
-                            .region(region(finding.span))
-                            .context_region(context_region(report, &redacted, finding.span))
-                            .build(),
-                    )
-                    .build()])
-                .partial_fingerprints(fingerprints)
-                .build();
-            if let Some(index) = rule_index.get(finding.code) {
-                result.rule_index = Some(*index as i64);
-            }
-            if !related.is_empty() {
-                result.related_locations = Some(related);
-            }
-            if let Some(fix) = sarif_fix(report, finding, &artifact, options) {
-                result.fixes = Some(vec![fix]);
-            }
-            if let Some(stage) = safe_stage(report, finding) {
-                result.properties = Some(
-                    PropertyBag::builder()
-                        .additional_properties(BTreeMap::from([(
-                            "stage".to_string(),
-                            json!(stage.as_ref()),
-                        )]))
-                        .build(),
-                );
-            }
-            results.push(result);
         }
+    }
+    Ok(())
+}
+
+/// The result of one finding.
+fn result_of(
+    report: &FileReport,
+    redacted: &RedactedText,
+    artifact: &ArtifactLocation,
+    rule_index: &BTreeMap<&str, usize>,
+    finding: &Finding,
+    options: &ReportOptions,
+) -> SarifResult {
+    let region = |span: crate::source::Span| {
+        let place = Region::of(report, span);
+        let mut region = serde_sarif::sarif::Region::builder()
+            .start_line(place.line as i64)
+            .start_column(place.column as i64)
+            .end_line(place.end_line as i64)
+            .end_column(place.end_column as i64)
+            .build();
+        // From the redacted text: a snippet never shows a secret.
+        let snippet = redacted.map_span(span).slice(&redacted.text).to_string();
+        if !snippet.is_empty() {
+            region.snippet = Some(ArtifactContent::builder().text(snippet).build());
+        }
+        region
+    };
+    let mut text = sentence(&safe_message(report, finding));
+    let help = safe_help(report, finding);
+    if !help.is_empty() {
+        text.push(' ');
+        text.push_str(&sentence(&help));
+    }
+    let related: Vec<Location> = finding
+        .labels
+        .iter()
+        .enumerate()
+        .map(|(index, label)| {
+            Location::builder()
+                .id(index as i64 + 1)
+                .physical_location(
+                    PhysicalLocation::builder()
+                        .artifact_location(artifact.clone())
+                        .region(region(label.span))
+                        .build(),
+                )
+                .message(
+                    Message::builder()
+                        .text(report.mask(&label.message).into_owned())
+                        .build(),
+                )
+                .build()
+        })
+        .collect();
+    let mut fingerprints = BTreeMap::new();
+    fingerprints.insert(
+        "primaryLocationLineHash".to_string(),
+        finding.fingerprint.clone(),
+    );
+    fingerprints.insert(FINGERPRINT_KEY.to_string(), finding.fingerprint.clone());
+    let mut result = SarifResult::builder()
+        .rule_id(finding.code)
+        .level(level(finding.severity))
+        .message(Message::builder().text(text).build())
+        .locations(vec![Location::builder()
+            .physical_location(
+                PhysicalLocation::builder()
+                    .artifact_location(artifact.clone())
+                    .region(region(finding.span))
+                    .context_region(context_region(report, redacted, finding.span))
+                    .build(),
+            )
+            .build()])
+        .partial_fingerprints(fingerprints)
+        .build();
+    if let Some(index) = rule_index.get(finding.code) {
+        result.rule_index = Some(*index as i64);
+    }
+    if !related.is_empty() {
+        result.related_locations = Some(related);
+    }
+    if let Some(fix) = sarif_fix(report, finding, artifact, options) {
+        result.fixes = Some(vec![fix]);
+    }
+    if let Some(stage) = safe_stage(report, finding) {
+        result.properties = Some(
+            PropertyBag::builder()
+                .additional_properties(BTreeMap::from([(
+                    "stage".to_string(),
+                    json!(stage.as_ref()),
+                )]))
+                .build(),
+        );
+    }
+    result
+}
+
+/// The log without its results (an empty `results` array): the driver,
+/// the invocation with its notifications (file errors, and the results
+/// left out over the limit).
+fn skeleton(reports: &[FileReport], options: &ReportOptions, selection: &Selection) -> Sarif {
+    let registry = rules::registry();
+    let mut notifications = Vec::new();
+    for report in reports {
+        if report.errors.is_empty() {
+            continue;
+        }
+        let artifact = artifact_location(report, options);
         for error in &report.errors {
             let mut physical = PhysicalLocation::builder()
                 .artifact_location(artifact.clone())
@@ -259,9 +436,9 @@ pub fn build_with_limit(reports: &[FileReport], options: &ReportOptions, limit: 
     }
     // Notifications so far are file errors: the run did not check all.
     let execution_successful = notifications.is_empty();
-    if results.len() > limit {
-        let omitted = results.len() - limit;
-        results = most_severe(results, limit);
+    if selection.total > selection.limit {
+        let limit = selection.limit;
+        let omitted = selection.total - limit;
         notifications.push(
             Notification::builder()
                 .level(json!("warning"))
@@ -301,7 +478,7 @@ pub fn build_with_limit(reports: &[FileReport], options: &ReportOptions, limit: 
         .automation_details(RunAutomationDetails::builder().id(AUTOMATION_ID).build())
         .column_kind(json!("unicodeCodePoints"))
         .invocations(vec![invocation])
-        .results(results)
+        .results(Vec::new())
         .build();
     run.original_uri_base_ids = Some(BTreeMap::from([(
         SOURCE_ROOT.to_string(),
@@ -312,38 +489,6 @@ pub fn build_with_limit(reports: &[FileReport], options: &ReportOptions, limit: 
         .version(json!("2.1.0"))
         .runs(vec![run])
         .build()
-}
-
-/// The `limit` most severe of `results`, in their original order.
-fn most_severe(results: Vec<SarifResult>, limit: usize) -> Vec<SarifResult> {
-    let rank = |result: &SarifResult| match result.level {
-        Some(ResultLevel::Error) => 0,
-        Some(ResultLevel::Warning) => 1,
-        _ => 2,
-    };
-    let mut order: Vec<(usize, usize)> = results
-        .iter()
-        .enumerate()
-        .map(|(index, result)| (rank(result), index))
-        .collect();
-    order.sort_unstable();
-    let mut kept: Vec<usize> = order
-        .into_iter()
-        .take(limit)
-        .map(|(_, index)| index)
-        .collect();
-    kept.sort_unstable();
-    let mut kept = kept.into_iter().peekable();
-    results
-        .into_iter()
-        .enumerate()
-        .filter_map(|(index, result)| {
-            (kept.peek() == Some(&index)).then(|| {
-                kept.next();
-                result
-            })
-        })
-        .collect()
 }
 
 /// The whole lines of `span`, with their (redacted) text: what a viewer
@@ -464,8 +609,6 @@ fn full_description(meta: &RuleMeta) -> String {
     }
 }
 
-/// Where a report's file is: relative to `%SRCROOT%` when inside the
-/// repository, else an absolute `file:` URI.
 /// A result's `fixes` entry: one artifact change per file the fix edits,
 /// each with its replacements (a deleted region, possibly empty, and the
 /// inserted text). Display-only fixes, and fixes without edits, have none:
@@ -528,6 +671,8 @@ fn sarif_fix(
     )
 }
 
+/// Where a report's file is: relative to `%SRCROOT%` when inside the
+/// repository, else an absolute `file:` URI.
 fn artifact_location(report: &FileReport, options: &ReportOptions) -> ArtifactLocation {
     path_location(&report.path, options)
 }
@@ -706,6 +851,43 @@ mod tests {
             )),
             "{text}"
         );
+    }
+
+    /// The streamed log is the text of the built one, with and without
+    /// results, over the limit and with file errors.
+    #[test]
+    fn the_streamed_log_is_the_built_log_serialized() {
+        let config = crate::Config::default();
+        let reports = [
+            crate::lint::lint_source(
+                "a/Dockerfile",
+                "FROM alpine\nARG GITHUB_TOKEN\nENV DB_PASSWORD=Summer2024x\n",
+                &config,
+            ),
+            crate::lint::lint_source("b/Dockerfile", "FROM alpine\nRUN true\n", &config),
+            crate::lint::lint_source(
+                "c/Dockerfile",
+                "FROM alpine AS build\nCOPY .netrc /root/\nRUN rm /root/.netrc\nENV A=  x\n",
+                &config,
+            ),
+        ];
+        let options = ReportOptions::default();
+        for reports in [&reports[..], &reports[1..2], &[][..]] {
+            for limit in [0, 1, 2, 3, MAX_RESULTS] {
+                let mut streamed = Vec::new();
+                write_with_limit(reports, &options, limit, &mut streamed).expect("a Vec");
+                let built =
+                    serde_json::to_string_pretty(&build_with_limit(reports, &options, limit))
+                        .expect("serializable")
+                        + "\n";
+                assert_eq!(
+                    String::from_utf8(streamed).expect("UTF-8"),
+                    built,
+                    "limit {limit}"
+                );
+            }
+        }
+        assert!(reports[2].errors.len() == 1 && reports[0].findings.len() >= 3);
     }
 
     #[test]
