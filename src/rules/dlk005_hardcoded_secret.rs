@@ -1,3 +1,6 @@
+use super::dlk006_secret_in_run_without_mount::{
+    command_values, looks_like_credential, runs, value_source, ValueSource,
+};
 use super::{code, declare_rule, Rule, RuleContext, RuleMeta};
 use crate::analysis::expand::references_in_shell;
 use crate::finding::{Finding, Severity};
@@ -105,6 +108,40 @@ impl Rule for HardcodedSecret {
                     .build(),
             );
             reported.push(span);
+        }
+        // A literal in a credential position of a command (the catalogue of
+        // `rules/credential-commands.toml`, a secret-named option such as
+        // `--password`): hard-coded, whatever its format.
+        for run in runs(context) {
+            for value in command_values(&run) {
+                let span = value.word.span;
+                if value.is_url()
+                    || span.is_empty()
+                    || overlaps(span, &reported)
+                    || !matches!(
+                        value_source(context, &run, value.command, value.word),
+                        ValueSource::Literal
+                    )
+                    || !looks_like_credential(value.what, &value.word.text)
+                    || is_non_secret_value(value.word.text.trim_matches(['"', '\'']))
+                {
+                    continue;
+                }
+                findings.push(
+                    context
+                        .finding(&Self::META, run.index, span)
+                        .severity(Severity::Error)
+                        .message(format!(
+                            "RUN passes {} written in the Dockerfile to `{}`",
+                            value.what, value.program
+                        ))
+                        .label(format!("{} written on the command line", value.what))
+                        .help(HELP)
+                        .secret(span)
+                        .build(),
+                );
+                reported.push(span);
+            }
         }
         for (index, instruction) in context.instructions() {
             let effective = instruction.effective();
