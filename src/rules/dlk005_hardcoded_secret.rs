@@ -22,6 +22,17 @@ declare_rule! {
     /// assigned to a secret-looking name in `ENV`, `ARG`, `LABEL` or a `RUN`
     /// command line (`export DB_PASSWORD=…`).
     ///
+    /// Also any literal, whatever its format, in the secret position of a
+    /// credential command (the catalogue in `rules/credential-commands.toml`:
+    /// `docker login -p`, `mysql -p…`, `htpasswd -b`, `composer config
+    /// http-basic.…`, `PGPASSWORD=… psql`, `echo … | docker login
+    /// --password-stdin`…) and, on any command, of an option whose name says
+    /// it carries a secret (`--password`, `--passwd`, `--token`, `--api-key`,
+    /// `--client-secret`, `--secret`, `--auth` with `user:pass`, and their
+    /// `=` forms): the "secret-named option" heuristic. Not a value:
+    /// `--password-stdin`, `--token-file`, `--auth-type`, BuildKit's
+    /// `--secret id=…`, `$(cat /run/secrets/…)`, placeholders, paths.
+    ///
     /// ## Why it leaks
     /// The Dockerfile is committed, shared and often public; a literal value
     /// in it also lands in the image config or history. Anyone who reads the

@@ -25,10 +25,24 @@ declare_rule! {
     ///   `RUN` (`npm config set …:_authToken`, `aws configure set` count too);
     /// - it passes a credential on a command line: `curl -u user:$PASS`,
     ///   `--password=…`, `-p…` of login tools, `git clone https://$TOKEN@…`,
-    ///   `pip install --index-url https://user:$PASS@…`;
+    ///   `pip install --index-url https://user:$PASS@…`, an `ARG`/`ENV` in the
+    ///   secret position of a tool of `rules/credential-commands.toml`
+    ///   (`npm config set //…:_authToken`, `bundle config <host> user:$PASS`,
+    ///   `aws configure set aws_secret_access_key`, `gradle -P…Password=`,
+    ///   `huggingface-cli login --token`, `echo $T | gh auth login
+    ///   --with-token`, `htpasswd -b`, `chpasswd`, `PGPASSWORD=$P psql`…), or
+    ///   of an option of any tool whose name says it carries a secret
+    ///   (`--password`, `--token`, `--api-key`, `--client-secret`, `--secret`,
+    ///   `--auth`: the "secret-named option" heuristic; a literal there is
+    ///   DLK005's);
     /// - it logs in: `docker login -p`, `npm login`, or
     ///   `echo $PASS | docker login --password-stdin` with a value that does
     ///   not come from a secret mount.
+    ///
+    /// Names that hold credentials by convention count whatever their
+    /// spelling: `BUNDLE_<HOST>__<TLD>`, `NPM_CONFIG__AUTH*`,
+    /// `npm_config_//…:_authToken`, `*_INDEX_URL` with `user:pass@`, and
+    /// names ending in a glued password word (`ROOTPASS`, `DB_PW`).
     ///
     /// A `RUN` that reads the value from `/run/secrets/<id>` or from a secret
     /// mount's `env=` is the right way and is never reported.
