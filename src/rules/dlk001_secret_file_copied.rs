@@ -156,8 +156,7 @@ impl Rule for SecretFileCopied {
                         source.span,
                         shown,
                         &landing_shown,
-                        pattern,
-                        may_match,
+                        (pattern, may_match),
                     ));
                     reported = true;
                 } else if let Some(pattern) = context.catalog.files.match_path(&landing) {
@@ -182,8 +181,7 @@ impl Rule for SecretFileCopied {
                         destination.span,
                         shown,
                         shown,
-                        pattern,
-                        None,
+                        (pattern, None),
                     ));
                     reported = true;
                 }
@@ -202,8 +200,7 @@ impl Rule for SecretFileCopied {
                         destination.span,
                         shown,
                         shown,
-                        pattern,
-                        None,
+                        (pattern, None),
                     ));
                 }
             }
@@ -219,8 +216,8 @@ impl SecretFileCopied {
         span: Span,
         shown: &str,
         landing: &str,
-        pattern: &CredentialFilePattern,
-        may_match: Option<&str>,
+        // The entry, and the name a glob source may match.
+        (pattern, may_match): (&CredentialFilePattern, Option<&str>),
     ) -> Finding {
         // The path in the layer: the source's landing, or (a finding on the
         // destination) the first source's, which lands in the same place.
