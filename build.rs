@@ -10,7 +10,8 @@ use std::env;
 use std::fs;
 use std::path::Path;
 
-const DATA_FILES: [&str; 3] = [
+const DATA_FILES: [&str; 4] = [
+    "credential-commands.toml",
     "credential-files.toml",
     "secret-names.toml",
     "token-formats.toml",

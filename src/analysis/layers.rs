@@ -613,6 +613,7 @@ impl<'a> RunEffects<'a> {
             };
             match program {
                 "read" => self.read_assignment(position, arguments, &directory),
+                "." | "source" => self.sourced_secret(position, arguments, &directory),
                 "rm" => self.removals(
                     position,
                     operands(arguments, &[]),
@@ -731,6 +732,50 @@ impl<'a> RunEffects<'a> {
                 };
             let value = expand_word(&assignment.value.raw, '\\', &lookup).value;
             self.locals.push((assignment.name.clone(), value));
+        }
+    }
+
+    /// `. /run/secrets/x` / `source /run/secrets/x`: every variable the
+    /// file may define is a secret for the rest of the RUN. Its names are
+    /// not known, so a variable used after it counts when neither the
+    /// script nor an ARG/ENV gives it a value and it is not one the shell
+    /// or the system sets (`HOME`, `PATH`…).
+    fn sourced_secret(&mut self, position: usize, arguments: &[ShellWord], directory: &str) {
+        let Some(file) = arguments.first() else {
+            return;
+        };
+        if !self.layer.is_secret_path(&self.path(file, directory)) {
+            return;
+        }
+        let script = self.script;
+        let assigned: Vec<&str> = script
+            .commands
+            .iter()
+            .flat_map(|command| {
+                command
+                    .assignments
+                    .iter()
+                    .map(|assignment| assignment.name.as_str())
+            })
+            .collect();
+        for command in &script.commands[position + 1..] {
+            for word in command.words() {
+                for reference in &word.references {
+                    let name = reference.name.as_str();
+                    if assigned.contains(&name)
+                        || self
+                            .layer
+                            .secret_variables
+                            .iter()
+                            .any(|known| known == name)
+                        || self.analysis.resolve(name, self.index).is_some()
+                        || is_shell_variable(name)
+                    {
+                        continue;
+                    }
+                    self.layer.secret_variables.push(name.to_string());
+                }
+            }
         }
     }
 
@@ -1676,6 +1721,38 @@ fn content_of(output: &Output<'_>, resolve: impl Fn(&ShellWord) -> String) -> Co
         opaque: output.opaque,
         stdin_from: None,
     }
+}
+
+/// Variables the shell or the system sets: never from a sourced file.
+fn is_shell_variable(name: &str) -> bool {
+    name.chars().all(|ch| ch.is_ascii_digit())
+        || matches!(
+            name,
+            "HOME"
+                | "PATH"
+                | "PWD"
+                | "OLDPWD"
+                | "USER"
+                | "SHELL"
+                | "HOSTNAME"
+                | "UID"
+                | "EUID"
+                | "IFS"
+                | "TERM"
+                | "LANG"
+                | "TMPDIR"
+                | "RANDOM"
+                | "LINENO"
+                | "?"
+                | "$"
+                | "!"
+                | "#"
+                | "@"
+                | "*"
+                | "-"
+                | "_"
+                | "0"
+        )
 }
 
 #[cfg(test)]

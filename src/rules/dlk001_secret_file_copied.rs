@@ -12,9 +12,18 @@ declare_rule! {
     /// `pip.conf`, `.git-credentials`, SSH private keys and the `.ssh/`
     /// directory, `*.pem`/`*.key`/`*.p12`, cloud credentials (`.aws/credentials`,
     /// `.docker/config.json`, `.kube/config`, service-account JSON), `.env`
-    /// files, and the rest of the list in `rules/credential-files.toml`. Sources
+    /// files, credential homes (`~/.m2/`, `~/.gradle/`, `~/.minikube/`,
+    /// `~/.kube/`, `~/.gnupg/` and exported private keys, `~/.config/gcloud/`,
+    /// `~/.azure/`, `~/.oci/`), `.pgpass`, `.my.cnf`, Oracle wallets, `*.kdbx`,
+    /// and the rest of the list in `rules/credential-files.toml`. Sources
     /// and destinations are both checked, through variables, in exec (JSON)
-    /// form, with `COPY --from=`, heredoc destinations and `ADD <url>`.
+    /// form, with `COPY --from=`, heredoc destinations and `ADD <url>`:
+    /// anything copied *to* a credential location (`COPY ci/kube /root/.kube/`,
+    /// `COPY x /root/.aws/credentials`) counts like the credential file itself.
+    /// A source glob (`.np[m]rc`, `id_*`, `*.p12`) is reported when it can
+    /// match a credential file name, naming that file ("may match `.npmrc`");
+    /// a glob that also matches ordinary names (`*`, `*.json`, `.*rc`) is
+    /// left to DLK010, which looks at the build context.
     ///
     /// ## Why it leaks
     /// Every layer is part of the image. Whoever can pull the image can read
@@ -130,6 +139,23 @@ impl Rule for SecretFileCopied {
                 if base_name(&landing).to_ascii_lowercase().ends_with(".pub") {
                     continue;
                 }
+                // A glob source (`.np[m]rc`, `id_*`): the credential file
+                // it may match, named in the finding.
+                // A `COPY --from` glob names files of a stage, which the path
+                // flow follows instead.
+                let glob_match = if matched_source.is_none()
+                    && url_file.is_none()
+                    && effective.flag("from").is_none()
+                {
+                    context.catalog.files.match_glob(&source_path)
+                } else {
+                    None
+                };
+                let (matched_source, may_match) = match (matched_source, glob_match) {
+                    (Some(pattern), _) => (Some(pattern), None),
+                    (None, Some(found)) => (Some(found.pattern), Some(found.example)),
+                    (None, None) => (None, None),
+                };
                 if let Some(pattern) = matched_source {
                     let landing_shown = match (source_hidden, directory_destination) {
                         (true, true) => format!(
@@ -145,12 +171,22 @@ impl Rule for SecretFileCopied {
                         source.span,
                         shown,
                         &landing_shown,
-                        pattern,
+                        (pattern, may_match),
                     ));
                     reported = true;
                 } else if let Some(pattern) = context.catalog.files.match_path(&landing) {
+                    // `COPY kube /root/.kube/`: the directory is the
+                    // credential location, whatever lands in it.
+                    let into_location = directory_destination
+                        && context
+                            .catalog
+                            .files
+                            .match_path(&destination_path)
+                            .is_some();
                     let shown = if destination_hidden || source_hidden {
                         destination.text.as_str()
+                    } else if into_location {
+                        destination_path.as_str()
                     } else {
                         landing.as_str()
                     };
@@ -160,7 +196,7 @@ impl Rule for SecretFileCopied {
                         destination.span,
                         shown,
                         shown,
-                        pattern,
+                        (pattern, None),
                     ));
                     reported = true;
                 }
@@ -179,7 +215,7 @@ impl Rule for SecretFileCopied {
                         destination.span,
                         shown,
                         shown,
-                        pattern,
+                        (pattern, None),
                     ));
                 }
             }
@@ -195,7 +231,8 @@ impl SecretFileCopied {
         span: Span,
         shown: &str,
         landing: &str,
-        pattern: &CredentialFilePattern,
+        // The entry, and the name a glob source may match.
+        (pattern, may_match): (&CredentialFilePattern, Option<&str>),
     ) -> Finding {
         // The path in the layer: the source's landing, or (a finding on the
         // destination) the first source's, which lands in the same place.
@@ -242,12 +279,27 @@ impl SecretFileCopied {
         context
             .finding(&SecretFileCopied::META, index, span)
             .severity(severity)
-            .message(format!(
-                "{verb} puts {} ({}) {where_it_lands}",
-                code(shown),
-                pattern.description
-            ))
-            .label(format!("{} is a credential file", code(base_name(shown))))
+            .message(match may_match {
+                Some(example) => format!(
+                    "{verb} puts {}, which may match {} ({}), {where_it_lands}",
+                    code(shown),
+                    code(example),
+                    pattern.description
+                ),
+                None => format!(
+                    "{verb} puts {} ({}) {where_it_lands}",
+                    code(shown),
+                    pattern.description
+                ),
+            })
+            .label(match may_match {
+                Some(example) => format!(
+                    "{} may match the credential file {}",
+                    code(base_name(shown)),
+                    code(example)
+                ),
+                None => format!("{} is a credential file", code(base_name(shown))),
+            })
             .labels(context.travel_labels(&reach))
             .help(help)
             .build()

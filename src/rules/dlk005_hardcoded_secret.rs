@@ -1,3 +1,6 @@
+use super::dlk006_secret_in_run_without_mount::{
+    command_values, looks_like_credential, runs, value_source, ValueSource,
+};
 use super::{code, declare_rule, Rule, RuleContext, RuleMeta};
 use crate::analysis::expand::references_in_shell;
 use crate::finding::{Finding, Severity};
@@ -18,6 +21,17 @@ declare_rule! {
     /// catalogue is `rules/token-formats.toml`), and a high-entropy value
     /// assigned to a secret-looking name in `ENV`, `ARG`, `LABEL` or a `RUN`
     /// command line (`export DB_PASSWORD=…`).
+    ///
+    /// Also any literal, whatever its format, in the secret position of a
+    /// credential command (the catalogue in `rules/credential-commands.toml`:
+    /// `docker login -p`, `mysql -p…`, `htpasswd -b`, `composer config
+    /// http-basic.…`, `PGPASSWORD=… psql`, `echo … | docker login
+    /// --password-stdin`…) and, on any command, of an option whose name says
+    /// it carries a secret (`--password`, `--passwd`, `--token`, `--api-key`,
+    /// `--client-secret`, `--secret`, `--auth` with `user:pass`, and their
+    /// `=` forms): the "secret-named option" heuristic. Not a value:
+    /// `--password-stdin`, `--token-file`, `--auth-type`, BuildKit's
+    /// `--secret id=…`, `$(cat /run/secrets/…)`, placeholders, paths.
     ///
     /// ## Why it leaks
     /// The Dockerfile is committed, shared and often public; a literal value
@@ -116,6 +130,40 @@ impl Rule for HardcodedSecret {
                     .build(),
             );
             reported.push(span);
+        }
+        // A literal in a credential position of a command (the catalogue of
+        // `rules/credential-commands.toml`, a secret-named option such as
+        // `--password`): hard-coded, whatever its format.
+        for run in runs(context) {
+            for value in command_values(&run) {
+                let span = value.word.span;
+                if value.is_url()
+                    || span.is_empty()
+                    || overlaps(span, &reported)
+                    || !matches!(
+                        value_source(context, &run, value.command, value.word),
+                        ValueSource::Literal
+                    )
+                    || !looks_like_credential(value.what, &value.word.text)
+                    || is_non_secret_value(value.word.text.trim_matches(['"', '\'']))
+                {
+                    continue;
+                }
+                findings.push(
+                    context
+                        .finding(&Self::META, run.index, span)
+                        .severity(Severity::Error)
+                        .message(format!(
+                            "RUN passes {} written in the Dockerfile to `{}`",
+                            value.what, value.program
+                        ))
+                        .label(format!("{} written on the command line", value.what))
+                        .help(HELP)
+                        .secret(span)
+                        .build(),
+                );
+                reported.push(span);
+            }
         }
         for (index, instruction) in context.instructions() {
             let effective = instruction.effective();

@@ -1,8 +1,9 @@
 use super::{code, declare_rule, Rule, RuleContext, RuleMeta};
-use crate::analysis::layers::{password_argument, url_credentials, AddedBy, Layer};
+use crate::analysis::layers::{url_credentials, AddedBy, Layer};
 use crate::analysis::shell::{RedirectKind, ShellScript, ShellWord, VariableReference};
 use crate::analysis::{Binding, BindingKind};
 use crate::finding::{Finding, Severity};
+use crate::secrets::commands::{CredentialCommands, Place, SecretShape};
 use crate::secrets::is_non_secret_value;
 use crate::source::Span;
 use crate::syntax::Keyword;
@@ -24,10 +25,24 @@ declare_rule! {
     ///   `RUN` (`npm config set …:_authToken`, `aws configure set` count too);
     /// - it passes a credential on a command line: `curl -u user:$PASS`,
     ///   `--password=…`, `-p…` of login tools, `git clone https://$TOKEN@…`,
-    ///   `pip install --index-url https://user:$PASS@…`;
+    ///   `pip install --index-url https://user:$PASS@…`, an `ARG`/`ENV` in the
+    ///   secret position of a tool of `rules/credential-commands.toml`
+    ///   (`npm config set //…:_authToken`, `bundle config <host> user:$PASS`,
+    ///   `aws configure set aws_secret_access_key`, `gradle -P…Password=`,
+    ///   `huggingface-cli login --token`, `echo $T | gh auth login
+    ///   --with-token`, `htpasswd -b`, `chpasswd`, `PGPASSWORD=$P psql`…), or
+    ///   of an option of any tool whose name says it carries a secret
+    ///   (`--password`, `--token`, `--api-key`, `--client-secret`, `--secret`,
+    ///   `--auth`: the "secret-named option" heuristic; a literal there is
+    ///   DLK005's);
     /// - it logs in: `docker login -p`, `npm login`, or
     ///   `echo $PASS | docker login --password-stdin` with a value that does
     ///   not come from a secret mount.
+    ///
+    /// Names that hold credentials by convention count whatever their
+    /// spelling: `BUNDLE_<HOST>__<TLD>`, `NPM_CONFIG__AUTH*`,
+    /// `npm_config_//…:_authToken`, `*_INDEX_URL` with `user:pass@`, and
+    /// names ending in a glued password word (`ROOTPASS`, `DB_PW`).
     ///
     /// A `RUN` that reads the value from `/run/secrets/<id>` or from a secret
     /// mount's `env=` is the right way and is never reported.
@@ -653,103 +668,117 @@ fn credential_file_writes(context: &RuleContext<'_>, run: &Run<'_>, issues: &mut
     }
 }
 
-/// Credentials on command lines and logins.
-fn command_line_credentials(context: &RuleContext<'_>, run: &Run<'_>, issues: &mut Vec<Issue>) {
+/// A value in a credential position of a command (a catalogue entry of
+/// `rules/credential-commands.toml`, a secret-named option, a URL with
+/// credentials, a credential header).
+pub(super) struct CommandValue<'a> {
+    /// The command's index in the script.
+    pub command: usize,
+    pub word: &'a ShellWord,
+    /// What it is: `a password`, `a user:password`, `credentials in a URL`.
+    pub what: &'static str,
+    /// The program, as the shell view names it.
+    pub program: &'a str,
+}
+
+impl CommandValue<'_> {
+    pub fn is_url(&self) -> bool {
+        self.what == "credentials in a URL"
+    }
+}
+
+/// Options whose name says they carry a secret, on any command (the
+/// generalisation beyond the catalogue). `--password-stdin`, `--token-file`
+/// and `--auth-type` are other options and never match; `--secret id=…`
+/// (BuildKit's) is skipped by [`is_secret_reference`].
+const SECRET_OPTIONS: [&str; 10] = [
+    "--password",
+    "--passwd",
+    "--token",
+    "--api-key",
+    "--apikey",
+    "--client-secret",
+    "--access-token",
+    "--auth-token",
+    "--secret",
+    "--private-token",
+];
+
+/// `--secret id=npm,src=…` (BuildKit), `--token @file`: a reference to a
+/// secret, not the secret.
+fn is_secret_reference(text: &str) -> bool {
+    let value = text.split_once('=').map_or(
+        text,
+        |(key, value)| {
+            if key.starts_with("--") {
+                value
+            } else {
+                text
+            }
+        },
+    );
+    ["id=", "src=", "env=", "type=", "source="]
+        .iter()
+        .any(|prefix| value.contains(prefix))
+        || value.starts_with('@')
+}
+
+/// Every value in a credential position of the RUN's commands.
+pub(super) fn command_values<'a>(run: &Run<'a>) -> Vec<CommandValue<'a>> {
+    let catalogue = CredentialCommands::builtin();
+    let names = crate::secrets::names::SecretNames::builtin();
+    let is_secret_name = |name: &str| names.is_secret(name);
+    let mut values: Vec<CommandValue<'a>> = Vec::new();
     for (position, command) in run.script.commands.iter().enumerate() {
         let Some((program, arguments)) = command.program() else {
             continue;
         };
-        let subcommand = arguments
-            .iter()
-            .find(|word| !word.text.starts_with('-'))
-            .map(|word| word.text.as_str());
-        let mut values: Vec<(&ShellWord, &str)> = Vec::new();
-        match program {
-            "curl" => {
-                values.extend(option_values(
-                    arguments,
-                    &["-u", "--user", "--proxy-user", "-U"],
-                    "a user:password",
-                ));
-                values.extend(header_values(arguments, &["-H", "--header"]));
+        let mut push = |word: &'a ShellWord, what: &'static str| {
+            if !values.iter().any(|value| value.word.span == word.span) {
+                values.push(CommandValue {
+                    command: position,
+                    word,
+                    what,
+                    program,
+                });
             }
-            "wget" => {
-                values.extend(option_values(
-                    arguments,
-                    &[
-                        "--password",
-                        "--http-password",
-                        "--ftp-password",
-                        "--proxy-password",
-                    ],
-                    "a password",
-                ));
-                values.extend(header_values(arguments, &["--header"]));
-            }
-            "docker" | "podman" | "buildah" | "skopeo" | "nerdctl" | "oras" | "crane"
-            | "regctl" | "helm" | "cf" | "oc" | "az"
-                if arguments.iter().any(|word| word.text == "login") =>
-            {
-                values.extend(
-                    password_argument(arguments, &["-p", "--password"])
-                        .map(|word| (word, "a password")),
-                );
-                if arguments.iter().any(|word| word.text == "--password-stdin") {
-                    let input = run.script.input_of(position);
-                    for word in input.data {
-                        values.push((word, "a password (through stdin)"));
+        };
+        if catalogue.knows(program) {
+            let texts: Vec<&str> = arguments.iter().map(|word| word.text.as_str()).collect();
+            let assigned: Vec<&str> = command
+                .assignments
+                .iter()
+                .map(|assignment| assignment.name.as_str())
+                .collect();
+            for found in catalogue.find(program, &texts, &assigned, &is_secret_name) {
+                let what = match found.entry.shape {
+                    SecretShape::UserPassword => "a user:password",
+                    _ => "a credential",
+                };
+                match found.place {
+                    Place::Argument { index, .. } => push(&arguments[index], what),
+                    Place::Assignment(index) => push(&command.assignments[index].value, what),
+                    Place::Stdin => {
+                        for word in run.script.input_of(position).data {
+                            push(word, what);
+                        }
                     }
                 }
             }
-            "mysql" | "mysqladmin" | "mysqldump" | "mariadb" | "mariadb-admin" | "mariadb-dump" => {
-                values.extend(
-                    attached_short_option(arguments, "-p").map(|word| (word, "a password")),
-                );
-                values.extend(option_values(arguments, &["--password"], "a password"));
-            }
-            "mongo" | "mongosh" | "mongodump" | "mongorestore" | "mongoimport" | "mongoexport" => {
-                values.extend(option_values(
-                    arguments,
-                    &["-p", "--password"],
-                    "a password",
-                ));
-            }
-            "sqlcmd" => values.extend(option_values(arguments, &["-P"], "a password")),
-            "redis-cli" => values.extend(option_values(arguments, &["-a", "--pass"], "a password")),
-            "sshpass" => values
-                .extend(attached_short_option(arguments, "-p").map(|word| (word, "a password"))),
-            "npm" | "pnpm" | "yarn"
-                if matches!(subcommand, Some("login" | "adduser" | "add-user")) =>
-            {
-                let name = command.name.as_ref().map_or(command.span, |name| name.span);
-                issues.push(Issue {
-                    span: name,
-                    label: format!("`{program} login` stores a token in ~/.npmrc"),
-                    message: format!("RUN logs in with `{program} login`: the token it stores stays in the image layer"),
-                    secret: None,
-                    declaration: None,
-                    subject: Subject::Login(program.to_string()),
-                });
-            }
-            _ => {}
         }
-        // Generic password options of any program.
-        if !matches!(program, "curl" | "wget") {
-            values.extend(option_values(
-                arguments,
-                &[
-                    "--password",
-                    "--passwd",
-                    "--token",
-                    "--api-key",
-                    "--apikey",
-                    "--client-secret",
-                    "--access-token",
-                    "--auth-token",
-                    "--secret",
-                ],
-                "a credential",
-            ));
+        if matches!(program, "curl" | "wget") {
+            for (word, what) in header_values(arguments, &["-H", "--header"]) {
+                push(word, what);
+            }
+        } else {
+            for (word, what) in option_values(arguments, &SECRET_OPTIONS, "a credential") {
+                if !is_secret_reference(&word.text) {
+                    push(word, what);
+                }
+            }
+            for (word, what) in option_values(arguments, &["--auth"], "a user:password") {
+                push(word, what);
+            }
         }
         // `git clone https://$TOKEN@…`, `pip install --index-url https://u:$P@…`.
         for word in arguments.iter().chain(
@@ -759,49 +788,58 @@ fn command_line_credentials(context: &RuleContext<'_>, run: &Run<'_>, issues: &m
                 .map(|assignment| &assignment.value),
         ) {
             if url_credentials(&word.text).is_some_and(|userinfo| userinfo.contains('$')) {
-                values.push((word, "credentials in a URL"));
+                push(word, "credentials in a URL");
             }
         }
-        let mut seen: Vec<Span> = Vec::new();
-        for (word, what) in values {
-            if seen.contains(&word.span) {
-                continue;
-            }
-            seen.push(word.span);
-            let is_url = what == "credentials in a URL";
-            match value_source(context, run, position, word) {
-                ValueSource::BuildVariable(binding, span) => {
-                    let kind = binding.kind.noun();
-                    issues.push(Issue {
-                        span,
-                        label: format!("{kind} {} passed as {what} on the command line", code(&binding.name)),
-                        message: format!("RUN passes {kind} {} to `{program}` as {what}: it is kept in the image history", code(&binding.name)),
-                        secret: None,
-                        declaration: Some(binding.key_span),
-                        subject: Subject::Variable(binding.name.clone()),
-                    });
-                }
-                // A literal URL with credentials is DLK007's.
-                ValueSource::Literal if !is_url && looks_like_credential(what, &word.text) => {
-                    issues.push(Issue {
-                        span: word.span,
-                        label: format!("{what} written on the command line"),
-                        message: format!(
-                            "RUN passes {what} written in the Dockerfile to `{program}`"
-                        ),
-                        secret: Some(word.span),
-                        declaration: None,
-                        subject: Subject::Login(program.to_string()),
-                    });
-                }
-                _ => {}
-            }
+    }
+    values
+}
+
+/// Credentials on command lines (a build variable there; a literal one is
+/// DLK005's) and logins.
+fn command_line_credentials(context: &RuleContext<'_>, run: &Run<'_>, issues: &mut Vec<Issue>) {
+    for command in &run.script.commands {
+        let Some((program, arguments)) = command.program() else {
+            continue;
+        };
+        let subcommand = arguments
+            .iter()
+            .find(|word| !word.text.starts_with('-'))
+            .map(|word| word.text.as_str());
+        if matches!(program, "npm" | "pnpm" | "yarn")
+            && matches!(subcommand, Some("login" | "adduser" | "add-user"))
+        {
+            let name = command.name.as_ref().map_or(command.span, |name| name.span);
+            issues.push(Issue {
+                span: name,
+                label: format!("`{program} login` stores a token in ~/.npmrc"),
+                message: format!("RUN logs in with `{program} login`: the token it stores stays in the image layer"),
+                secret: None,
+                declaration: None,
+                subject: Subject::Login(program.to_string()),
+            });
+        }
+    }
+    for value in command_values(run) {
+        if let ValueSource::BuildVariable(binding, span) =
+            value_source(context, run, value.command, value.word)
+        {
+            let kind = binding.kind.noun();
+            let (what, program) = (value.what, value.program);
+            issues.push(Issue {
+                span,
+                label: format!("{kind} {} passed as {what} on the command line", code(&binding.name)),
+                message: format!("RUN passes {kind} {} to `{program}` as {what}: it is kept in the image history", code(&binding.name)),
+                secret: None,
+                declaration: Some(binding.key_span),
+                subject: Subject::Variable(binding.name.clone()),
+            });
         }
     }
 }
 
 /// A literal value that is a credential (not `user` alone for `-u`).
-fn looks_like_credential(what: &str, text: &str) -> bool {
+pub(super) fn looks_like_credential(what: &str, text: &str) -> bool {
     let value = text.split_once('=').map_or(
         text,
         |(key, value)| if key.starts_with('-') { value } else { text },
@@ -846,15 +884,6 @@ fn option_values<'a>(
         }
     }
     values
-}
-
-/// `-pSECRET` (MySQL style: the value must be attached).
-fn attached_short_option<'a>(arguments: &'a [ShellWord], option: &str) -> Option<&'a ShellWord> {
-    arguments.iter().find(|word| {
-        word.text.len() > option.len()
-            && word.text.starts_with(option)
-            && !word.text.starts_with("--")
-    })
 }
 
 /// `-H "Authorization: Bearer …"` and other credential headers.

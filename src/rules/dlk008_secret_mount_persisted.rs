@@ -14,6 +14,10 @@ declare_rule! {
     ///   secret written to a file;
     /// - the mount's `env=` variable written to a file (`echo "$TOKEN" >
     ///   /app/token`);
+    /// - a variable defined by a sourced secret file written to a file
+    ///   (`. /run/secrets/env && echo "$API_TOKEN" > /etc/app.conf`): a
+    ///   sourced secret makes every variable that neither the script, an
+    ///   `ARG`/`ENV` nor the shell sets a secret for the rest of the `RUN`;
     /// - a tool that stores the value in its configuration
     ///   (`npm config set …:_authToken $(cat /run/secrets/npm)`,
     ///   `aws configure set`, `yarn config set`, `pip config set`,

@@ -95,6 +95,10 @@ pub struct CredentialFilePattern {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct CredentialFileList {
+    /// Ordinary names (see [`CredentialFiles::match_glob`]): a source glob
+    /// that matches one of them is too broad to name a credential file.
+    #[serde(default)]
+    broad_glob_probes: Vec<String>,
     credential_file: Vec<CredentialFilePattern>,
 }
 
@@ -116,6 +120,21 @@ pub struct CredentialFiles {
     /// in a path in one pass; a glob's `literals` are indices into it.
     literals: AhoCorasick,
     literal_count: usize,
+    /// `broad_glob_probes` of the builtin list, lower-cased.
+    broad_probes: Arc<Vec<String>>,
+    /// The normalised true examples of every non-conditional entry, with
+    /// their base names: the names a source glob is tried on.
+    glob_probes: Arc<OnceLock<Vec<String>>>,
+}
+
+/// A credential file that a source glob may match
+/// ([`CredentialFiles::match_glob`]).
+#[derive(Debug, Clone, Copy)]
+pub struct GlobMatch<'a> {
+    /// The entry it may match.
+    pub pattern: &'a CredentialFilePattern,
+    /// A name (an example of the entry) that the glob matches, to show.
+    pub example: &'a str,
 }
 
 /// One glob of one entry, with the literal pieces every path it matches
@@ -240,15 +259,28 @@ static BUILTIN: LazyLock<Arc<CredentialFiles>> = LazyLock::new(|| {
     )
 });
 
+static BUILTIN_BROAD_PROBES: LazyLock<Arc<Vec<String>>> = LazyLock::new(|| {
+    Arc::new(
+        builtin_list()
+            .broad_glob_probes
+            .iter()
+            .map(|probe| probe.to_lowercase())
+            .collect(),
+    )
+});
+
 /// The builtin list, shared with [`super::Catalog::builtin`].
 pub(crate) fn builtin_shared() -> Arc<CredentialFiles> {
     Arc::clone(&BUILTIN)
 }
 
-fn builtin_patterns() -> Vec<CredentialFilePattern> {
+fn builtin_list() -> CredentialFileList {
     parse_builtin::<CredentialFileList>(BUILTIN_SOURCE_NAME, BUILTIN_JSON)
         .expect("rules/credential-files.toml parses (checked by the unit tests)")
-        .credential_file
+}
+
+fn builtin_patterns() -> Vec<CredentialFilePattern> {
+    builtin_list().credential_file
 }
 
 impl CredentialFiles {
@@ -342,6 +374,8 @@ impl CredentialFiles {
             exclude,
             literals,
             literal_count,
+            broad_probes: Arc::clone(&BUILTIN_BROAD_PROBES),
+            glob_probes: Arc::new(OnceLock::new()),
         })
     }
 
@@ -383,6 +417,99 @@ impl CredentialFiles {
             .into_iter()
             .map(|index| &self.patterns[index])
             .find(|pattern| pattern.kind.is_conditional())
+    }
+
+    /// For a COPY/ADD source that is a glob (`.np[m]rc`, `id_*`, `*.pem`),
+    /// the first credential file it may match, matched the way BuildKit
+    /// matches sources (Go's `filepath.Match`: `*`, `?`, `[…]` within one
+    /// path component; `{` is a literal). `None` for a path with no
+    /// wildcard, and for a glob broad enough to match one of the ordinary
+    /// names of `broad_glob_probes` in the same directory (`*`, `*.json`,
+    /// `.*rc`, `package*`): whether such a copy takes a credential along
+    /// depends on the build context, which DLK010 checks.
+    pub fn match_glob(&self, glob: &str) -> Option<GlobMatch<'_>> {
+        if !glob.contains(['*', '?', '[']) {
+            return None;
+        }
+        let normalized = normalize_path(glob);
+        let (directory, name) = match normalized.rsplit_once('/') {
+            Some((directory, name)) => (directory, name),
+            None => ("", normalized.as_str()),
+        };
+        // A directory (`/k*/`) or a name with too little fixed text to say
+        // what it is (`k*`, `?*`).
+        let fixed = required_literals(name).concat();
+        if name.is_empty()
+            || glob.trim_end().ends_with('/')
+            || fixed.chars().count() < 3
+            || !name.contains(['*', '?', '[']) && directory.is_empty()
+        {
+            return None;
+        }
+        let escaped = normalized.replace('{', "\\{").replace('}', "\\}");
+        let matcher = GlobBuilder::new(&escaped)
+            .literal_separator(true)
+            .backslash_escape(true)
+            .build()
+            .ok()?
+            .compile_matcher();
+        let literal_directory = !directory.contains(['*', '?', '[']);
+        let in_directory = |probe: &str| {
+            if directory.is_empty() {
+                probe.to_string()
+            } else {
+                format!("{directory}/{probe}")
+            }
+        };
+        if literal_directory
+            && self
+                .broad_probes
+                .iter()
+                .any(|probe| matcher.is_match(in_directory(probe)))
+        {
+            return None;
+        }
+        for probe in self.glob_probes() {
+            let candidate = if literal_directory && !probe.contains('/') {
+                in_directory(probe)
+            } else {
+                probe.clone()
+            };
+            if !matcher.is_match(&candidate) {
+                continue;
+            }
+            if let Some(pattern) = self.match_path(&candidate) {
+                return Some(GlobMatch {
+                    pattern,
+                    example: probe,
+                });
+            }
+        }
+        None
+    }
+
+    /// The names [`Self::match_glob`] tries: every true example of every
+    /// non-conditional entry, normalised, and its base name.
+    fn glob_probes(&self) -> &[String] {
+        self.glob_probes.get_or_init(|| {
+            let mut probes: Vec<String> = Vec::new();
+            for pattern in self
+                .patterns
+                .iter()
+                .filter(|pattern| !pattern.kind.is_conditional())
+            {
+                for example in &pattern.true_examples {
+                    let normalized = normalize_path(example);
+                    let base = file_name_of(&normalized).to_string();
+                    for probe in [base, normalized] {
+                        if !probe.is_empty() && !probes.contains(&probe) {
+                            probes.push(probe);
+                        }
+                    }
+                }
+            }
+            probes
+        })
     }
 
     /// Whether `path` names a credential file ([`Self::match_path`] finds an
@@ -764,6 +891,52 @@ mod tests {
         assert_eq!(matched_id("id_rsa_*"), Some("ssh-private-key"));
         assert_eq!(matched_id("id_*"), None);
         assert_eq!(matched_id("*.crt"), None);
+    }
+
+    #[test]
+    fn a_glob_source_names_the_credential_file_it_may_match() {
+        let glob = |glob: &str| {
+            files()
+                .match_glob(glob)
+                .map(|found| (found.pattern.id.as_str(), found.example))
+        };
+        assert_eq!(glob(".np[m]rc"), Some(("npmrc", ".npmrc")));
+        assert_eq!(glob("./.np?rc"), Some(("npmrc", ".npmrc")));
+        assert_eq!(glob("id_*"), Some(("ssh-private-key", "id_rsa")));
+        assert_eq!(glob("keys/id_*"), Some(("ssh-private-key", "id_rsa")));
+        assert_eq!(
+            glob("certs/*.pem").map(|found| found.0),
+            Some("private-key-pem")
+        );
+        assert_eq!(glob("*.p12").map(|found| found.0), Some("pkcs12"));
+        assert_eq!(glob(".env*").map(|found| found.0), Some("dotenv"));
+        assert_eq!(
+            glob("settings*.xml").map(|found| found.0),
+            Some("maven-settings")
+        );
+        // Too broad (an ordinary name matches too), or no credential name.
+        for broad in [
+            "*",
+            "*.json",
+            "*.env",
+            ".*rc",
+            "package*",
+            "package*.json",
+            "*.xml",
+            "scripts/*",
+            "*.crt",
+            "*.csproj",
+            "docker-php-ext-*",
+            "environment.yml*",
+            "id_rsa.pub*",
+            ".netrc",
+            "ca[-_]*.pem",
+            "k*",
+            "/k*/",
+            "keys/id_*/",
+        ] {
+            assert_eq!(glob(broad), None, "{broad}");
+        }
     }
 
     #[test]

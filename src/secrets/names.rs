@@ -21,7 +21,7 @@
 
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
-use std::sync::{Arc, LazyLock};
+use std::sync::{Arc, LazyLock, OnceLock};
 
 use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
 use serde::Deserialize;
@@ -136,6 +136,8 @@ struct NameData {
     compounds: BTreeMap<String, Vec<String>>,
     #[serde(default)]
     measure_words: Vec<String>,
+    #[serde(default)]
+    convention_names: Vec<String>,
     #[cfg_attr(not(test), allow(dead_code))]
     examples: NameExamples,
 }
@@ -231,6 +233,19 @@ pub struct SecretNames {
     compounds: HashMap<String, Vec<String>>,
     extra_secret_names: Option<NamePatterns>,
     allowed_names: Option<NamePatterns>,
+    /// `convention_names`, compiled the first time a name could match one
+    /// (see [`might_be_convention_name`]): most runs never need the regex.
+    convention_names: Vec<String>,
+    convention_patterns: Arc<OnceLock<Option<NamePatterns>>>,
+}
+
+/// A cheap test before the `convention_names` globs: only names that
+/// start like Bundler's or npm's config variables or end in `pass`/`pw`.
+fn might_be_convention_name(lowercase: &str) -> bool {
+    lowercase.starts_with("bundle_") && lowercase.contains("__")
+        || lowercase.starts_with("npm_config_")
+        || lowercase.ends_with("pass")
+        || lowercase.ends_with("pw")
 }
 
 static BUILTIN: LazyLock<Arc<SecretNames>> =
@@ -319,7 +334,23 @@ impl SecretNames {
                 .collect(),
             extra_secret_names,
             allowed_names,
+            convention_names: data.convention_names,
+            convention_patterns: Arc::new(OnceLock::new()),
         }
+    }
+
+    /// The `convention_names` glob that matches `name` (lower-cased).
+    fn convention_match(&self, lowercase: &str) -> Option<&str> {
+        if !might_be_convention_name(lowercase) {
+            return None;
+        }
+        self.convention_patterns
+            .get_or_init(|| {
+                NamePatterns::compile(&self.convention_names)
+                    .expect("rules/secret-names.toml convention_names are valid globs (checked by the unit tests)")
+            })
+            .as_ref()?
+            .first_match(lowercase)
     }
 
     /// Whether `name` looks like it holds a secret.
@@ -332,7 +363,13 @@ impl SecretNames {
     /// something (a part in `measure_words`: `MAX_TOKENS`, `NUM_TOKENS`,
     /// `PASSWORD_HASH_ROUNDS`, `SECRET_ROTATION_DAYS`) and the value is a
     /// number, a duration or a boolean (`4096`, `30s`, `1h30m`, `true`).
+    /// An index URL setting (`PIP_INDEX_URL`, `PIP_EXTRA_INDEX_URL`,
+    /// `UV_INDEX_URL`, `*_INDEX_URL`) is a secret when its value carries
+    /// `user:password@`.
     pub fn is_secret_setting(&self, name: &str, value: Option<&str>) -> bool {
+        if value.is_some_and(has_url_password) && name.to_ascii_lowercase().ends_with("index_url") {
+            return true;
+        }
         self.is_secret(name) && !value.is_some_and(|value| self.is_measure_setting(name, value))
     }
 
@@ -376,6 +413,11 @@ impl SecretNames {
         }
         if self.secret_names.contains(&lowercase) {
             return NameVerdict::Secret { word: lowercase };
+        }
+        if let Some(pattern) = self.convention_match(&lowercase) {
+            return NameVerdict::Secret {
+                word: pattern.to_owned(),
+            };
         }
 
         let parts = self.parts(name);
@@ -504,6 +546,19 @@ enum SecretWord {
 /// Splits a name into lower-case parts on every character that is neither a
 /// letter nor a digit, and on camelCase boundaries (`myAPIKey` → my, api,
 /// key; `oauth2Token` → oauth2, token).
+/// Whether a URL value carries a password (`https://user:pass@host/`).
+pub fn has_url_password(value: &str) -> bool {
+    let Some((_, rest)) = value.split_once("://") else {
+        return false;
+    };
+    let authority = rest.split(['/', '?', '#']).next().unwrap_or(rest);
+    authority.rsplit_once('@').is_some_and(|(userinfo, _)| {
+        userinfo
+            .split_once(':')
+            .is_some_and(|(_, pass)| !pass.is_empty())
+    })
+}
+
 fn split_parts(name: &str) -> Vec<String> {
     let mut parts = Vec::new();
     for run in name.split(|character: char| !character.is_alphanumeric()) {
@@ -1145,5 +1200,20 @@ mod tests {
         ] {
             assert!(!is_non_secret_value(value), "{value:?} may be a secret");
         }
+    }
+
+    #[test]
+    fn convention_globs_compile_and_index_urls_need_a_password() {
+        let names = SecretNames::builtin();
+        assert!(NamePatterns::compile(&names.convention_names).is_ok());
+        assert!(names.is_secret_setting(
+            "PIP_EXTRA_INDEX_URL",
+            Some("https://deploy:FAKEpass@pypi.example.com/simple")
+        ));
+        assert!(names.is_secret_setting("UV_INDEX_URL", Some("https://__token__:FAKE@x.example/")));
+        assert!(!names.is_secret_setting("PIP_INDEX_URL", Some("https://pypi.example.com/simple")));
+        assert!(!names.is_secret_setting("PIP_INDEX_URL", Some("https://user@pypi.example.com/")));
+        assert!(!names.is_secret_setting("PIP_INDEX_URL", None));
+        assert!(!names.is_secret_setting("HOME_URL", Some("https://a:b@x.example/")));
     }
 }
