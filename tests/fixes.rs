@@ -483,3 +483,56 @@ fn fixes_that_would_edit_an_onbuild_trigger_are_display_only() {
 fn syntax_ok(text: &str) -> bool {
     dockerleak::syntax::parse(text).errors.is_empty()
 }
+
+#[test]
+fn fix_flags_that_do_nothing_or_contradict_are_usage_errors() {
+    let scratch = scratch_with("Dockerfile", LEAKY);
+    for (arguments, names) in [
+        (
+            &["--unsafe-fixes"][..],
+            &["--fix", "--diff", "--fix-only"][..],
+        ),
+        (
+            &["check", "--unsafe-fixes"][..],
+            &["--fix", "--diff", "--fix-only"][..],
+        ),
+        (&["--fix", "--diff"][..], &["--fix", "--diff"][..]),
+        (
+            &["--fix-only", "--diff", "--unsafe-fixes"][..],
+            &["--fix-only", "--diff"][..],
+        ),
+    ] {
+        let output = dockerleak_in(scratch.path())
+            .arg("--no-config")
+            .args(arguments)
+            .arg("Dockerfile")
+            .output()
+            .expect("run");
+        assert_eq!(output.status.code(), Some(2), "{arguments:?}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        for name in names {
+            assert!(stderr.contains(name), "{arguments:?}: {stderr}");
+        }
+        assert!(output.stdout.is_empty(), "{arguments:?}");
+        assert_eq!(
+            fs::read_to_string(scratch.path().join("Dockerfile")).unwrap(),
+            LEAKY,
+            "{arguments:?} changed the file"
+        );
+    }
+    // --fix with --fix-only is --fix-only: applied, nothing reported, exit 0.
+    let output = dockerleak_in(scratch.path())
+        .args([
+            "--no-config",
+            "--fix",
+            "--fix-only",
+            "--unsafe-fixes",
+            "Dockerfile",
+        ])
+        .output()
+        .expect("run");
+    assert_eq!(output.status.code(), Some(0));
+    assert!(output.stdout.is_empty(), "nothing is reported");
+    let fixed = fs::read_to_string(scratch.path().join("Dockerfile")).unwrap();
+    assert!(!fixed.contains("ARG NPM_TOKEN"), "{fixed}");
+}
