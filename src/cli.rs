@@ -173,6 +173,11 @@ pub use crate::config::FailLevel;
 
 /// The flags of `check`.
 #[derive(Clone, Debug, Args)]
+#[command(group(
+    clap::ArgGroup::new("fix_action")
+        .args(["fix", "diff", "fix_only"])
+        .multiple(true)
+))]
 pub struct CheckArgs {
     /// Files and directories to check (default: the current directory).
     /// A directory is searched for Dockerfiles; a file is always checked,
@@ -281,18 +286,21 @@ pub struct CheckArgs {
     #[arg(long)]
     pub fix: bool,
 
-    /// Also apply (with --fix or --diff) the unsafe fixes: those that
-    /// change the build command too (`docker build --secret …`).
-    #[arg(long)]
+    /// Also apply (with --fix, --fix-only or --diff; an error alone) the
+    /// unsafe fixes: those that change the build command too (`docker
+    /// build --secret …`).
+    #[arg(long, requires = "fix_action")]
     pub unsafe_fixes: bool,
 
     /// Print the fixes as a unified diff instead of applying them; change
-    /// nothing. Exits 1 when a fix would apply.
-    #[arg(long)]
+    /// nothing. Exits 1 when a fix would apply. Not with --fix or
+    /// --fix-only.
+    #[arg(long, conflicts_with_all = ["fix", "fix_only"])]
     pub diff: bool,
 
     /// Apply the fixes like --fix, but report nothing that is left and
-    /// exit 0 unless a file could not be read, parsed or written.
+    /// exit 0 unless a file could not be read, parsed or written (with
+    /// --fix too, --fix-only wins).
     #[arg(long)]
     pub fix_only: bool,
 }

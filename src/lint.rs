@@ -205,8 +205,41 @@ fn attach_fixes(context: &RuleContext<'_>, redactor: &Redactor, findings: &mut [
         })
         .collect();
     for (finding, fix) in findings.iter_mut().zip(fixes) {
-        finding.fix = fix.filter(|fix| !fix.would_copy_a_secret(context.text, redactor));
+        finding.fix = fix
+            .filter(|fix| !fix.would_copy_a_secret(context.text, redactor))
+            .map(|fix| keep_out_of_triggers(context.dockerfile, fix));
     }
+}
+
+/// A fix that would edit inside an `ONBUILD` instruction becomes
+/// display-only: the rules' edits are made for the instruction a trigger
+/// becomes (`ARG`, `RUN`), and applied to the written `ONBUILD ARG …` they
+/// leave `ONBUILD ONBUILD …` or a mount in the wrong place, which BuildKit
+/// rejects. Edits that only end where an `ONBUILD` starts are fine.
+fn keep_out_of_triggers(dockerfile: &syntax::Dockerfile, fix: crate::fix::Fix) -> crate::fix::Fix {
+    let inside_a_trigger = fix.own_edits().any(|edit| {
+        dockerfile
+            .instructions
+            .iter()
+            .filter(|instruction| instruction.keyword == syntax::Keyword::Onbuild)
+            .any(|instruction| {
+                let (span, trigger) = (edit.span, instruction.span);
+                if span.is_empty() {
+                    trigger.start < span.start && span.start < trigger.end
+                } else {
+                    span.start < trigger.end && trigger.start < span.end
+                }
+            })
+    });
+    if !inside_a_trigger || fix.applicability == crate::fix::Applicability::DisplayOnly {
+        return fix;
+    }
+    let mut display = crate::fix::Fix::display_only(format!(
+        "{} (not applied: it would edit an ONBUILD instruction; change the ONBUILD by hand)",
+        fix.message
+    ));
+    display.build_note = fix.build_note;
+    display
 }
 
 /// Masks every secret value of the file in every text of its findings and

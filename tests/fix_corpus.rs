@@ -2,7 +2,9 @@
 //! and `../shared/corpus/leaky`: it never panics, never changes a file
 //! that has no applicable fix, is idempotent (fixing the fixed text changes
 //! nothing), and keeps the user's bytes where it does not mean to edit:
-//! every comment line and heredoc body, and CRLF line ends. Skips, saying
+//! every comment line and heredoc body, and CRLF line ends; and the edits
+//! each pass reports, applied to that pass's input, explain the output
+//! byte for byte (no byte outside an edit range changes). Skips, saying
 //! why, without the corpus. Prints how many files and fixes it covered
 //! (`cargo test --test fix_corpus -- --nocapture`).
 
@@ -64,6 +66,65 @@ fn comment_lines(text: &str) -> Vec<&str> {
         .collect()
 }
 
+/// Whether the reported edits of each pass, and nothing else, turn the
+/// input into the output: each pass's edits are sorted, disjoint, inside its
+/// input and on character boundaries; rebuilding the pass's output from its
+/// input by copying every byte outside the edits and putting each edit's
+/// content in its range gives, pass after pass, exactly the fixed text.
+/// Bytes outside the edit ranges are copied, so any other change to them
+/// makes the rebuilt text differ from the fixed one.
+fn edits_explain_the_output(
+    text: &str,
+    outcome: &dockerleak::fix::FixOutcome,
+) -> Result<(), String> {
+    if outcome.pass_edits.len() != outcome.passes {
+        return Err(format!(
+            "{} passes but edits for {}",
+            outcome.passes,
+            outcome.pass_edits.len()
+        ));
+    }
+    let mut current = text.to_string();
+    for (pass, edits) in outcome.pass_edits.iter().enumerate() {
+        let mut rebuilt = String::with_capacity(current.len());
+        let mut position = 0;
+        for edit in edits {
+            let (start, end) = (edit.span.start, edit.span.end);
+            if edit.file.is_some() {
+                return Err(format!(
+                    "pass {pass}: an edit of another file among this file's"
+                ));
+            }
+            if start < position || end < start || end > current.len() {
+                return Err(format!(
+                    "pass {pass}: edit {start}..{end} overlaps, is unsorted or out of the text"
+                ));
+            }
+            if !current.is_char_boundary(start) || !current.is_char_boundary(end) {
+                return Err(format!(
+                    "pass {pass}: edit {start}..{end} splits a character"
+                ));
+            }
+            rebuilt.push_str(&current[position..start]);
+            rebuilt.push_str(&edit.content);
+            position = end;
+        }
+        rebuilt.push_str(&current[position..]);
+        current = rebuilt;
+    }
+    if current.as_bytes() != outcome.text.as_bytes() {
+        let first = current
+            .bytes()
+            .zip(outcome.text.bytes())
+            .position(|(left, right)| left != right)
+            .unwrap_or(current.len().min(outcome.text.len()));
+        return Err(format!(
+            "the reported edits do not explain the output (first difference at byte {first})"
+        ));
+    }
+    Ok(())
+}
+
 fn check(name: &str, text: &str) -> Tally {
     let config = Config::default();
     // A name that is not on disk: DLK010 looks at no build context.
@@ -93,6 +154,9 @@ fn check(name: &str, text: &str) -> Tally {
         return tally;
     }
     tally.changed_files = 1;
+    if let Err(problem) = edits_explain_the_output(text, &outcome) {
+        tally.problems.push(format!("{name}: {problem}"));
+    }
     let again = fix_source(&shown, &shown, &outcome.text, &config, true);
     if again.text != outcome.text {
         tally

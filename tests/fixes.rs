@@ -428,3 +428,111 @@ fn diffs_never_show_a_secret() {
     assert!(!stdout.contains(short), "{stdout}");
     assert!(!String::from_utf8_lossy(&output.stderr).contains(secret));
 }
+
+#[test]
+fn fixes_that_would_edit_an_onbuild_trigger_are_display_only() {
+    // The rules' rewrites are made for the instruction a trigger becomes;
+    // applied to the written `ONBUILD ARG` they used to leave
+    // `ONBUILD ONBUILD RUN npm ci`, which BuildKit rejects.
+    let downstream = "FROM x AS base\nONBUILD ARG NPM_TOKEN\nONBUILD RUN npm ci\n\nFROM base\n";
+    let base_only = "FROM alpine\nONBUILD ARG NPM_TOKEN\nONBUILD RUN npm ci\n";
+    for text in [downstream, base_only] {
+        let report = lint_source("Dockerfile", text, &Config::default());
+        let fixes: Vec<_> = report
+            .findings
+            .iter()
+            .filter_map(|finding| finding.fix.as_ref())
+            .collect();
+        assert!(
+            !fixes.is_empty(),
+            "the leak still has a fix to show: {text}"
+        );
+        for fix in fixes {
+            assert_eq!(fix.applicability, Applicability::DisplayOnly, "{text}");
+            assert!(fix.message.contains("ONBUILD"), "{}", fix.message);
+        }
+        let outcome = fix_source("Dockerfile", "Dockerfile", text, &Config::default(), true);
+        assert_eq!(outcome.text, text);
+    }
+    let scratch = scratch_with("Dockerfile", downstream);
+    let output = dockerleak_in(scratch.path())
+        .args(["--no-config", "--diff", "--unsafe-fixes", "Dockerfile"])
+        .output()
+        .expect("run");
+    assert_eq!(output.status.code(), Some(0));
+    assert!(output.stdout.is_empty(), "no diff");
+    // An edit that ends where an ONBUILD starts is still applied: the ARG
+    // of the base stage goes, the trigger stays as written.
+    let next_to = "FROM x AS base\nARG NPM_TOKEN\nONBUILD RUN echo hi\nRUN npm ci\n";
+    let outcome = fix_source(
+        "Dockerfile",
+        "Dockerfile",
+        next_to,
+        &Config::default(),
+        true,
+    );
+    assert!(
+        outcome.text.contains("\nONBUILD RUN echo hi\n"),
+        "{}",
+        outcome.text
+    );
+    assert!(!outcome.text.contains("ARG NPM_TOKEN"), "{}", outcome.text);
+    assert!(syntax_ok(&outcome.text), "{}", outcome.text);
+}
+
+fn syntax_ok(text: &str) -> bool {
+    dockerleak::syntax::parse(text).errors.is_empty()
+}
+
+#[test]
+fn fix_flags_that_do_nothing_or_contradict_are_usage_errors() {
+    let scratch = scratch_with("Dockerfile", LEAKY);
+    for (arguments, names) in [
+        (
+            &["--unsafe-fixes"][..],
+            &["--fix", "--diff", "--fix-only"][..],
+        ),
+        (
+            &["check", "--unsafe-fixes"][..],
+            &["--fix", "--diff", "--fix-only"][..],
+        ),
+        (&["--fix", "--diff"][..], &["--fix", "--diff"][..]),
+        (
+            &["--fix-only", "--diff", "--unsafe-fixes"][..],
+            &["--fix-only", "--diff"][..],
+        ),
+    ] {
+        let output = dockerleak_in(scratch.path())
+            .arg("--no-config")
+            .args(arguments)
+            .arg("Dockerfile")
+            .output()
+            .expect("run");
+        assert_eq!(output.status.code(), Some(2), "{arguments:?}");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        for name in names {
+            assert!(stderr.contains(name), "{arguments:?}: {stderr}");
+        }
+        assert!(output.stdout.is_empty(), "{arguments:?}");
+        assert_eq!(
+            fs::read_to_string(scratch.path().join("Dockerfile")).unwrap(),
+            LEAKY,
+            "{arguments:?} changed the file"
+        );
+    }
+    // --fix with --fix-only is --fix-only: applied, nothing reported, exit 0.
+    let output = dockerleak_in(scratch.path())
+        .args([
+            "--no-config",
+            "--fix",
+            "--fix-only",
+            "--unsafe-fixes",
+            "Dockerfile",
+        ])
+        .output()
+        .expect("run");
+    assert_eq!(output.status.code(), Some(0));
+    assert!(output.stdout.is_empty(), "nothing is reported");
+    let fixed = fs::read_to_string(scratch.path().join("Dockerfile")).unwrap();
+    assert!(!fixed.contains("ARG NPM_TOKEN"), "{fixed}");
+}

@@ -242,6 +242,10 @@ pub struct FixOutcome {
     /// once per run: the caller applies them to the file as it is on disk.
     pub other_edits: Vec<Edit>,
     pub passes: usize,
+    /// For each pass, the edits of this file it applied: sorted by start,
+    /// ranges on that pass's input (the previous pass's output). Applying
+    /// them in turn to the input gives `text`, and nothing else changes.
+    pub pass_edits: Vec<Vec<Edit>>,
     /// Fixes left out because their result did not parse.
     pub dropped: usize,
 }
@@ -301,7 +305,10 @@ pub fn fix_source(
             }
         }
         edits.sort_by_key(|edit| edit.span);
-        let fixed = apply_edits(&outcome.text, edits);
+        let fixed = apply_edits(&outcome.text, edits.iter().copied());
+        outcome
+            .pass_edits
+            .push(edits.into_iter().cloned().collect());
         if fixed == outcome.text {
             break;
         }
