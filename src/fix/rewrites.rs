@@ -119,6 +119,9 @@ fn flagged_runs(context: &RuleContext<'_>, findings: &[Finding], binding: &Bindi
                 .any(|label| label.span == binding.key_span)
         })
         .filter_map(|finding| instruction_at(context, finding.span.start))
+        // DLK006 reports a tool that reads the variable implicitly at its
+        // first RUN only; every such RUN needs the mount.
+        .chain(crate::rules::implicit_reader_runs(context, binding))
         .collect()
 }
 

@@ -416,7 +416,9 @@ impl Rule for SecretInRunWithoutMount {
     fn check(&self, context: &RuleContext<'_>, findings: &mut Vec<Finding>) {
         // A tool reading a variable implicitly is reported at its first RUN
         // only: later RUNs add nothing the first finding does not say.
-        let mut implicit_reported: Vec<String> = Vec::new();
+        // Keyed by declaration: a second stage's own `ARG NPM_TOKEN` is
+        // a second leak, reported at its first RUN too.
+        let mut implicit_reported: Vec<(String, Option<Span>)> = Vec::new();
         for run in runs(context) {
             let mut issues = Vec::new();
             credential_file_writes(context, &run, &mut issues);
@@ -425,8 +427,9 @@ impl Rule for SecretInRunWithoutMount {
             implicit_build_secrets(context, &run, &mut issues, &mut implicit_reported);
             for issue in &issues {
                 if let Subject::Variable(name) = &issue.subject {
-                    if !implicit_reported.contains(name) {
-                        implicit_reported.push(name.clone());
+                    let key = (name.clone(), issue.declaration);
+                    if !implicit_reported.contains(&key) {
+                        implicit_reported.push(key);
                     }
                 }
             }
@@ -973,7 +976,7 @@ fn implicit_build_secrets(
     context: &RuleContext<'_>,
     run: &Run<'_>,
     issues: &mut Vec<Issue>,
-    reported: &mut Vec<String>,
+    reported: &mut Vec<(String, Option<Span>)>,
 ) {
     for (position, command) in run.script.commands.iter().enumerate() {
         let Some((program, _)) = command.program() else {
@@ -986,20 +989,28 @@ fn implicit_build_secrets(
             continue;
         };
         for name in names.iter() {
-            let already = reported.iter().any(|reported| reported == name)
-                || issues.iter().any(|issue| matches!(&issue.subject, Subject::Variable(reported) if reported == name));
-            if already
-                || command
-                    .assignments
-                    .iter()
-                    .any(|assignment| assignment.name == *name)
+            if command
+                .assignments
+                .iter()
+                .any(|assignment| assignment.name == *name)
             {
                 continue;
             }
             let Some(binding) = secret_build_variable(context, run, name, position) else {
                 continue;
             };
-            reported.push((*name).to_string());
+            let declaration = Some(binding.key_span);
+            let already = reported
+                .iter()
+                .any(|(reported, at)| reported == name && *at == declaration)
+                || issues.iter().any(|issue| {
+                    issue.declaration == declaration
+                        && matches!(&issue.subject, Subject::Variable(reported) if reported == name)
+                });
+            if already {
+                continue;
+            }
+            reported.push(((*name).to_string(), declaration));
             let kind = binding.kind.noun();
             let span = command.name.as_ref().map_or(command.span, |word| word.span);
             issues.push(Issue {
@@ -1013,6 +1024,39 @@ fn implicit_build_secrets(
             return;
         }
     }
+}
+
+/// Every RUN in which a tool of [`IMPLICIT_READERS`] reads `binding` from
+/// the environment (the rule reports the first one only; a fix that removes
+/// the declaration must mount the secret on all of them).
+pub(crate) fn implicit_reader_runs(context: &RuleContext<'_>, binding: &Binding) -> Vec<usize> {
+    let mut found = Vec::new();
+    for run in runs(context) {
+        let reads = run
+            .script
+            .commands
+            .iter()
+            .enumerate()
+            .any(|(position, command)| {
+                let Some((program, _)) = command.program() else {
+                    return false;
+                };
+                IMPLICIT_READERS.iter().any(|(programs, names)| {
+                    programs.contains(&program)
+                        && names.contains(&binding.name.as_str())
+                        && !command
+                            .assignments
+                            .iter()
+                            .any(|assignment| assignment.name == binding.name)
+                        && secret_build_variable(context, &run, &binding.name, position)
+                            .is_some_and(|seen| seen.key_span == binding.key_span)
+                })
+            });
+        if reads {
+            found.push(run.index);
+        }
+    }
+    found
 }
 
 #[cfg(test)]

@@ -18,6 +18,7 @@ mod dlk003_secret_in_arg;
 mod dlk004_secret_in_env;
 mod dlk005_hardcoded_secret;
 mod dlk006_secret_in_run_without_mount;
+pub(crate) use dlk006_secret_in_run_without_mount::implicit_reader_runs;
 mod dlk007_credentials_in_url;
 mod dlk008_secret_mount_persisted;
 mod dlk009_secret_printed_to_log;
