@@ -8,38 +8,12 @@
 //! why, without the corpus. Prints how many files and fixes it covered
 //! (`cargo test --test fix_corpus -- --nocapture`).
 
+mod common;
+use common::corpus::{corpus_folder, files_under};
 use dockerleak::fix::fix_source;
 use dockerleak::{lint_source, Config};
 use rayon::prelude::*;
-use std::path::{Path, PathBuf};
-
-fn corpus_folder(name: &str) -> Option<PathBuf> {
-    let root = std::env::var_os("DOCKERLEAK_CORPUS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus"));
-    let folder = root.join(name);
-    folder.is_dir().then_some(folder)
-}
-
-fn files_under(folder: &Path) -> Vec<PathBuf> {
-    let mut files = Vec::new();
-    let mut pending = vec![folder.to_path_buf()];
-    while let Some(directory) = pending.pop() {
-        let Ok(entries) = std::fs::read_dir(&directory) else {
-            continue;
-        };
-        for entry in entries.flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                pending.push(path);
-            } else if path.extension().is_none_or(|extension| extension != "tsv") {
-                files.push(path);
-            }
-        }
-    }
-    files.sort();
-    files
-}
+use std::path::PathBuf;
 
 #[derive(Default)]
 struct Tally {

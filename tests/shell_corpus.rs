@@ -5,39 +5,12 @@
 //! shell_corpus -- --nocapture`); skips, saying why, when the corpus is
 //! absent. `docs/shell.md` and `docs/corpus-findings.md` quote them.
 
+mod common;
+use common::corpus::{corpus_folder, files_under};
 use dockerleak::analysis::shell::{ParsedWith, ScriptKind};
 use dockerleak::analysis::Analysis;
 use dockerleak::{lint_source, Config};
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
-
-fn corpus_folder(name: &str) -> Option<PathBuf> {
-    let root = std::env::var_os("DOCKERLEAK_CORPUS")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpus"));
-    let folder = root.join(name);
-    folder.is_dir().then_some(folder)
-}
-
-fn dockerfiles(folder: &Path) -> Vec<PathBuf> {
-    let mut files = Vec::new();
-    let mut pending = vec![folder.to_path_buf()];
-    while let Some(directory) = pending.pop() {
-        let Ok(entries) = std::fs::read_dir(&directory) else {
-            continue;
-        };
-        for entry in entries.flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                pending.push(path);
-            } else if path.extension().is_none_or(|extension| extension != "tsv") {
-                files.push(path);
-            }
-        }
-    }
-    files.sort();
-    files
-}
 
 #[test]
 fn shell_parser_fallback_rate_on_the_wild_corpus_or_skips_without_shared_corpus() {
@@ -50,7 +23,7 @@ fn shell_parser_fallback_rate_on_the_wild_corpus_or_skips_without_shared_corpus(
     let mut nested_fallbacks = 0usize;
     let mut not_shell = 0usize;
     let mut examples = Vec::new();
-    for path in dockerfiles(&folder) {
+    for path in files_under(&folder) {
         let Ok(text) = std::fs::read_to_string(&path) else {
             continue;
         };
@@ -102,7 +75,7 @@ fn run_rule_findings_on_the_corpus_or_skips_without_shared_corpus() {
         let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
         let mut files_with: BTreeMap<&str, usize> = BTreeMap::new();
         let show = std::env::var("DOCKERLEAK_SHOW").ok();
-        for path in dockerfiles(&folder) {
+        for path in files_under(&folder) {
             let Ok(text) = std::fs::read_to_string(&path) else {
                 continue;
             };

@@ -2,6 +2,8 @@
 //! file includes this module with `mod common;` and uses what it needs.
 #![allow(dead_code)]
 
+pub mod corpus;
+
 use assert_cmd::Command;
 use std::fs;
 use std::path::Path;
