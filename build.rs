@@ -10,9 +10,10 @@ use std::env;
 use std::fs;
 use std::path::Path;
 
-const DATA_FILES: [&str; 4] = [
+const DATA_FILES: [&str; 5] = [
     "credential-commands.toml",
     "credential-files.toml",
+    "secret-file-names.toml",
     "secret-names.toml",
     "token-formats.toml",
 ];

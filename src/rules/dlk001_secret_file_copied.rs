@@ -2,6 +2,7 @@ use super::{code, declare_rule, Rule, RuleContext, RuleMeta};
 use crate::analysis::expand::Expansion;
 use crate::analysis::flow::Reach;
 use crate::finding::{Finding, Severity};
+use crate::secrets::file_names::SecretFileNames;
 use crate::secrets::files::CredentialFilePattern;
 use crate::source::Span;
 use crate::syntax::{Arguments, Keyword, Word};
@@ -24,6 +25,17 @@ declare_rule! {
     /// match a credential file name, naming that file ("may match `.npmrc`");
     /// a glob that also matches ordinary names (`*`, `*.json`, `.*rc`) is
     /// left to DLK010, which looks at the build context.
+    ///
+    /// A heuristic covers files the list does not name: a source whose own
+    /// file name says it holds a secret (`*secret*`, `*credential*`,
+    /// `*passw*`, `*token*`: `db-password`, `secrets.json`, `vault-token`)
+    /// is reported as such ("the file name says it holds a secret"). The
+    /// names and the look-alikes taken back out (templates and examples,
+    /// `*.pub`/`*.asc`/`*.gpg`, source code such as `secret_sauce.py`,
+    /// `tokenizer.json`, `passwd`) are in `rules/secret-file-names.toml`;
+    /// a glob source and a `COPY --from` source (mostly what a stage
+    /// built, such as a program named `wi-secrets`) are never matched this
+    /// way.
     ///
     /// ## Why it leaks
     /// Every layer is part of the image. Whoever can pull the image can read
@@ -197,6 +209,24 @@ impl Rule for SecretFileCopied {
                         shown,
                         shown,
                         (pattern, None),
+                    ));
+                    reported = true;
+                } else if url_file.is_none()
+                    && !source_hidden
+                    && effective.flag("from").is_none()
+                    && SecretFileNames::builtin().says_secret(&source_path)
+                {
+                    // No catalogue entry decides, but the file's own name
+                    // says it is a secret (`db-password`, `secrets.json`).
+                    // Not for `COPY --from`: a stage's files are mostly
+                    // what it built (`/wi-secrets`, a program's binary).
+                    findings.push(self.report(
+                        context,
+                        index,
+                        source.span,
+                        shown,
+                        &landing,
+                        (SecretFileNames::builtin().entry(), None),
                     ));
                     reported = true;
                 }

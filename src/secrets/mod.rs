@@ -18,6 +18,7 @@
 //! each submodule run all of them.
 
 pub mod commands;
+pub mod file_names;
 pub mod files;
 pub mod names;
 pub mod tokens;
