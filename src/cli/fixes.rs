@@ -117,8 +117,12 @@ impl Fixing {
                         &report.redactor,
                         config,
                     );
+                    // The other file (a `.dockerignore`) goes through the
+                    // same redaction: its new lines name the file's paths.
                     for (path, old, new) in &other_files {
-                        diff.push_str(&plain_diff(path, old.as_deref().unwrap_or(""), new));
+                        let old = report.redactor.mask(old.as_deref().unwrap_or(""));
+                        let new = report.redactor.mask(new);
+                        diff.push_str(&plain_diff(path, &old, &new));
                     }
                     self.changed.push(Changed {
                         path: input.display().to_string(),
