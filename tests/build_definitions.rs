@@ -617,3 +617,102 @@ fn disabled_readers_must_name_known_kinds() {
             "`disabled-readers[1]`: unknown build-definition",
         ));
 }
+
+#[test]
+fn the_build_definition_pre_commit_hook_matches_the_names_the_walk_reads() {
+    let hooks = std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR")).join(".pre-commit-hooks.yaml"),
+    )
+    .expect("read .pre-commit-hooks.yaml");
+    let pattern = hooks
+        .lines()
+        .find_map(|line| line.trim().strip_prefix("files: &build-definition-names "))
+        .expect("the build-definition hook has an anchored files: regex");
+    let regex = fancy_regex::Regex::new(pattern.trim()).expect("a valid regex");
+    for hook in [
+        "dockerleak-build-definitions",
+        "dockerleak-build-definitions-cargo",
+    ] {
+        assert!(hooks.contains(&format!("\n- id: {hook}\n")), "{hook}");
+    }
+    assert!(hooks.contains("files: *build-definition-names"));
+    for path in [
+        ".github/workflows/release.yml",
+        "sub/.github/workflows/ci.yaml",
+        "action.yml",
+        "tools/action.yaml",
+        ".gitlab-ci.yml",
+        "ci/build.gitlab-ci.yml",
+        "Jenkinsfile",
+        "ci/Jenkinsfile.release",
+        "release.jenkinsfile",
+        "vars/buildImage.groovy",
+        "compose.yaml",
+        "docker-compose.prod.yml",
+        "docker-bake.hcl",
+        "docker-bake.override.json",
+        "scripts/build.sh",
+        "build.bash",
+        "Makefile",
+        "GNUmakefile",
+        "rules.mk",
+        "justfile",
+        ".justfile",
+        "build.just",
+        // Not build definitions.
+        "Dockerfile",
+        "README.md",
+        "Jenkinsfile.md",
+        "workflows/ci.yml",
+        "src/Util.groovy",
+        "config.yml",
+        "compose.txt",
+        "docker-bake.txt",
+        "build.shx",
+    ] {
+        let walked = Kind::by_path(Path::new(path)).is_some();
+        assert_eq!(
+            regex.is_match(path).expect("the regex runs"),
+            walked,
+            "the hook's files: and the walk disagree on {path}"
+        );
+    }
+}
+
+#[test]
+fn an_unknown_code_in_a_definition_directive_is_dlk000() {
+    let text = "#!/bin/sh\n  # dockerleak ignore=DLK01 read-only token\ndocker build --build-arg NPM_TOKEN=$NPM_TOKEN .\n# dockerleak ignore DLK011\ndocker build .\n";
+    let report = lint_definition("b.sh", "b.sh", text, Kind::Shell, &Config::default());
+    let codes: Vec<(&str, usize, &str)> = report
+        .findings
+        .iter()
+        .map(|f| (f.code, report.position(f.span.start).line, f.span.slice(text)))
+        .collect();
+    assert_eq!(
+        codes,
+        [
+            ("DLK000", 2, "DLK01"),
+            ("DLK011", 3, "--build-arg NPM_TOKEN=$NPM_TOKEN"),
+            ("DLK000", 4, "# dockerleak ignore DLK011"),
+        ],
+        "{:#?}",
+        report.findings
+    );
+    assert!(report.findings[0].help.contains("DLK011"), "did you mean");
+    // `--no-inline-ignores` silences nothing, and still reports the typo.
+    let config = Config {
+        no_inline_ignores: true,
+        ..Config::default()
+    };
+    let report = lint_definition("b.sh", "b.sh", text, Kind::Shell, &config);
+    assert_eq!(
+        report.findings.iter().filter(|f| f.code == "DLK000").count(),
+        2
+    );
+    // Groovy's `//` comments too.
+    let text = "node {\n  // dockerleak global ignore=DLK999\n  sh 'docker build .'\n}\n";
+    let report = lint_definition("Jenkinsfile", "Jenkinsfile", text, Kind::Jenkins, &Config::default());
+    assert_eq!(report.findings.len(), 1, "{:#?}", report.findings);
+    assert_eq!(report.findings[0].code, "DLK000");
+    assert_eq!(report.findings[0].span.slice(text), "DLK999");
+}

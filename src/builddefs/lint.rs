@@ -104,6 +104,16 @@ pub fn lint_definition(
         })
         .map(|found| found.finding)
         .collect();
+    // A directive that silences nothing is reported (DLK000), whatever
+    // `--no-inline-ignores` says, as in Dockerfiles.
+    if config.is_enabled(crate::rules::InvalidDirective::META.code) {
+        let directives = if config.no_inline_ignores {
+            CommentDirectives::new(text, kind)
+        } else {
+            suppressions.clone()
+        };
+        kept.extend(directives.problems());
+    }
     for finding in &mut kept {
         if let Some(severity) = config.severity.get(finding.code) {
             finding.severity = *severity;
@@ -168,8 +178,10 @@ fn line_span(text: &str, offset: usize) -> Span {
 }
 
 /// The `dockerleak` directives in a definition's comment lines.
-#[derive(Default)]
+#[derive(Clone, Default)]
 struct CommentDirectives {
+    /// Every directive read, for DLK000.
+    directives: Vec<crate::suppress::Directive>,
     global: Vec<String>,
     /// 1-based line → codes silenced by a directive on that line.
     by_line: HashMap<usize, Vec<String>>,
@@ -211,6 +223,11 @@ impl CommentDirectives {
             let Some(directive) = crate::suppress::parse_directive(&comment) else {
                 continue;
             };
+            let indent = line.len() - line.trim_start().len();
+            let directive = crate::suppress::Directive {
+                span: Span::new(start + indent, directive.span.end),
+                ..directive
+            };
             let codes: Vec<String> = directive
                 .codes
                 .iter()
@@ -222,8 +239,69 @@ impl CommentDirectives {
             } else {
                 directives.by_line.entry(number).or_default().extend(codes);
             }
+            directives.directives.push(directive);
         }
         directives
+    }
+
+    /// DLK000 for each directive that is malformed or names no rule, as
+    /// the Dockerfile rule words it.
+    fn problems(&self) -> Vec<Finding> {
+        let meta = &crate::rules::InvalidDirective::META;
+        let finding = |span: Span, message: String, label: &str, help: String| Finding {
+            code: meta.code,
+            name: meta.name,
+            severity: meta.severity,
+            message,
+            help,
+            span,
+            label: label.to_string(),
+            labels: Vec::new(),
+            stage: None,
+            secrets: Vec::new(),
+            fingerprint: String::new(),
+            fix: None,
+        };
+        let mut found = Vec::new();
+        for directive in &self.directives {
+            if let Some(problem) = &directive.problem {
+                found.push(finding(
+                    directive.span,
+                    format!("malformed dockerleak directive: {problem}"),
+                    "not a well-formed `# dockerleak ignore=CODES` directive",
+                    "Write `# dockerleak ignore=DLK011,secret-passed-as-build-arg reason` (codes or names, commas, no spaces); this comment silences nothing it could not read.".into(),
+                ));
+                continue;
+            }
+            if directive.codes.is_empty() {
+                found.push(finding(
+                    directive.span,
+                    "`dockerleak ignore=` names no rule code".into(),
+                    "no code after `ignore=`",
+                    "Write the codes to silence, e.g. `# dockerleak ignore=DLK011 reason`.".into(),
+                ));
+            }
+            for code in &directive.codes {
+                if code.resolved().is_some() {
+                    continue;
+                }
+                found.push(finding(
+                    code.span,
+                    format!(
+                        "unknown rule code or name `{}` in a dockerleak directive",
+                        code.code
+                    ),
+                    "no rule has this code",
+                    match crate::config::did_you_mean(&code.code) {
+                        Some(suggestion) => format!(
+                            "Did you mean `{suggestion}`? This directive does not silence it."
+                        ),
+                        None => "Use a code or name from `dockerleak rules`; this directive does not silence it.".into(),
+                    },
+                ));
+            }
+        }
+        found
     }
 
     /// Whether `code` is silenced for a finding at one of `offsets` (the
