@@ -686,7 +686,13 @@ fn an_unknown_code_in_a_definition_directive_is_dlk000() {
     let codes: Vec<(&str, usize, &str)> = report
         .findings
         .iter()
-        .map(|f| (f.code, report.position(f.span.start).line, f.span.slice(text)))
+        .map(|f| {
+            (
+                f.code,
+                report.position(f.span.start).line,
+                f.span.slice(text),
+            )
+        })
         .collect();
     assert_eq!(
         codes,
@@ -706,12 +712,22 @@ fn an_unknown_code_in_a_definition_directive_is_dlk000() {
     };
     let report = lint_definition("b.sh", "b.sh", text, Kind::Shell, &config);
     assert_eq!(
-        report.findings.iter().filter(|f| f.code == "DLK000").count(),
+        report
+            .findings
+            .iter()
+            .filter(|f| f.code == "DLK000")
+            .count(),
         2
     );
     // Groovy's `//` comments too.
     let text = "node {\n  // dockerleak global ignore=DLK999\n  sh 'docker build .'\n}\n";
-    let report = lint_definition("Jenkinsfile", "Jenkinsfile", text, Kind::Jenkins, &Config::default());
+    let report = lint_definition(
+        "Jenkinsfile",
+        "Jenkinsfile",
+        text,
+        Kind::Jenkins,
+        &Config::default(),
+    );
     assert_eq!(report.findings.len(), 1, "{:#?}", report.findings);
     assert_eq!(report.findings[0].code, "DLK000");
     assert_eq!(report.findings[0].span.slice(text), "DLK999");

@@ -45,6 +45,7 @@ pub fn read_hcl(text: &str) -> Result<Definition, ReadError> {
             secrets: Vec::new(),
             dockerfile: None,
             context: None,
+            inputs: Default::default(),
         };
         for attribute in block.body.attributes() {
             let key = attribute.key.as_str();
@@ -181,6 +182,7 @@ pub fn read_json(text: &str) -> Result<Definition, ReadError> {
                 secrets: Vec::new(),
                 dockerfile: located("dockerfile"),
                 context: located("context"),
+                inputs: Default::default(),
             };
             for (arg, value) in target.get("args").map(Node::entries).unwrap_or(&[]) {
                 let value = value

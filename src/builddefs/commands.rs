@@ -222,6 +222,7 @@ fn read_options(
         secrets: Vec::new(),
         dockerfile: None,
         context: None,
+        inputs: Default::default(),
     };
     let mut index = 0;
     while index < options.len() {

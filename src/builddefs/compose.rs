@@ -45,6 +45,7 @@ fn read_build(service: &str, key: &Scalar, build: &Node, source: &str) -> Invoca
             Node::Scalar(scalar) => located(Some(&Node::Scalar(scalar.clone()))),
             _ => located(build.get("context")),
         },
+        inputs: Default::default(),
     };
     match build.get("args") {
         Some(Node::Mapping(entries, _)) => {

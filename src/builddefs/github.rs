@@ -118,6 +118,12 @@ fn read_build_push_action(step: &Node, action: &str, source: &str) -> Invocation
         secrets: Vec::new(),
         dockerfile: located("file"),
         context: located("context"),
+        inputs: inputs
+            .map(Node::entries)
+            .unwrap_or(&[])
+            .iter()
+            .map(|(key, value)| (key.value.clone(), (key.span, value.span())))
+            .collect(),
     };
     for (line, span, offsets_of) in list_lines(input("build-args"), source) {
         let Some((name, value)) = split_assignment(&line) else {

@@ -43,6 +43,35 @@ pub fn kind_of_content(text: &str) -> FileKind {
     Kind::by_content(text).map_or(FileKind::Dockerfile, FileKind::Definition)
 }
 
+/// What `path` (with `text`) is linted as: [`kind_by_name`], else
+/// [`kind_of_content`].
+pub fn file_kind(path: &str, text: &str, config: &Config) -> FileKind {
+    kind_by_name(path, config).unwrap_or_else(|| kind_of_content(text))
+}
+
+/// Lints `text` as `kind`: a Dockerfile or a build definition.
+pub fn lint_as_kind(
+    path: &str,
+    identity: &str,
+    text: &str,
+    kind: FileKind,
+    config: &Config,
+) -> FileReport {
+    match kind {
+        FileKind::Dockerfile => crate::lint::lint_source_as(path, identity, text, config),
+        FileKind::Definition(kind) => lint_definition(path, identity, text, kind, config),
+    }
+}
+
+/// How many syntax errors `text` has as `kind` (a definition that does not
+/// read has one).
+pub fn syntax_errors(text: &str, kind: FileKind) -> usize {
+    match kind {
+        FileKind::Dockerfile => crate::syntax::parse(text).errors.len(),
+        FileKind::Definition(kind) => usize::from(super::read(kind, "", text).is_err()),
+    }
+}
+
 /// Lints one build definition (`identity` names it in fingerprints).
 pub fn lint_definition(
     path: &str,
@@ -56,7 +85,7 @@ pub fn lint_definition(
     if !config.disabled_readers.contains(&kind) {
         match super::read(kind, path, text) {
             Ok(definition) => {
-                findings = check_definition(&definition, text, config.catalog());
+                findings = check_definition(kind, &definition, text, config.catalog());
             }
             Err(error) => errors.push(FileError {
                 message: format!(
@@ -123,6 +152,19 @@ pub fn lint_definition(
         (a.span.start, a.code, a.span.end).cmp(&(b.span.start, b.code, b.span.end))
     });
     kept.dedup_by(|a, b| a.code == b.code && a.span == b.span);
+    // A fix never moves a secret (a literal value into `secrets:`): a
+    // literal must be rotated by a person.
+    for finding in &mut kept {
+        if finding
+            .fix
+            .as_ref()
+            .is_some_and(|fix| fix.would_copy_a_secret(text, &redactor))
+        {
+            finding.fix = Some(crate::fix::Fix::display_only(
+                "rotate the secret (it is written in this file), then pass the new one as a build secret from the CI's secret store",
+            ));
+        }
+    }
     let mut occurrences: HashMap<u64, usize> = HashMap::new();
     for finding in &mut kept {
         let line = line_span(text, finding.span.start);
@@ -133,7 +175,14 @@ pub fn lint_definition(
         let occurrence = occurrences.entry(key).or_default();
         *occurrence += 1;
         finding.fingerprint = format!("{key:016x}:{occurrence}");
-        for text in [&mut finding.message, &mut finding.help, &mut finding.label] {
+        let fix_texts = finding
+            .fix
+            .iter_mut()
+            .flat_map(|fix| std::iter::once(&mut fix.message).chain(fix.build_note.as_mut()));
+        for text in [&mut finding.message, &mut finding.help, &mut finding.label]
+            .into_iter()
+            .chain(fix_texts)
+        {
             if let std::borrow::Cow::Owned(masked) = redactor.mask(text) {
                 *text = masked;
             }

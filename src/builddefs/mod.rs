@@ -18,6 +18,7 @@
 pub mod bake;
 pub mod commands;
 pub mod compose;
+pub mod fixes;
 pub mod github;
 pub mod gitlab;
 pub mod jenkins;
@@ -54,6 +55,10 @@ pub struct Invocation {
     /// working directory for `-f`).
     pub dockerfile: Option<Located>,
     pub context: Option<Located>,
+    /// Where the inputs of a step are written (`build-args`, `secrets` of
+    /// a `docker/build-push-action` step): name → (key span, value span),
+    /// for fixes that move an entry from one to the other.
+    pub inputs: BTreeMap<String, (Span, Span)>,
 }
 
 /// A string with its source span.

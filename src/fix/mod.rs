@@ -19,10 +19,8 @@ pub mod rewrites;
 
 use crate::config::Config;
 use crate::finding::FileReport;
-use crate::lint::lint_source_as;
 use crate::redact::Redactor;
 use crate::source::Span;
-use crate::syntax;
 use serde::Serialize;
 use std::fmt;
 
@@ -258,7 +256,7 @@ impl FixOutcome {
 
 /// Applies to `text` the fixes that `unsafe_fixes` allows, in passes (see
 /// the module docs). A file with a syntax error is never changed. `path`
-/// and `identity` are as for [`lint_source_as`].
+/// and `identity` are as for [`crate::lint::lint_source_as`].
 pub fn fix_source(
     path: &str,
     identity: &str,
@@ -271,12 +269,16 @@ pub fn fix_source(
         ..FixOutcome::default()
     };
     let mut edited_files: Vec<String> = Vec::new();
+    // A build definition is fixed as one (DLK011's fixes), a Dockerfile as
+    // a Dockerfile.
+    let kind = crate::builddefs::lint::file_kind(path, text, config);
     for _ in 0..MAX_PASSES {
-        let report = lint_source_as(path, identity, &outcome.text, config);
+        let report =
+            crate::builddefs::lint::lint_as_kind(path, identity, &outcome.text, kind, config);
         if !report.errors.is_empty() {
             break;
         }
-        let pass = plan_pass(&report, unsafe_fixes, &edited_files);
+        let pass = plan_pass(&report, unsafe_fixes, &edited_files, kind);
         outcome.dropped += pass.dropped;
         if pass.fixes.is_empty() {
             break;
@@ -324,7 +326,12 @@ struct Pass {
 
 /// The fixes of one pass: applicable, in source order, none overlapping
 /// another, each parsing once applied alone.
-fn plan_pass(report: &FileReport, unsafe_fixes: bool, edited_files: &[String]) -> Pass {
+fn plan_pass(
+    report: &FileReport,
+    unsafe_fixes: bool,
+    edited_files: &[String],
+    kind: crate::builddefs::kind::FileKind,
+) -> Pass {
     let mut candidates: Vec<(&'static str, &Fix)> = report
         .findings
         .iter()
@@ -341,7 +348,7 @@ fn plan_pass(report: &FileReport, unsafe_fixes: bool, edited_files: &[String]) -
         })
         .collect();
     candidates.sort_by_key(|(code, fix)| (fix.edits.first().map(|edit| edit.span), *code));
-    let errors_before = report_syntax_errors(&report.text);
+    let errors_before = crate::builddefs::lint::syntax_errors(&report.text, kind);
     let mut taken: Vec<(&'static str, Fix)> = Vec::new();
     let mut dropped = 0;
     for (code, fix) in candidates {
@@ -354,7 +361,7 @@ fn plan_pass(report: &FileReport, unsafe_fixes: bool, edited_files: &[String]) -
             continue;
         }
         let alone = apply_edits(&report.text, fix.own_edits());
-        if report_syntax_errors(&alone) > errors_before {
+        if crate::builddefs::lint::syntax_errors(&alone, kind) > errors_before {
             dropped += 1;
             continue;
         }
@@ -364,10 +371,6 @@ fn plan_pass(report: &FileReport, unsafe_fixes: bool, edited_files: &[String]) -
         fixes: taken,
         dropped,
     }
-}
-
-fn report_syntax_errors(text: &str) -> usize {
-    syntax::parse(text).errors.len()
 }
 
 #[cfg(test)]

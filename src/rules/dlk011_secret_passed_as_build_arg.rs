@@ -1,5 +1,5 @@
 use super::{code, declare_rule, Rule, RuleContext, RuleMeta};
-use crate::builddefs::{BuildArg, Definition, Invocation, Origin};
+use crate::builddefs::{BuildArg, Definition, Invocation, Kind, Origin};
 use crate::finding::{Finding, Severity};
 use crate::secrets::Catalog;
 use crate::source::Span;
@@ -103,6 +103,7 @@ pub struct DefinitionFinding {
 /// secret-looking names) whether or not the rule is enabled: the caller
 /// masks them.
 pub fn check_definition(
+    kind: Kind,
     definition: &Definition,
     text: &str,
     catalog: &Catalog,
@@ -110,7 +111,10 @@ pub fn check_definition(
     let mut findings = Vec::new();
     for invocation in &definition.invocations {
         for argument in &invocation.build_args {
-            if let Some(finding) = judge(definition, invocation, argument, text, catalog) {
+            if let Some(mut finding) = judge(definition, invocation, argument, text, catalog) {
+                finding.fix = Some(crate::builddefs::fixes::fix_for(
+                    kind, definition, invocation, argument, text,
+                ));
                 findings.push(DefinitionFinding {
                     finding,
                     invocation: invocation.span,

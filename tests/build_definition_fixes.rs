@@ -1,0 +1,227 @@
+//! DLK011's fixes on the build definition's side (issue 15, point 5):
+//! `--build-arg NAME=$VAR` → `--secret id=NAME,env=VAR` wherever shell is
+//! read, `docker/build-push-action` `build-args:` → `secrets:`, and
+//! display-only fixes where the rewrite is not mechanical. Each case is
+//! fixed with `fix_source` (unsafe allowed), re-linted clean, fixed again
+//! to the same text, and left alone without `--unsafe-fixes`.
+
+mod common;
+
+use common::{dockerleak_in, write};
+use dockerleak::builddefs::lint::lint_definition;
+use dockerleak::builddefs::Kind;
+use dockerleak::fix::{fix_source, Applicability};
+use dockerleak::Config;
+
+/// Fixes `text` (named `path`) and checks what every fix must do.
+fn fixed(path: &str, kind: Kind, text: &str) -> String {
+    let config = Config::default();
+    let before = lint_definition(path, path, text, kind, &config);
+    assert!(
+        before.findings.iter().any(|f| f.code == "DLK011"),
+        "{path}: DLK011 expected before"
+    );
+    for finding in &before.findings {
+        let fix = finding.fix.as_ref().expect("every DLK011 has a fix");
+        assert_eq!(fix.applicability, Applicability::Unsafe, "{}", fix.message);
+    }
+    let safe_only = fix_source(path, path, text, &config, false);
+    assert!(
+        !safe_only.changed(),
+        "{path}: nothing applies without --unsafe-fixes"
+    );
+    let outcome = fix_source(path, path, text, &config, true);
+    assert!(outcome.changed(), "{path}: the fix applies");
+    let after = lint_definition(path, path, &outcome.text, kind, &config);
+    assert!(
+        after.errors.is_empty(),
+        "{path}: {:?}\n{}",
+        after.errors,
+        outcome.text
+    );
+    assert!(
+        after.findings.iter().all(|f| f.code != "DLK011"),
+        "{path}: still {:#?}\n{}",
+        after.findings,
+        outcome.text
+    );
+    let again = fix_source(path, path, &outcome.text, &config, true);
+    assert!(!again.changed(), "{path}: a second run changes nothing");
+    for applied in &outcome.applied {
+        let note = applied.build_note.as_deref().unwrap_or("");
+        assert!(note.contains("--mount=type=secret,id="), "{note}");
+    }
+    outcome.text
+}
+
+/// The one fix of the only DLK011 finding of `text`.
+fn only_fix(path: &str, kind: Kind, text: &str) -> dockerleak::fix::Fix {
+    let report = lint_definition(path, path, text, kind, &Config::default());
+    let found: Vec<_> = report
+        .findings
+        .iter()
+        .filter(|f| f.code == "DLK011")
+        .collect();
+    assert_eq!(found.len(), 1, "{:#?}", report.findings);
+    found[0].fix.clone().expect("a fix")
+}
+
+#[test]
+fn build_args_from_one_variable_become_secrets_in_scripts() {
+    let text = "#!/bin/sh\nset -e\ndocker build --build-arg NPM_TOKEN=$NPM_TOKEN --build-arg VERSION=1.2 -t app .\ndocker buildx build \\\n  --build-arg \"GH_TOKEN=${GITHUB_TOKEN}\" \\\n  --build-arg=API_KEY=$API_KEY .\nsudo podman build --build-arg DEPLOY_TOKEN .\n";
+    assert_eq!(
+        fixed("build.sh", Kind::Shell, text),
+        "#!/bin/sh\nset -e\ndocker build --secret id=NPM_TOKEN,env=NPM_TOKEN --build-arg VERSION=1.2 -t app .\ndocker buildx build \\\n  --secret id=GH_TOKEN,env=GITHUB_TOKEN \\\n  --secret id=API_KEY,env=API_KEY .\nsudo podman build --secret id=DEPLOY_TOKEN,env=DEPLOY_TOKEN .\n"
+    );
+}
+
+#[test]
+fn ci_scripts_get_the_same_rewrite() {
+    let gitlab = "build:\n  script:\n    - docker build --build-arg CI_TOKEN=$CI_JOB_TOKEN -t $CI_REGISTRY_IMAGE .\n";
+    assert_eq!(
+        fixed(".gitlab-ci.yml", Kind::GitlabCi, gitlab),
+        "build:\n  script:\n    - docker build --secret id=CI_TOKEN,env=CI_JOB_TOKEN -t $CI_REGISTRY_IMAGE .\n"
+    );
+    let workflow = "on: push\njobs:\n  b:\n    runs-on: ubuntu-latest\n    env:\n      NPM_TOKEN: ${{ secrets.NPM_TOKEN }}\n    steps:\n      - run: |\n          docker build --build-arg NPM_TOKEN=$NPM_TOKEN .\r\n";
+    assert_eq!(
+        fixed("ci.yml", Kind::GithubActions, workflow),
+        "on: push\njobs:\n  b:\n    runs-on: ubuntu-latest\n    env:\n      NPM_TOKEN: ${{ secrets.NPM_TOKEN }}\n    steps:\n      - run: |\n          docker build --secret id=NPM_TOKEN,env=NPM_TOKEN .\r\n"
+    );
+    let jenkins = "pipeline {\n  agent any\n  stages {\n    stage('b') {\n      steps {\n        withCredentials([string(credentialsId: 'npm', variable: 'NPM_TOKEN')]) {\n          sh 'docker build --build-arg NPM_TOKEN=$NPM_TOKEN .'\n        }\n      }\n    }\n  }\n}\n";
+    let fixed_jenkins = fixed("Jenkinsfile", Kind::Jenkins, jenkins);
+    assert!(
+        fixed_jenkins.contains("sh 'docker build --secret id=NPM_TOKEN,env=NPM_TOKEN .'"),
+        "{fixed_jenkins}"
+    );
+}
+
+#[test]
+fn build_push_action_build_args_move_to_secrets() {
+    // Another build arg stays; `secrets:` is created after `build-args:`.
+    let text = "on: push\njobs:\n  b:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: docker/build-push-action@v6\n        with:\n          context: .\n          build-args: |\n            VERSION=${{ github.sha }}\n            NPM_TOKEN=${{ secrets.NPM_TOKEN }}\n          push: true\n";
+    assert_eq!(
+        fixed(".github/workflows/ci.yml", Kind::GithubActions, text),
+        "on: push\njobs:\n  b:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: docker/build-push-action@v6\n        with:\n          context: .\n          build-args: |\n            VERSION=${{ github.sha }}\n          secrets: |\n            NPM_TOKEN=${{ secrets.NPM_TOKEN }}\n          push: true\n"
+    );
+    // Two secret args take two passes: the first makes `secrets:`, the
+    // second joins it, and `build-args:`, empty, goes.
+    let text = "jobs:\n  b:\n    steps:\n      - uses: docker/build-push-action@v6\n        with:\n          build-args: |\n            GH_TOKEN=${{ secrets.GH_TOKEN }}\n            NPM_TOKEN=${{ secrets.NPM_TOKEN }}\n          tags: app\n";
+    assert_eq!(
+        fixed(".github/workflows/ci.yml", Kind::GithubActions, text),
+        "jobs:\n  b:\n    steps:\n      - uses: docker/build-push-action@v6\n        with:\n          secrets: |\n            GH_TOKEN=${{ secrets.GH_TOKEN }}\n            NPM_TOKEN=${{ secrets.NPM_TOKEN }}\n          tags: app\n"
+    );
+    // An existing `secrets: |` block gets the line; CRLF is kept.
+    let text = "jobs:\r\n  b:\r\n    steps:\r\n      - uses: docker/build-push-action@v6\r\n        with:\r\n          secrets: |\r\n            A=${{ secrets.A }}\r\n          build-args: |\r\n            SENTRY_AUTH_TOKEN=${{ secrets.SENTRY }}\r\n            MODE=prod\r\n";
+    assert_eq!(
+        fixed(".github/workflows/ci.yml", Kind::GithubActions, text),
+        "jobs:\r\n  b:\r\n    steps:\r\n      - uses: docker/build-push-action@v6\r\n        with:\r\n          secrets: |\r\n            A=${{ secrets.A }}\r\n            SENTRY_AUTH_TOKEN=${{ secrets.SENTRY }}\r\n          build-args: |\r\n            MODE=prod\r\n"
+    );
+}
+
+#[test]
+fn what_is_not_mechanical_is_display_only() {
+    let display = |path: &str, kind: Kind, text: &str, says: &str| {
+        let fix = only_fix(path, kind, text);
+        assert_eq!(fix.applicability, Applicability::DisplayOnly, "{text}");
+        assert!(fix.edits.is_empty());
+        assert!(fix.message.contains(says), "{}", fix.message);
+        assert!(!fix_source(path, path, text, &Config::default(), true).changed());
+    };
+    // Two things in one value, an expression in `run:`, make's `$(X)`,
+    // kaniko (no build secrets), a one-line `build-args:`, compose, bake.
+    display(
+        "a.sh",
+        Kind::Shell,
+        "docker build --build-arg NPM_TOKEN=x$NPM_TOKEN .\n",
+        "--secret id=NPM_TOKEN",
+    );
+    display(
+        "ci.yml",
+        Kind::GithubActions,
+        "on: push\njobs:\n  b:\n    steps:\n      - run: docker build --build-arg T=${{ secrets.T }} .\n",
+        "--secret id=T",
+    );
+    display(
+        "Makefile",
+        Kind::Make,
+        "build:\n\tdocker build --build-arg NPM_TOKEN=$(NPM_TOKEN) .\n",
+        "--secret",
+    );
+    display(
+        "k.sh",
+        Kind::Shell,
+        "/kaniko/executor --build-arg NPM_TOKEN=$NPM_TOKEN --context .\n",
+        "build secret",
+    );
+    display(
+        "ci.yml",
+        Kind::GithubActions,
+        "jobs:\n  b:\n    steps:\n      - uses: docker/build-push-action@v6\n        with:\n          build-args: NPM_TOKEN=${{ secrets.NPM_TOKEN }}\n",
+        "`secrets:`",
+    );
+    display(
+        "compose.yaml",
+        Kind::Compose,
+        "services:\n  web:\n    build:\n      context: .\n      args:\n        NPM_TOKEN: ${NPM_TOKEN}\n",
+        "build.secrets",
+    );
+    display(
+        "docker-bake.hcl",
+        Kind::Bake,
+        "target \"app\" {\n  args = {\n    NPM_TOKEN = \"${NPM_TOKEN}\"\n  }\n}\n",
+        "type=env,id=NPM_TOKEN,env=NPM_TOKEN",
+    );
+}
+
+#[test]
+fn a_literal_secret_is_never_moved() {
+    let token = "ghp_R8x2Lq9ZtW4vYk7Jm3Nc5Pb1Hd6Gf0Sa2Ue8";
+    let text = format!("jobs:\n  b:\n    steps:\n      - uses: docker/build-push-action@v6\n        with:\n          build-args: |\n            GH_TOKEN={token}\n");
+    let report = lint_definition(
+        "ci.yml",
+        "ci.yml",
+        &text,
+        Kind::GithubActions,
+        &Config::default(),
+    );
+    let finding = report
+        .findings
+        .iter()
+        .find(|f| f.code == "DLK011")
+        .expect("DLK011");
+    // Only shown: nothing to apply, and the token is not in its message.
+    let fix = finding.fix.as_ref().expect("a display-only fix");
+    assert_eq!(fix.applicability, Applicability::DisplayOnly);
+    assert!(fix.edits.is_empty());
+    assert!(!fix.message.contains(token), "{}", fix.message);
+    assert!(!fix_source("ci.yml", "ci.yml", &text, &Config::default(), true).changed());
+}
+
+#[test]
+fn the_cli_fixes_and_diffs_a_script() {
+    let directory = tempfile::tempdir().expect("tempdir");
+    let root = directory.path();
+    let script = "#!/bin/sh\ndocker build --build-arg NPM_TOKEN=$NPM_TOKEN .\n";
+    write(&root.join("build.sh"), script);
+    let output = dockerleak_in(root)
+        .args(["--no-config", "--diff", "--unsafe-fixes", "build.sh"])
+        .output()
+        .expect("run");
+    let diff = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        diff.contains("+docker build --secret id=NPM_TOKEN,env=NPM_TOKEN ."),
+        "{diff}"
+    );
+    assert_eq!(
+        std::fs::read_to_string(root.join("build.sh")).unwrap(),
+        script
+    );
+    dockerleak_in(root)
+        .args(["--no-config", "--fix", "--unsafe-fixes", "build.sh"])
+        .assert()
+        .code(0);
+    assert_eq!(
+        std::fs::read_to_string(root.join("build.sh")).unwrap(),
+        "#!/bin/sh\ndocker build --secret id=NPM_TOKEN,env=NPM_TOKEN .\n"
+    );
+}
