@@ -482,6 +482,7 @@ fn run_check(arguments: &CheckArgs) -> i32 {
     }
     let mut reports = Vec::new();
     let mut fail_levels: HashMap<String, FailLevel> = HashMap::new();
+    let mut report_configs: HashMap<String, std::sync::Arc<Config>> = HashMap::new();
     let fix_mode = arguments.fix_mode();
     let mut fixing = fixes::Fixing::new(arguments.unsafe_fixes);
     for (config, inputs) in &groups.groups {
@@ -491,9 +492,14 @@ fn run_check(arguments: &CheckArgs) -> i32 {
         };
         for report in &group {
             fail_levels.insert(report.path.clone(), config.effective_fail_level());
+            report_configs.insert(report.path.clone(), config.clone());
         }
         reports.extend(group);
     }
+    // Build definitions and the Dockerfiles they build, across files.
+    crate::builddefs::correlate::correlate(&mut reports, &|path| paths.absolute(path), &|path| {
+        report_configs.get(path).cloned()
+    });
     reports.extend(
         discovery
             .errors

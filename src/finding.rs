@@ -46,8 +46,13 @@ impl fmt::Display for Severity {
 /// A secondary location of a finding ("deleted here", "declared here").
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Label {
+    /// In the finding's file, unless `file` says another one.
     pub span: Span,
     pub message: String,
+    /// Another file the label is in (the Dockerfile `ARG` a build
+    /// definition's build arg feeds), with the label's place in it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub file: Option<crate::fix::OtherFile>,
 }
 
 /// One problem found by one rule.

@@ -732,3 +732,109 @@ fn an_unknown_code_in_a_definition_directive_is_dlk000() {
     assert_eq!(report.findings[0].code, "DLK000");
     assert_eq!(report.findings[0].span.slice(text), "DLK999");
 }
+
+#[test]
+fn definitions_and_the_dockerfiles_they_build_point_at_each_other() {
+    let directory = tempfile::tempdir().expect("tempdir");
+    let root = directory.path();
+    std::fs::create_dir(root.join(".git")).expect("a repository root");
+    write(
+        &root.join(".github/workflows/ci.yml"),
+        "on: push\njobs:\n  b:\n    runs-on: ubuntu-latest\n    steps:\n      - uses: docker/build-push-action@v6\n        with:\n          context: web\n          build-args: |\n            NPM_TOKEN=${{ secrets.NPM_TOKEN }}\n          secrets: |\n            SENTRY=${{ secrets.SENTRY }}\n",
+    );
+    write(
+        &root.join("web/Dockerfile"),
+        "FROM node:22\nARG NPM_TOKEN\nRUN npm config set //registry.npmjs.org/:_authToken=$NPM_TOKEN && npm ci\nRUN --mount=type=secret,id=db,required=true ./migrate\n",
+    );
+    // Not built by the workflow: left alone.
+    write(
+        &root.join("other/Dockerfile"),
+        "FROM alpine\nRUN --mount=type=secret,id=x cat /run/secrets/x\n",
+    );
+    let output = dockerleak_in(root)
+        .args(["--no-config", "--format", "json", "."])
+        .output()
+        .expect("run");
+    let document: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    let findings = document["findings"].as_array().expect("findings");
+    let find = |code: &str, path: &str, says: &str| {
+        findings
+            .iter()
+            .find(|f| {
+                f["code"] == code
+                    && f["path"].as_str().is_some_and(|p| p.ends_with(path))
+                    && f["message"].as_str().is_some_and(|m| m.contains(says))
+            })
+            .unwrap_or_else(|| panic!("no {code} in {path} saying {says}: {findings:#?}"))
+    };
+    let dlk011 = find("DLK011", "ci.yml", "NPM_TOKEN");
+    let label = &dlk011["labels"][0];
+    assert!(
+        label["path"].as_str().unwrap().ends_with("web/Dockerfile"),
+        "{label}"
+    );
+    assert_eq!(label["line"], 2);
+    assert!(label["message"].as_str().unwrap().contains("ARG NPM_TOKEN"));
+    let dlk003 = find("DLK003", "web/Dockerfile", "passed from");
+    assert!(
+        dlk003["message"]
+            .as_str()
+            .unwrap()
+            .contains(".github/workflows/ci.yml:10 as a secret"),
+        "{dlk003}"
+    );
+    let unused = find("DLK011", "ci.yml", "provides secret `SENTRY`");
+    assert_eq!(unused["severity"], "note");
+    assert_eq!(unused["line"], 12);
+    let missing = find("DLK011", "web/Dockerfile", "provides secret `db`");
+    assert_eq!(missing["severity"], "note");
+    assert!(missing["message"]
+        .as_str()
+        .unwrap()
+        .contains("the build fails"));
+    assert!(
+        !findings
+            .iter()
+            .any(|f| f["code"] == "DLK011" && f["path"].as_str().unwrap().contains("other")),
+        "a Dockerfile no definition builds gets no note"
+    );
+    // SARIF: the related location is in the Dockerfile.
+    let output = dockerleak_in(root)
+        .args(["--no-config", "--format", "sarif", "."])
+        .output()
+        .expect("run");
+    let sarif: serde_json::Value = serde_json::from_slice(&output.stdout).expect("SARIF");
+    let results = sarif["runs"][0]["results"].as_array().expect("results");
+    let related = results
+        .iter()
+        .filter(|r| r["ruleId"] == "DLK011")
+        .flat_map(|r| {
+            r["relatedLocations"]
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+        })
+        .map(|l| {
+            l["physicalLocation"]["artifactLocation"]["uri"]
+                .as_str()
+                .unwrap_or("")
+                .to_string()
+        })
+        .collect::<Vec<_>>();
+    assert!(
+        related.iter().any(|uri| uri == "web/Dockerfile"),
+        "{related:?}"
+    );
+    // The pretty report names the other file.
+    dockerleak_in(root)
+        .args([
+            "--no-config",
+            "--color",
+            "never",
+            ".github/workflows/ci.yml",
+            "web/Dockerfile",
+        ])
+        .assert()
+        .code(1)
+        .stdout(predicates::str::contains("related: web/Dockerfile:2:"));
+}

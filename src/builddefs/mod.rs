@@ -18,6 +18,7 @@
 pub mod bake;
 pub mod commands;
 pub mod compose;
+pub mod correlate;
 pub mod fixes;
 pub mod github;
 pub mod gitlab;

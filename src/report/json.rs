@@ -61,6 +61,9 @@ struct FindingOutput<'a> {
 
 #[derive(Serialize)]
 struct LabelOutput<'a> {
+    /// Another file (a related location across files), else the finding's.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    path: Option<Cow<'a, str>>,
     line: usize,
     column: usize,
     end_line: usize,
@@ -113,14 +116,25 @@ pub fn write(
                 labels: finding
                     .labels
                     .iter()
-                    .map(|label| {
-                        let place = region(report, label.span);
-                        LabelOutput {
-                            line: place.line,
-                            column: place.column,
-                            end_line: place.end_line,
-                            end_column: place.end_column,
+                    .map(|label| match &label.file {
+                        Some(file) => LabelOutput {
+                            path: Some(report.mask(&file.path)),
+                            line: file.line,
+                            column: file.column,
+                            end_line: file.end_line,
+                            end_column: file.end_column,
                             message: report.mask(&label.message),
+                        },
+                        None => {
+                            let place = region(report, label.span);
+                            LabelOutput {
+                                path: None,
+                                line: place.line,
+                                column: place.column,
+                                end_line: place.end_line,
+                                end_column: place.end_column,
+                                message: report.mask(&label.message),
+                            }
                         }
                     })
                     .collect(),
@@ -174,6 +188,7 @@ mod tests {
                 labels: vec![Label {
                     span: Span::new(removal, removal + "rm /root/.netrc".len()),
                     message: "deleting it later does not remove it from the layer".into(),
+                    file: None,
                 }],
                 stage: Some("0".into()),
                 secrets: Vec::new(),

@@ -56,6 +56,7 @@ pub fn write(
             let secondary: Vec<(Span, Cow<str>)> = finding
                 .labels
                 .iter()
+                .filter(|label| label.file.is_none())
                 .map(|label| (map_span(label.span), report.mask(&label.message)))
                 .collect();
             let covered = secondary
@@ -77,6 +78,18 @@ pub fn write(
                     "  at {}:{}:{}, the place shown above\n",
                     report.path, start.line, start.column
                 ));
+            }
+            // A label in another file is named, not shown.
+            for label in &finding.labels {
+                if let Some(file) = &label.file {
+                    after.push_str(&format!(
+                        "  related: {}:{}:{}: {}\n",
+                        report.mask(&file.path),
+                        file.line,
+                        file.column,
+                        report.mask(&label.message)
+                    ));
+                }
             }
             let help = safe_help(report, finding);
             after.push_str(&help_lines(&help, options.width, options.color));
@@ -482,6 +495,7 @@ mod tests {
                 labels: vec![Label {
                     span: Span::new(removal, removal + 5),
                     message: "removed here, too late".into(),
+                    file: None,
                 }],
                 stage: None,
                 secrets: vec![secret],

@@ -332,12 +332,24 @@ fn result_of(
         .iter()
         .enumerate()
         .map(|(index, label)| {
+            let (artifact, region) = match &label.file {
+                Some(file) => (
+                    path_location(&file.path, options),
+                    serde_sarif::sarif::Region::builder()
+                        .start_line(file.line as i64)
+                        .start_column(file.column as i64)
+                        .end_line(file.end_line as i64)
+                        .end_column(file.end_column as i64)
+                        .build(),
+                ),
+                None => (artifact.clone(), region(label.span)),
+            };
             Location::builder()
                 .id(index as i64 + 1)
                 .physical_location(
                     PhysicalLocation::builder()
-                        .artifact_location(artifact.clone())
-                        .region(region(label.span))
+                        .artifact_location(artifact)
+                        .region(region)
                         .build(),
                 )
                 .message(

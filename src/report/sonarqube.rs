@@ -175,6 +175,8 @@ pub fn write(
                 secondary_locations: finding
                     .labels
                     .iter()
+                    // Sonar's secondary locations are in the file.
+                    .filter(|label| label.file.is_none())
                     .map(|label| Location {
                         message: report.mask(&label.message).into_owned(),
                         file_path: path.clone(),

@@ -247,6 +247,7 @@ impl<'a> RuleContext<'a> {
                 Label {
                     span: hop.span,
                     message,
+                    file: None,
                 }
             })
             .collect()
@@ -278,6 +279,7 @@ impl<'a> RuleContext<'a> {
                 vec![Label {
                     span: trigger.keyword,
                     message,
+                    file: None,
                 }]
             }
             None => Vec::new(),
@@ -337,6 +339,7 @@ impl FindingBuilder {
         self.finding.labels.push(Label {
             span,
             message: message.into(),
+            file: None,
         });
         self
     }

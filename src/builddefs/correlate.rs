@@ -1,0 +1,459 @@
+//! Correlation of a run's build definitions with the Dockerfiles they
+//! build, once every file is linted: when an invocation's Dockerfile (its
+//! `-f`/`file:`/`dockerfile:`, else `<context>/Dockerfile`, relative to
+//! where the definition runs) is a file of the same run,
+//!
+//! - its DLK011 findings get a related location on the `ARG` they feed;
+//! - the DLK003 finding on that `ARG` names the definition ("passed from
+//!   .github/workflows/release.yml:42 as a secret");
+//! - a secret the invocation provides (`--secret id=X`, `secrets:`) that
+//!   no `RUN --mount=type=secret` of the Dockerfile reads is a note on the
+//!   definition, and a secret mount that no invocation of the run
+//!   provides is a note on the Dockerfile (DLK011, severity note).
+//!
+//! Costs nothing for a run without both kinds of files; definitions are
+//! read again from their report's text, or from disk when the report
+//! released it (a clean file).
+
+use super::kind::FileKind;
+use super::{Invocation, Kind};
+use crate::config::Config;
+use crate::finding::{FileReport, Finding, Label, Severity};
+use crate::fix::OtherFile;
+use crate::rules::SecretPassedAsBuildArg;
+use crate::source::{LineIndex, Span};
+use crate::syntax::{Arguments, Keyword, MountType};
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+
+/// What one Dockerfile of the run declares and mounts.
+struct DockerfileFacts {
+    index: usize,
+    text: String,
+    lines: LineIndex,
+    /// `ARG` names → the name's span.
+    args: Vec<(String, Span)>,
+    /// Secret mounts: id, the mount's span, `required`.
+    mounts: Vec<(String, Span, bool)>,
+}
+
+/// One invocation that builds a Dockerfile of the run.
+struct Link {
+    definition: usize,
+    invocation: Invocation,
+    dockerfile: usize,
+}
+
+/// Links the run's definitions to its Dockerfiles (see the module docs).
+/// `absolute` turns a report's path into an absolute one; `config_of`
+/// gives the configuration a report was linted with.
+pub fn correlate(
+    reports: &mut [FileReport],
+    absolute: &dyn Fn(&str) -> PathBuf,
+    config_of: &dyn Fn(&str) -> Option<std::sync::Arc<Config>>,
+) {
+    let mut definitions: Vec<(usize, Kind)> = Vec::new();
+    let mut dockerfiles: HashMap<PathBuf, usize> = HashMap::new();
+    for (index, report) in reports.iter().enumerate() {
+        if report.path == "<stdin>" || !report.errors.is_empty() {
+            continue;
+        }
+        let Some(config) = config_of(&report.path) else {
+            continue;
+        };
+        match super::lint::kind_by_name(&report.path, &config) {
+            Some(FileKind::Definition(kind)) => definitions.push((index, kind)),
+            Some(FileKind::Dockerfile) => {
+                if let Ok(path) = std::fs::canonicalize(absolute(&report.path)) {
+                    dockerfiles.insert(path, index);
+                }
+            }
+            // By content: only named definitions and Dockerfiles take
+            // part (a file of unknown kind costs a read otherwise).
+            None => {}
+        }
+    }
+    if definitions.is_empty() || dockerfiles.is_empty() {
+        return;
+    }
+    let mut links: Vec<Link> = Vec::new();
+    for (index, kind) in definitions {
+        let path = absolute(&reports[index].path);
+        let text = text_of(&reports[index], &path);
+        let Ok(definition) = super::read(kind, &reports[index].path, &text) else {
+            continue;
+        };
+        for invocation in definition.invocations {
+            let Some(target) = dockerfile_of(kind, &path, &invocation) else {
+                continue;
+            };
+            let Ok(target) = std::fs::canonicalize(&target) else {
+                continue;
+            };
+            if let Some(&dockerfile) = dockerfiles.get(&target) {
+                links.push(Link {
+                    definition: index,
+                    invocation,
+                    dockerfile,
+                });
+            }
+        }
+    }
+    if links.is_empty() {
+        return;
+    }
+    let mut facts: HashMap<usize, DockerfileFacts> = HashMap::new();
+    for link in &links {
+        facts.entry(link.dockerfile).or_insert_with(|| {
+            let report = &reports[link.dockerfile];
+            let text = text_of(report, &absolute(&report.path));
+            dockerfile_facts(link.dockerfile, text)
+        });
+    }
+    let mut definition_lines: HashMap<usize, LineIndex> = HashMap::new();
+    for link in &links {
+        let report = &reports[link.definition];
+        definition_lines
+            .entry(link.definition)
+            .or_insert_with(|| LineIndex::new(&text_of(report, &absolute(&report.path))));
+    }
+    let mut additions: Vec<(usize, Finding)> = Vec::new();
+    for link in &links {
+        let facts = &facts[&link.dockerfile];
+        let docker_path = reports[link.dockerfile].path.clone();
+        let definition_path = reports[link.definition].path.clone();
+        let definition_text = text_of(
+            &reports[link.definition],
+            &absolute(&reports[link.definition].path),
+        );
+        let lines = &definition_lines[&link.definition];
+        // DLK011 → the ARG; the ARG's DLK003 → the definition.
+        for argument in &link.invocation.build_args {
+            let Some((_, arg_span)) = facts.args.iter().find(|(name, _)| *name == argument.name)
+            else {
+                continue;
+            };
+            let flagged = reports[link.definition]
+                .findings
+                .iter()
+                .any(|finding| finding.code == "DLK011" && finding.span == argument.span);
+            if !flagged {
+                continue;
+            }
+            let place = other_place(&docker_path, &facts.text, &facts.lines, *arg_span);
+            for finding in &mut reports[link.definition].findings {
+                if finding.code == "DLK011" && finding.span == argument.span {
+                    finding.labels.push(Label {
+                        span: *arg_span,
+                        message: format!("feeds `ARG {}` here", argument.name),
+                        file: Some(place.clone()),
+                    });
+                }
+            }
+            let from = other_place(&definition_path, &definition_text, lines, argument.span);
+            for finding in &mut reports[link.dockerfile].findings {
+                if finding.code == "DLK003" && finding.span == *arg_span {
+                    let passed = format!("{}:{}", from.path, from.line);
+                    if !finding.message.contains(&passed) {
+                        finding
+                            .message
+                            .push_str(&format!(" (passed from {passed} as a secret)"));
+                        finding.labels.push(Label {
+                            span: argument.span,
+                            message: "passed as a build arg here".into(),
+                            file: Some(from.clone()),
+                        });
+                    }
+                }
+            }
+        }
+        // A secret provided and never mounted.
+        let enabled = config_of(&definition_path)
+            .is_some_and(|config| config.is_enabled(SecretPassedAsBuildArg::META.code));
+        for secret in &link.invocation.secrets {
+            if facts.mounts.iter().any(|(id, _, _)| *id == secret.id) {
+                continue;
+            }
+            if enabled {
+                additions.push((
+                    link.definition,
+                    note(
+                        format!(
+                            "{} provides secret `{}`, but no `RUN --mount=type=secret,id={}` of {} reads it",
+                            link.invocation.tool, secret.id, secret.id, docker_path
+                        ),
+                        "Mount it where it is needed (`RUN --mount=type=secret,id=… …`), or stop passing it: the build silently goes without it.".into(),
+                        secret.span,
+                        "never mounted by the Dockerfile".into(),
+                    ),
+                ));
+            }
+        }
+    }
+    // A secret mounted and provided by no invocation of the run.
+    for (dockerfile, facts) in &facts {
+        let path = reports[*dockerfile].path.clone();
+        let enabled = config_of(&path)
+            .is_some_and(|config| config.is_enabled(SecretPassedAsBuildArg::META.code));
+        if !enabled {
+            continue;
+        }
+        let builders: Vec<&Link> = links
+            .iter()
+            .filter(|link| link.dockerfile == *dockerfile)
+            .collect();
+        let names: Vec<String> = builders
+            .iter()
+            .map(|link| reports[link.definition].path.clone())
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect();
+        for (id, span, required) in &facts.mounts {
+            let provided = builders.iter().any(|link| {
+                link.invocation
+                    .secrets
+                    .iter()
+                    .any(|secret| secret.id == *id)
+            });
+            if provided {
+                continue;
+            }
+            let consequence = if *required {
+                "the build fails (`required=true`)"
+            } else {
+                "the `RUN` runs without it"
+            };
+            additions.push((
+                facts.index,
+                note(
+                    format!(
+                        "no build of this Dockerfile in {} provides secret `{id}`: {consequence}",
+                        names.join(", ")
+                    ),
+                    format!("Pass it where the image is built (`--secret id={id},env={id}`, `secrets:`), or drop the mount."),
+                    *span,
+                    "no known build provides this secret".into(),
+                ),
+            ));
+        }
+    }
+    for (index, mut finding) in additions {
+        let report = &mut reports[index];
+        if let Some(config) = config_of(&report.path) {
+            if let Some(severity) = config.severity.get(finding.code) {
+                finding.severity = *severity;
+            }
+        }
+        finding.fingerprint = format!(
+            "{:016x}:1",
+            crate::lint::stable_hash(&[finding.code, &report.path, &finding.message])
+        );
+        for text in [&mut finding.message, &mut finding.help] {
+            if let std::borrow::Cow::Owned(masked) = report.redactor.mask(text) {
+                *text = masked;
+            }
+        }
+        report.findings.push(finding);
+    }
+}
+
+fn note(message: String, help: String, span: Span, label: String) -> Finding {
+    Finding {
+        code: SecretPassedAsBuildArg::META.code,
+        name: SecretPassedAsBuildArg::META.name,
+        severity: Severity::Note,
+        message,
+        help,
+        span,
+        label,
+        labels: Vec::new(),
+        stage: None,
+        secrets: Vec::new(),
+        fingerprint: String::new(),
+        fix: None,
+    }
+}
+
+/// The report's text, or the file's when the report released it.
+fn text_of(report: &FileReport, path: &Path) -> String {
+    if !report.text.is_empty() {
+        return report.text.clone();
+    }
+    std::fs::read_to_string(path).unwrap_or_default()
+}
+
+fn other_place(path: &str, text: &str, lines: &LineIndex, span: Span) -> OtherFile {
+    let start = lines.position(text, span.start);
+    let end = lines.position(text, span.end);
+    OtherFile {
+        path: path.to_string(),
+        line: start.line,
+        column: start.column,
+        end_line: end.line,
+        end_column: end.column,
+    }
+}
+
+fn dockerfile_facts(index: usize, text: String) -> DockerfileFacts {
+    let dockerfile = crate::syntax::parse(&text);
+    let mut args = Vec::new();
+    let mut mounts = Vec::new();
+    for instruction in &dockerfile.instructions {
+        let instruction = instruction.effective();
+        match instruction.keyword {
+            Keyword::Arg => {
+                if let Arguments::Args(declarations) = &instruction.arguments {
+                    for declaration in declarations {
+                        args.push((declaration.key.text.clone(), declaration.key.span));
+                    }
+                }
+            }
+            Keyword::Run => {
+                for flag in instruction.flags_named("mount") {
+                    let Some(mount) = &flag.mount else { continue };
+                    if mount.mount_type() != MountType::Secret {
+                        continue;
+                    }
+                    let Some(id) = mount.secret_id() else {
+                        continue;
+                    };
+                    let required = mount.field("required").is_some_and(|field| {
+                        field
+                            .value
+                            .as_ref()
+                            .is_none_or(|value| value.text.eq_ignore_ascii_case("true"))
+                    });
+                    mounts.push((id.to_string(), flag.span, required));
+                }
+            }
+            _ => {}
+        }
+    }
+    let lines = LineIndex::new(&text);
+    DockerfileFacts {
+        index,
+        text,
+        lines,
+        args,
+        mounts,
+    }
+}
+
+/// Where `invocation` (of a definition at `path`, of `kind`) finds its
+/// Dockerfile, when it says so in plain words (no `$VAR`, no `${{ }}`).
+fn dockerfile_of(kind: Kind, path: &Path, invocation: &Invocation) -> Option<PathBuf> {
+    let directory = path.parent()?;
+    // Where the build runs: a workflow's steps at the repository root (the
+    // folder that holds `.github`), everything else next to the file.
+    let base = match kind {
+        Kind::GithubActions => path
+            .ancestors()
+            .find(|ancestor| ancestor.file_name().is_some_and(|name| name == ".github"))
+            .and_then(Path::parent)
+            .unwrap_or(directory),
+        _ => directory,
+    };
+    let plain =
+        |text: &str| !text.is_empty() && !text.contains('$') && !text.contains("{{") && text != "-";
+    let context = match &invocation.context {
+        Some(context) if plain(&context.text) => context.text.as_str(),
+        Some(_) => return None,
+        None => ".",
+    };
+    // A remote context (`https://…`, `git@…`) builds no file of the run.
+    if context.contains("://") || context.starts_with("git@") {
+        return None;
+    }
+    let context = base.join(context);
+    let file = match &invocation.dockerfile {
+        Some(file) if plain(&file.text) => Some(file.text.as_str()),
+        Some(_) => return None,
+        None => None,
+    };
+    let tool = invocation.tool.as_str();
+    // compose's and bake's `dockerfile` is relative to the context; a
+    // command's `-f` and build-push-action's `file:` to the working
+    // directory.
+    let relative_to_context =
+        tool.starts_with("compose service") || tool.starts_with("bake target");
+    Some(match file {
+        Some(file) if relative_to_context => context.join(file),
+        Some(file) => base.join(file),
+        None => context.join("Dockerfile"),
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn invocation(tool: &str, context: Option<&str>, file: Option<&str>) -> Invocation {
+        let located = |text: &str| super::super::Located {
+            text: text.to_string(),
+            span: Span::empty(0),
+        };
+        Invocation {
+            tool: tool.to_string(),
+            span: Span::empty(0),
+            build_args: Vec::new(),
+            secrets: Vec::new(),
+            dockerfile: file.map(located),
+            context: context.map(located),
+            inputs: Default::default(),
+        }
+    }
+
+    #[test]
+    fn dockerfiles_are_found_where_each_tool_looks() {
+        let workflow = Path::new("/r/.github/workflows/ci.yml");
+        assert_eq!(
+            dockerfile_of(
+                Kind::GithubActions,
+                workflow,
+                &invocation("docker/build-push-action", Some("web"), None)
+            ),
+            Some(PathBuf::from("/r/web/Dockerfile"))
+        );
+        assert_eq!(
+            dockerfile_of(
+                Kind::GithubActions,
+                workflow,
+                &invocation(
+                    "docker/build-push-action",
+                    Some("web"),
+                    Some("docker/App.Dockerfile")
+                )
+            ),
+            Some(PathBuf::from("/r/docker/App.Dockerfile"))
+        );
+        let compose = Path::new("/r/deploy/compose.yaml");
+        assert_eq!(
+            dockerfile_of(
+                Kind::Compose,
+                compose,
+                &invocation(
+                    "compose service web",
+                    Some("../web"),
+                    Some("Dockerfile.prod")
+                )
+            ),
+            Some(PathBuf::from("/r/deploy/../web/Dockerfile.prod"))
+        );
+        assert_eq!(
+            dockerfile_of(
+                Kind::Shell,
+                Path::new("/r/build.sh"),
+                &invocation("docker build", Some("$DIR"), None)
+            ),
+            None
+        );
+        assert_eq!(
+            dockerfile_of(
+                Kind::Shell,
+                Path::new("/r/build.sh"),
+                &invocation("docker build", Some("https://github.com/a/b.git"), None)
+            ),
+            None
+        );
+    }
+}
