@@ -838,3 +838,51 @@ fn definitions_and_the_dockerfiles_they_build_point_at_each_other() {
         .code(1)
         .stdout(predicates::str::contains("related: web/Dockerfile:2:"));
 }
+
+#[test]
+fn bake_set_args_are_build_args_and_set_secrets_are_secrets() {
+    let text = "jobs:\n  b:\n    steps:\n      - uses: docker/bake-action@v6\n        with:\n          set: |\n            *.args.NPM_TOKEN=${{ secrets.NPM_TOKEN }}\n            app.secrets=id=GH,env=GH\n";
+    let report = lint_definition(
+        "w.yml",
+        "w.yml",
+        text,
+        Kind::GithubActions,
+        &Config::default(),
+    );
+    assert_eq!(report.findings.len(), 1, "{:#?}", report.findings);
+    let finding = &report.findings[0];
+    assert_eq!(
+        finding.span.slice(text),
+        "*.args.NPM_TOKEN=${{ secrets.NPM_TOKEN }}"
+    );
+    assert!(
+        finding.message.contains("docker/bake-action"),
+        "{}",
+        finding.message
+    );
+    assert!(
+        finding.help.contains("*.secrets=id=NPM_TOKEN"),
+        "{}",
+        finding.help
+    );
+    let definition =
+        dockerleak::builddefs::read(Kind::GithubActions, "w.yml", text).expect("reads");
+    assert_eq!(definition.invocations[0].secrets[0].id, "GH");
+    let script = "docker buildx bake --set app.args.API_KEY=$API_KEY --set=*.args.V=1 --set '*.secrets=id=X,env=X' app\n";
+    let definition = dockerleak::builddefs::read(Kind::Shell, "b.sh", script).expect("reads");
+    let invocation = &definition.invocations[0];
+    assert_eq!(invocation.tool, "docker buildx bake");
+    let names: Vec<&str> = invocation
+        .build_args
+        .iter()
+        .map(|a| a.name.as_str())
+        .collect();
+    assert_eq!(names, ["API_KEY", "V"]);
+    assert_eq!(invocation.secrets[0].id, "X");
+    let report = lint_definition("b.sh", "b.sh", script, Kind::Shell, &Config::default());
+    assert_eq!(report.findings.len(), 1, "{:#?}", report.findings);
+    assert_eq!(
+        report.findings[0].span.slice(script),
+        "--set app.args.API_KEY=$API_KEY"
+    );
+}

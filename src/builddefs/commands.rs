@@ -37,6 +37,10 @@ pub struct BuildCommand {
     pub no_context: bool,
     #[serde(default)]
     pub takes_value: Vec<String>,
+    /// bake's `--set TARGET.args.NAME=value` (a build arg) and
+    /// `--set TARGET.secrets=id=X,…` (a secret).
+    #[serde(default)]
+    pub set: Vec<String>,
 }
 
 #[derive(Deserialize)]
@@ -155,6 +159,7 @@ fn generic_command() -> BuildCommand {
         context_flag: Vec::new(),
         no_context: true,
         takes_value: vec!["-t".into(), "--tag".into(), "--target".into()],
+        set: Vec::new(),
     }
 }
 
@@ -227,6 +232,30 @@ fn read_options(
     let mut index = 0;
     while index < options.len() {
         let start = options[index].span.start;
+        if let Some((value, used)) = option_value(&command.set, options, index) {
+            let text = &value.word().text[value.offset()..];
+            let end = value.word().span.end;
+            if let Some((key, assigned)) = text.split_once('=') {
+                if let Some(at) = key.find(".args.") {
+                    if let Some(argument) = build_arg_of(
+                        &value,
+                        value.offset() + at + ".args.".len(),
+                        Span::new(start, end),
+                        source,
+                        read_word,
+                    ) {
+                        invocation.build_args.push(argument);
+                    }
+                } else if key.ends_with(".secrets") || key.ends_with(".secret") {
+                    invocation.secrets.push(SecretInput {
+                        id: secret_id(assigned),
+                        span: Span::new(start, end),
+                    });
+                }
+            }
+            index += used;
+            continue;
+        }
         if let Some((value, used)) = option_value(&command.build_arg, options, index) {
             let end = value.word().span.end;
             if let Some(argument) = build_arg_of(

@@ -50,6 +50,11 @@ pub fn fix_for(
     let mount = format!("RUN --mount=type=secret,id={name},env={name} …");
     let tool = invocation.tool.as_str();
     let action = tool.contains('/') && !tool.contains(' ');
+    if tool == "docker/bake-action" || tool.ends_with(" bake") {
+        return Fix::display_only(format!(
+            "set `{name}` as a secret instead of an arg (`*.secrets=id={name},env={name}`), and read it with `{mount}`"
+        ));
+    }
     if action {
         if let Some(edits) = move_to_secrets_input(invocation, argument, text) {
             return Fix::new(

@@ -79,6 +79,12 @@ fn read_step(step: &Node, source: &str, definition: &mut Definition) {
         let wraps = step
             .get("with")
             .is_some_and(|inputs| inputs.get("build-args").is_some());
+        if action == "docker/bake-action" || action.starts_with("docker/bake-action/") {
+            definition
+                .invocations
+                .push(read_bake_action(step, "docker/bake-action", source));
+            return;
+        }
         if action == "docker/build-push-action" || wraps {
             definition.invocations.push(read_build_push_action(
                 step,
@@ -90,6 +96,7 @@ fn read_step(step: &Node, source: &str, definition: &mut Definition) {
     }
     if let Some(run) = step.get("run").and_then(Node::as_scalar) {
         if !run.value.contains("build")
+            && !run.value.contains("bake")
             && !run.value.contains("executor")
             && !run.value.contains("deploy")
         {
@@ -163,6 +170,65 @@ fn read_build_push_action(step: &Node, action: &str, source: &str) -> Invocation
                 });
             }
         }
+    }
+    invocation
+}
+
+/// A `docker/bake-action` step: its `set:` lines `TARGET.args.NAME=value`
+/// are build args, `TARGET.secrets=id=X,…` secrets (the bake file's own
+/// args are the bake reader's).
+fn read_bake_action(step: &Node, action: &str, source: &str) -> Invocation {
+    let inputs = step.get("with");
+    let mut invocation = Invocation {
+        tool: action.to_string(),
+        span: step
+            .get("uses")
+            .map(Node::span)
+            .unwrap_or_else(|| step.span()),
+        build_args: Vec::new(),
+        secrets: Vec::new(),
+        dockerfile: None,
+        context: None,
+        inputs: Default::default(),
+    };
+    for (line, span, offsets_of) in list_lines(inputs.and_then(|inputs| inputs.get("set")), source)
+    {
+        let Some((key, assigned)) = line.split_once('=') else {
+            continue;
+        };
+        if key.trim_end().ends_with(".secrets") || key.trim_end().ends_with(".secret") {
+            invocation.secrets.push(SecretInput {
+                id: super::commands::secret_id(assigned.trim()),
+                span,
+            });
+            continue;
+        }
+        let Some(at) = key.find(".args.") else {
+            continue;
+        };
+        let name_at = at + ".args.".len();
+        let name = key[name_at..].trim();
+        if name.is_empty() {
+            continue;
+        }
+        let value_at = key.len() + 1;
+        let value_span = if assigned.is_empty() {
+            Span::empty(span.end)
+        } else {
+            offsets_of(value_at..line.len())
+        };
+        invocation.build_args.push(BuildArg {
+            name: name.to_string(),
+            name_span: offsets_of(name_at..name_at + name.len()),
+            value: Some(Value {
+                text: assigned.to_string(),
+                span: value_span,
+                references: expression_references(assigned, |range| {
+                    offsets_of(value_at + range.start..value_at + range.end)
+                }),
+            }),
+            span,
+        });
     }
     invocation
 }

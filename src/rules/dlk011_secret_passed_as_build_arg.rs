@@ -279,7 +279,10 @@ fn help_for(invocation: &Invocation, name: &str) -> String {
     // An action (`docker/build-push-action`, a wrapper of it) is named by
     // its path, a command by its words.
     let action = tool.contains('/') && !tool.contains(' ');
-    let pass = if action {
+    let bake = tool == "docker/bake-action" || tool.ends_with(" bake");
+    let pass = if bake {
+        format!("set it as a secret instead of an arg (`*.secrets=id={name},env={name}`, with `{name}` in the environment)")
+    } else if action {
         format!("move it from `build-args:` to `secrets:` (`{name}=<the same value>`)")
     } else if tool.starts_with("compose service") {
         format!(
