@@ -496,6 +496,20 @@ fn run_check(arguments: &CheckArgs) -> i32 {
         }
         reports.extend(group);
     }
+    // Local files that a `.gitlab-ci.yml` includes build as it does.
+    for (report, parent) in crate::builddefs::correlate::gitlab_includes(
+        &reports,
+        &|path| paths.absolute(path),
+        &|path| report_configs.get(path).cloned(),
+    ) {
+        if let Some(level) = fail_levels.get(&parent).copied() {
+            fail_levels.insert(report.path.clone(), level);
+        }
+        if let Some(config) = report_configs.get(&parent).cloned() {
+            report_configs.insert(report.path.clone(), config);
+        }
+        reports.push(report);
+    }
     // Build definitions and the Dockerfiles they build, across files.
     crate::builddefs::correlate::correlate(&mut reports, &|path| paths.absolute(path), &|path| {
         report_configs.get(path).cloned()

@@ -886,3 +886,39 @@ fn bake_set_args_are_build_args_and_set_secrets_are_secrets() {
         "--set app.args.API_KEY=$API_KEY"
     );
 }
+
+#[test]
+fn local_files_a_gitlab_ci_includes_are_read_as_gitlab_ci() {
+    let directory = tempfile::tempdir().expect("tempdir");
+    let root = directory.path();
+    write(
+        &root.join(".gitlab-ci.yml"),
+        "include:\n  - local: /ci/build.yml\n  - remote: https://example.com/ci.yml\n  - template: Auto-DevOps.gitlab-ci.yml\n  - 'ci/other.yml'\n  - local: 'ci/*.yaml'\nstages: [build]\n",
+    );
+    let job = |name: &str| {
+        format!("{name}:\n  stage: build\n  script:\n    - docker build --build-arg CI_TOKEN=$CI_JOB_TOKEN .\n")
+    };
+    write(&root.join("ci/build.yml"), &job("build"));
+    write(
+        &root.join("ci/other.yml"),
+        &format!("include: ci/deep.yml\n{}", job("other")),
+    );
+    write(&root.join("ci/deep.yml"), &job("deep"));
+    // Named by nothing: not read.
+    write(&root.join("ci/unused.yml"), &job("unused"));
+    let output = dockerleak_in(root)
+        .args(["--no-config", "--format", "gnu", "."])
+        .output()
+        .expect("run");
+    assert_eq!(output.status.code(), Some(1));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    for included in ["ci/build.yml:4:", "ci/other.yml:5:", "ci/deep.yml:4:"] {
+        assert!(stdout.contains(included), "{included} in:\n{stdout}");
+    }
+    assert!(!stdout.contains("unused.yml"), "{stdout}");
+    assert_eq!(
+        stdout.matches("DLK011").count(),
+        3,
+        "each file once:\n{stdout}"
+    );
+}

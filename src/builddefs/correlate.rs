@@ -257,6 +257,120 @@ pub fn correlate(
     }
 }
 
+/// The local files that the run's `.gitlab-ci.yml` files `include:`
+/// (`include: 'ci/build.yml'`, `- local: /ci/build.yml`, recursively, no
+/// wildcards), linted as GitLab CI when the run does not already check
+/// them: their jobs build as the including file's do. Paths are relative
+/// to the including file's folder (the project root). Each report comes
+/// with the path of the file that included it (for its configuration).
+pub fn gitlab_includes(
+    reports: &[FileReport],
+    absolute: &dyn Fn(&str) -> PathBuf,
+    config_of: &dyn Fn(&str) -> Option<std::sync::Arc<Config>>,
+) -> Vec<(FileReport, String)> {
+    let mut seen: std::collections::HashSet<PathBuf> = reports
+        .iter()
+        .filter_map(|report| std::fs::canonicalize(absolute(&report.path)).ok())
+        .collect();
+    let mut queue: Vec<(String, String, String, usize)> = Vec::new();
+    for report in reports {
+        let Some(config) = config_of(&report.path) else {
+            continue;
+        };
+        if super::lint::kind_by_name(&report.path, &config)
+            != Some(FileKind::Definition(Kind::GitlabCi))
+        {
+            continue;
+        }
+        let text = text_of(report, &absolute(&report.path));
+        if !text.contains("include") {
+            continue;
+        }
+        let root = Path::new(&report.path)
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_default();
+        for local in local_includes(&text) {
+            let display = root.join(local.trim_start_matches('/'));
+            queue.push((
+                display.to_string_lossy().into_owned(),
+                report.path.clone(),
+                root.to_string_lossy().into_owned(),
+                0,
+            ));
+        }
+    }
+    let mut found = Vec::new();
+    while let Some((display, parent, root, depth)) = queue.pop() {
+        let Some(config) = config_of(&parent) else {
+            continue;
+        };
+        let path = absolute(&display);
+        let Ok(canonical) = std::fs::canonicalize(&path) else {
+            continue;
+        };
+        if !seen.insert(canonical) || config.exclude.is_excluded(&path) {
+            continue;
+        }
+        let Ok(text) = std::fs::read_to_string(&path) else {
+            continue;
+        };
+        if depth < 8 {
+            for local in local_includes(&text) {
+                let next = Path::new(&root).join(local.trim_start_matches('/'));
+                queue.push((
+                    next.to_string_lossy().into_owned(),
+                    parent.clone(),
+                    root.clone(),
+                    depth + 1,
+                ));
+            }
+        }
+        let mut report =
+            super::lint::lint_definition(&display, &display, &text, Kind::GitlabCi, &config);
+        report.release_source_if_clean();
+        found.push((report, parent));
+    }
+    found
+}
+
+/// The local files an `include:` names.
+fn local_includes(text: &str) -> Vec<String> {
+    let Ok(documents) = super::yaml::parse(text) else {
+        return Vec::new();
+    };
+    let mut locals = Vec::new();
+    let local = |value: &str| {
+        let value = value.trim();
+        let remote = value.contains("://");
+        let wildcard = value.contains('*');
+        (!value.is_empty() && !remote && !wildcard && !value.contains("$"))
+            .then(|| value.to_string())
+    };
+    for document in &documents {
+        let Some(include) = document.get("include") else {
+            continue;
+        };
+        let items: Vec<&super::yaml::Node> = match include {
+            super::yaml::Node::Sequence(items, _) => items.iter().collect(),
+            other => vec![other],
+        };
+        for item in items {
+            let named = match item {
+                super::yaml::Node::Scalar(scalar) => Some(scalar.value.as_str()),
+                super::yaml::Node::Mapping(..) => {
+                    item.get("local").and_then(super::yaml::Node::as_str)
+                }
+                super::yaml::Node::Sequence(..) => None,
+            };
+            if let Some(path) = named.and_then(local) {
+                locals.push(path);
+            }
+        }
+    }
+    locals
+}
+
 fn note(message: String, help: String, span: Span, label: String) -> Finding {
     Finding {
         code: SecretPassedAsBuildArg::META.code,
