@@ -53,7 +53,7 @@ pub fn correlate(
     config_of: &dyn Fn(&str) -> Option<std::sync::Arc<Config>>,
 ) {
     let mut definitions: Vec<(usize, Kind)> = Vec::new();
-    let mut dockerfiles: HashMap<PathBuf, usize> = HashMap::new();
+    let mut dockerfile_reports: Vec<usize> = Vec::new();
     for (index, report) in reports.iter().enumerate() {
         if report.path == "<stdin>" || !report.errors.is_empty() {
             continue;
@@ -63,19 +63,22 @@ pub fn correlate(
         };
         match super::lint::kind_by_name(&report.path, &config) {
             Some(FileKind::Definition(kind)) => definitions.push((index, kind)),
-            Some(FileKind::Dockerfile) => {
-                if let Ok(path) = std::fs::canonicalize(absolute(&report.path)) {
-                    dockerfiles.insert(path, index);
-                }
-            }
+            Some(FileKind::Dockerfile) => dockerfile_reports.push(index),
             // By content: only named definitions and Dockerfiles take
             // part (a file of unknown kind costs a read otherwise).
             None => {}
         }
     }
-    if definitions.is_empty() || dockerfiles.is_empty() {
+    if definitions.is_empty() || dockerfile_reports.is_empty() {
         return;
     }
+    let dockerfiles: HashMap<PathBuf, usize> = dockerfile_reports
+        .into_iter()
+        .filter_map(|index| {
+            let path = std::fs::canonicalize(absolute(&reports[index].path)).ok()?;
+            Some((path, index))
+        })
+        .collect();
     let mut links: Vec<Link> = Vec::new();
     for (index, kind) in definitions {
         let path = absolute(&reports[index].path);
@@ -268,10 +271,6 @@ pub fn gitlab_includes(
     absolute: &dyn Fn(&str) -> PathBuf,
     config_of: &dyn Fn(&str) -> Option<std::sync::Arc<Config>>,
 ) -> Vec<(FileReport, String)> {
-    let mut seen: std::collections::HashSet<PathBuf> = reports
-        .iter()
-        .filter_map(|report| std::fs::canonicalize(absolute(&report.path)).ok())
-        .collect();
     let mut queue: Vec<(String, String, String, usize)> = Vec::new();
     for report in reports {
         let Some(config) = config_of(&report.path) else {
@@ -300,6 +299,13 @@ pub fn gitlab_includes(
             ));
         }
     }
+    if queue.is_empty() {
+        return Vec::new();
+    }
+    let mut seen: std::collections::HashSet<PathBuf> = reports
+        .iter()
+        .filter_map(|report| std::fs::canonicalize(absolute(&report.path)).ok())
+        .collect();
     let mut found = Vec::new();
     while let Some((display, parent, root, depth)) = queue.pop() {
         let Some(config) = config_of(&parent) else {

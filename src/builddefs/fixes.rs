@@ -59,12 +59,11 @@ pub fn fix_for(
         if let Some(edits) = move_to_secrets_input(invocation, argument, text) {
             return Fix::new(
                 Applicability::Unsafe,
-                format!("move `{name}` from `build-args:` to `secrets:`"),
+                format!(
+                    "move `{name}` from `build-args:` to `secrets:` (the Dockerfile reads it with `{mount}`)"
+                ),
                 edits,
-            )
-            .with_build_note(format!(
-                "in the Dockerfile, read it from a secret mount: {mount}"
-            ));
+            );
         }
         return Fix::display_only(format!(
             "move `{name}` from `build-args:` to `secrets:` (`{name}=<the same value>`), and read it with `{mount}`"
@@ -91,12 +90,11 @@ pub fn fix_for(
             let secret = format!("--secret id={name},env={variable}");
             return Fix::new(
                 Applicability::Unsafe,
-                format!("pass `{name}` with `{secret}` instead of `--build-arg`"),
+                format!(
+                    "pass `{name}` with `{secret}` instead of `--build-arg` (the Dockerfile reads it with `{mount}`)"
+                ),
                 vec![Edit::replace(argument.span, secret)],
-            )
-            .with_build_note(format!(
-                "in the Dockerfile, read it from a secret mount: {mount}"
-            ));
+            );
         }
         return Fix::display_only(format!(
             "pass `{name}` with `--secret id={name},env=<a variable that holds it>` instead of `--build-arg`, and read it with `{mount}`"
