@@ -22,27 +22,41 @@ export const documentSelector = [
 ];
 
 /** The settings the server reads, as sent in `initializationOptions` and
- * `workspace/didChangeConfiguration` (`{ "settings": { "dockerleak": … } }`).
- * Keys as in `.dockerleak.toml` where there is one. */
+ * `workspace/didChangeConfiguration` (`{ "settings": { "dockerleak": … } }`):
+ * docs/language-server.md#settings. Each overrides the `.dockerleak.toml`
+ * nearest above the document; an empty one is not sent. */
 export interface ServerSettings {
-  select: string[];
-  ignore: string[];
-  config: string | null;
-  noConfig: boolean;
-  unsafeFixes: boolean;
+  select?: string[];
+  ignore?: string[];
+  minSeverity?: "note" | "warning" | "error";
+  noInlineIgnores?: boolean;
+  target?: string;
 }
 
 export function serverSettings(
   configuration: vscode.WorkspaceConfiguration,
 ): ServerSettings {
-  const config = configuration.get<string>("config", "").trim();
-  return {
-    select: configuration.get<string[]>("select", []),
-    ignore: configuration.get<string[]>("ignore", []),
-    config: config === "" ? null : config,
-    noConfig: configuration.get<boolean>("noConfig", false),
-    unsafeFixes: configuration.get<boolean>("unsafeFixes", false),
-  };
+  const settings: ServerSettings = {};
+  const select = configuration.get<string[]>("select", []);
+  if (select.length > 0) {
+    settings.select = select;
+  }
+  const ignore = configuration.get<string[]>("ignore", []);
+  if (ignore.length > 0) {
+    settings.ignore = ignore;
+  }
+  const minSeverity = configuration.get<ServerSettings["minSeverity"]>("minSeverity");
+  if (minSeverity !== undefined && minSeverity !== "note") {
+    settings.minSeverity = minSeverity;
+  }
+  if (configuration.get<boolean>("noInlineIgnores", false)) {
+    settings.noInlineIgnores = true;
+  }
+  const target = configuration.get<string>("target", "").trim();
+  if (target !== "") {
+    settings.target = target;
+  }
+  return settings;
 }
 
 let client: LanguageClient | undefined;
@@ -72,8 +86,22 @@ async function start(context: vscode.ExtensionContext): Promise<void> {
     documentSelector,
     outputChannel: output,
     initializationOptions: serverSettings(configuration),
+    // `workspace/didChangeConfiguration` with `settings.dockerleak`: the
+    // same object as initializationOptions, not VS Code's raw section.
+    middleware: {
+      workspace: {
+        didChangeConfiguration: async () => {
+          await client?.sendNotification("workspace/didChangeConfiguration", {
+            settings: {
+              dockerleak: serverSettings(
+                vscode.workspace.getConfiguration("dockerleak"),
+              ),
+            },
+          });
+        },
+      },
+    },
     synchronize: {
-      // `workspace/didChangeConfiguration` with the `dockerleak` section.
       configurationSection: "dockerleak",
       // The server re-lints open documents when these change.
       fileEvents: vscode.workspace.createFileSystemWatcher(
