@@ -1,5 +1,6 @@
 //! The command line: `dockerleak [check] [PATHS]...`, `dockerleak parse`,
-//! `dockerleak rules`, `dockerleak explain CODE` and `dockerleak config`.
+//! `dockerleak rules`, `dockerleak explain CODE`, `dockerleak config` and
+//! `dockerleak server` (the language server, [`crate::server`]).
 //!
 //! This module parses arguments (clap), loads the configuration of each
 //! file ([`crate::config`]: the nearest `.dockerleak.toml` above the file,
@@ -86,6 +87,10 @@ pub enum Command {
     /// Print the stage graph: stages, FROM / COPY --from edges and the
     /// paths they carry, where each finding's secret travels.
     Stages(StagesArgs),
+    /// Run the language server (LSP 3.17 over standard input and output)
+    /// for editors: diagnostics as you type, fixes as code actions.
+    #[command(visible_alias = "lsp")]
+    Server,
 }
 
 /// The flags of `stages`.
@@ -389,6 +394,7 @@ where
         }
         Some(Command::Config(arguments)) => run_config(&arguments),
         Some(Command::Stages(arguments)) => run_stages(&arguments),
+        Some(Command::Server) => crate::server::run_stdio(),
     }
 }
 

@@ -20,6 +20,7 @@ pub mod redact;
 pub mod report;
 pub mod rules;
 pub mod secrets;
+pub mod server;
 pub mod source;
 pub mod stages;
 pub mod suppress;
