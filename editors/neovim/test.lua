@@ -129,16 +129,10 @@ vim.lsp.buf.code_action({
   context = { only = { "quickfix" } },
   apply = true,
   filter = function(action)
+    -- docs/language-server.md: "DLK003: <the fix's message> (unsafe; …)";
+    -- "Ignore DLK003 for this instruction" is a quickfix too, not this one.
     table.insert(offered, action.title)
-    if action.kind ~= "quickfix" or action.title:lower():find("ignore") then
-      return false
-    end
-    for _, diagnostic in ipairs(action.diagnostics or {}) do
-      if diagnostic.code == "DLK003" then
-        return true
-      end
-    end
-    return false
+    return action.kind == "quickfix" and vim.startswith(action.title, "DLK003: ")
   end,
 })
 local mount = "RUN --mount=type=secret,id=API_TOKEN,env=API_TOKEN wget"
