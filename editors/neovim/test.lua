@@ -43,6 +43,10 @@ end
 check(vim.fn.has("nvim-0.11") == 1, "Neovim 0.11 or newer is needed, this is " .. tostring(vim.version()))
 check(vim.fn.executable("dockerleak") == 1, "no dockerleak on PATH")
 vim.lsp.log.set_level("warn")
+-- The server's messages (an unsafe fix's build note), on a line of their own.
+vim.lsp.handlers["window/showMessage"] = function(_, params)
+  say("server message: " .. params.message)
+end
 
 -- The documented set-up: the first ```lua block of the "### Neovim" section.
 local function documented_setup()
