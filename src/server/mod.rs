@@ -410,6 +410,11 @@ impl<W: Write> Server<W> {
         let id = request.id.clone();
         let method = request.method.clone();
         match method.as_str() {
+            request::Initialize::METHOD => self.error(
+                id,
+                ErrorCode::InvalidRequest,
+                "the server is already initialized".into(),
+            ),
             request::Shutdown::METHOD => {
                 self.phase = Phase::ShutDown;
                 self.respond(id, Value::Null);

@@ -106,7 +106,14 @@ fn parse_body(body: &[u8]) -> Incoming {
         return Incoming::NotJson;
     };
     let id = value.get("id").cloned();
-    let is_json_rpc = value.is_object();
+    // Serde's untagged match would take `{"id": 7}` for a response.
+    let is_json_rpc = value.as_object().is_some_and(|object| {
+        object
+            .get("method")
+            .is_some_and(serde_json::Value::is_string)
+            || (object.contains_key("id")
+                && (object.contains_key("result") || object.contains_key("error")))
+    });
     match serde_json::from_value::<Message>(value) {
         Ok(message) if is_json_rpc => Incoming::Message(message),
         _ => Incoming::NotJsonRpc { id },
@@ -115,7 +122,11 @@ fn parse_body(body: &[u8]) -> Incoming {
 
 /// Writes one message with its header, and flushes.
 pub fn write(writer: &mut impl Write, message: &Message) -> io::Result<()> {
-    let body = serde_json::to_string(message)?;
+    let mut value = serde_json::to_value(message)?;
+    if let Some(object) = value.as_object_mut() {
+        object.insert("jsonrpc".into(), "2.0".into());
+    }
+    let body = value.to_string();
     write!(writer, "Content-Length: {}\r\n\r\n", body.len())?;
     writer.write_all(body.as_bytes())?;
     writer.flush()
