@@ -101,12 +101,10 @@ async function start(context: vscode.ExtensionContext): Promise<void> {
         },
       },
     },
+    // The server registers its own watcher for .dockerleak.toml and
+    // .dockerignore (client/registerCapability), and re-lints on a change.
     synchronize: {
       configurationSection: "dockerleak",
-      // The server re-lints open documents when these change.
-      fileEvents: vscode.workspace.createFileSystemWatcher(
-        "**/{.dockerleak.toml,.dockerignore,*.dockerignore}",
-      ),
     },
   };
   client = new LanguageClient(
