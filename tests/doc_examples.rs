@@ -1,6 +1,7 @@
 //! The examples in README.md and docs/ cannot rot: every ```toml block must
 //! be a valid `.dockerleak.toml` (`dockerleak config --show --config` reads
-//! it), and every line of a ```sh block that runs `dockerleak` must run
+//! it), or TOML when its first line says it is another tool's file (`#
+//! languages.toml (Helix), not a .dockerleak.toml`), and every line of a ```sh block that runs `dockerleak` must run
 //! with the built binary and exit 0 or 1 (findings), never 2 (a usage
 //! error, or a file it could not read). The commands run in a scratch
 //! directory holding a copy of `examples/`, a clean `Dockerfile` and
@@ -73,6 +74,18 @@ fn every_toml_example_is_a_valid_configuration() {
     assert!(!examples.is_empty(), "the docs have TOML examples");
     let scratch = tempfile::tempdir().expect("tempdir");
     for (place, lines) in examples {
+        // Another tool's file (Helix's languages.toml) says so on its first
+        // line: it must still be TOML.
+        if lines
+            .first()
+            .is_some_and(|line| line.starts_with('#') && line.contains("not a .dockerleak.toml"))
+        {
+            let text = lines.join("\n");
+            if let Err(error) = text.parse::<toml::Table>() {
+                panic!("the TOML example at {place} is not TOML: {error}");
+            }
+            continue;
+        }
         let file = scratch.path().join("example.toml");
         fs::write(&file, lines.join("\n") + "\n").expect("write the example");
         let output = dockerleak_in(scratch.path())
