@@ -49,7 +49,9 @@ declare_rule! {
     /// value must be at least 6 characters and no placeholder, path, URL,
     /// number, switch or template expression (`<%= … %>`, `{{ … }}`). Text
     /// in single quotes (`'password=$DB_PASS'`, expanded at run time) and a
-    /// file removed in the same `RUN` are not reported.
+    /// file removed in the same `RUN` are not reported. A literal written
+    /// alone into a file whose name says it holds a secret (`echo … >
+    /// /run/app/api-token`, DLK001's file-name list) counts the same.
     ///
     /// ## Why it leaks
     /// The Dockerfile is committed, shared and often public; a literal value
@@ -297,12 +299,23 @@ impl Rule for HardcodedSecret {
                     context
                         .finding(&Self::META, run.index, span)
                         .severity(Severity::Error)
-                        .message(format!(
-                            "RUN writes a hard-coded {} into {}: it is in the Dockerfile and the image layer",
-                            code(&pair.key),
-                            code(&shown)
-                        ))
-                        .label(format!("hard-coded {} value", code(&pair.key)))
+                        .message(if pair.file_name {
+                            format!(
+                                "RUN writes a hard-coded value into {}, a file whose name says it holds a secret: it is in the Dockerfile and the image layer",
+                                code(&shown)
+                            )
+                        } else {
+                            format!(
+                                "RUN writes a hard-coded {} into {}: it is in the Dockerfile and the image layer",
+                                code(&pair.key),
+                                code(&shown)
+                            )
+                        })
+                        .label(if pair.file_name {
+                            "hard-coded secret value".to_string()
+                        } else {
+                            format!("hard-coded {} value", code(&pair.key))
+                        })
                         .help(HELP)
                         .secret(span)
                         .build(),

@@ -49,7 +49,9 @@ declare_rule! {
     ///   heuristic; the key is judged by `rules/secret-names.toml` with the
     ///   variable's known value, so `max_tokens: $MAX_TOKENS` with
     ///   `ARG MAX_TOKENS=4096` is a count; a literal there is DLK005's, a
-    ///   secret mount's value DLK008's);
+    ///   secret mount's value DLK008's), or alone into a file whose name
+    ///   says it holds a secret (`echo "$DB" > /run/app/db-password`: the
+    ///   file-name list of DLK001, `rules/secret-file-names.toml`);
     /// - it logs in: `docker login -p`, `npm login`, or
     ///   `echo $PASS | docker login --password-stdin` with a value that does
     ///   not come from a secret mount.
@@ -734,20 +736,32 @@ fn secret_text_writes(context: &RuleContext<'_>, run: &Run<'_>, issues: &mut Vec
             continue;
         };
         let shown = shown_path(run.layer, &added.path);
-        let key = code(&pair.key);
+        let key = if pair.file_name {
+            "a file whose name says it holds a secret".to_string()
+        } else {
+            code(&pair.key)
+        };
         let kind = binding.kind.noun();
         issues.push(Issue {
             span: added.span,
             label: format!(
-                "{kind} {} written into {} as {key} here, left in the layer",
+                "{kind} {} written into {} here, left in the layer",
                 code(&binding.name),
                 code(&shown)
             ),
-            message: format!(
-                "RUN writes {kind} {} into {} as {key} and leaves it in the image layer",
-                code(&binding.name),
-                code(&shown)
-            ),
+            message: if pair.file_name {
+                format!(
+                    "RUN writes {kind} {} into {}, {key}, and leaves it in the image layer",
+                    code(&binding.name),
+                    code(&shown)
+                )
+            } else {
+                format!(
+                    "RUN writes {kind} {} into {} as {key} and leaves it in the image layer",
+                    code(&binding.name),
+                    code(&shown)
+                )
+            },
             secret: None,
             declaration: Some(binding.key_span),
             subject: Subject::Variable(binding.name.clone()),

@@ -58,6 +58,8 @@ pub(in crate::rules) enum PairValue<'a> {
 pub(in crate::rules) struct WrittenPair<'a> {
     pub key: String,
     pub value: PairValue<'a>,
+    /// The key is the file's name (`echo "$P" > db-password`), not text.
+    pub file_name: bool,
 }
 
 /// The first secret pair in `data` (the words written to one file, in
@@ -110,6 +112,7 @@ fn secret_pair<'a>(
                     return Some(WrittenPair {
                         key: key_text.to_string(),
                         value: found,
+                        file_name: false,
                     });
                 }
                 continue;
@@ -128,6 +131,7 @@ fn secret_pair<'a>(
             return Some(WrittenPair {
                 key: key_text.to_string(),
                 value: PairValue::Literal(span),
+                file_name: false,
             });
         }
     }
@@ -164,11 +168,67 @@ pub(in crate::rules) fn written_secret_pairs<'a, 'r>(
         if let Some(stdin) = added.content.stdin_from {
             data.extend(run.script.output_of(stdin).data);
         }
-        if let Some(pair) = secret_pair(context, run, command, &data) {
+        if let Some(pair) = secret_pair(context, run, command, &data)
+            .or_else(|| named_file_value(context, run, command, &added.path, &data))
+        {
             found.push((added, pair));
         }
     }
     found
+}
+
+/// `echo "$DB_PASS" > /run/app/db-password`: the whole text written is one
+/// value and the file's name says it holds a secret (DLK001's file-name
+/// list, `rules/secret-file-names.toml`); the file name is the key.
+fn named_file_value<'a>(
+    context: &RuleContext<'a>,
+    run: &Run<'_>,
+    command: usize,
+    path: &str,
+    data: &[&ShellWord],
+) -> Option<WrittenPair<'a>> {
+    // `echo "$P"`, `printf '%s' "$P"`.
+    let word = match data {
+        [word] => *word,
+        [format, word] if conversion(&format.text) => *word,
+        _ => return None,
+    };
+    let names = crate::secrets::file_names::SecretFileNames::builtin();
+    if !names.destination_says_secret(path) {
+        return None;
+    }
+    let key = path.rsplit('/').next().unwrap_or(path).to_string();
+    let stem = key.split('.').next().unwrap_or(&key);
+    let text = word.text.trim();
+    // `token-version`, `secret-count`: the name is about a secret.
+    if !context
+        .catalog
+        .names
+        .is_secret_setting(stem, (!text.contains('$')).then_some(text))
+    {
+        return None;
+    }
+    if text.contains('$') {
+        if text.contains(char::is_whitespace) {
+            return None;
+        }
+        return variable_value(context, run, command, word, text)
+            .filter(|found| !counts_or_times(context, run, stem, found))
+            .map(|value| WrittenPair {
+                key,
+                value,
+                file_name: true,
+            });
+    }
+    if !word.is_literal() || text.contains(char::is_whitespace) || !is_credential_literal(text) {
+        return None;
+    }
+    let span = literal_span(context, word, text);
+    (!span.is_empty()).then_some(WrittenPair {
+        key,
+        value: PairValue::Literal(span),
+        file_name: true,
+    })
 }
 
 /// `/dev/null`, `/dev/stderr`, `/proc/…`: not a file of the layer.
