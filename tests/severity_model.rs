@@ -37,6 +37,8 @@ const N: Option<Severity> = Some(Severity::Note);
 const TABLE: &[Row] = &[
     // A credential file in a layer: the file travels with COPY --from.
     ("DLK001", "COPY .npmrc /work/.npmrc", [E, E, E, W, W]),
+    // The file-name heuristic on a destination: the same.
+    ("DLK001", "COPY app.env /work/db-password", [E, E, E, W, W]),
     // Added then deleted: the earlier layer is only in the leaky stage.
     (
         "DLK002",
@@ -68,6 +70,24 @@ const TABLE: &[Row] = &[
         "DLK006",
         "ARG NPM_TOKEN\nRUN curl -u \"ci:$NPM_TOKEN\" https://x.example/a",
         [E, E, W, W, W],
+    ),
+    // The "secret written to a file" heuristic: the file travels.
+    (
+        "DLK006",
+        "ARG DB_PASS\nRUN echo \"password=$DB_PASS\" > /work/app.ini",
+        [E, E, E, W, W],
+    ),
+    // A git URL rewrite with the token: the config file travels.
+    (
+        "DLK006",
+        "ARG GH_TOKEN\nRUN git config --file /work/gitconfig url.\"https://${GH_TOKEN}@github.com/\".insteadOf https://github.com/",
+        [E, E, E, W, W],
+    ),
+    // A literal written to a file: plain text in the Dockerfile.
+    (
+        "DLK005",
+        "RUN echo \"db_password = FAKEdbPass42\" > /work/app.conf",
+        [E, E, E, E, E],
     ),
     // Credentials written in a URL: plain text in the Dockerfile.
     (

@@ -35,7 +35,13 @@ declare_rule! {
     /// `tokenizer.json`, `passwd`) are in `rules/secret-file-names.toml`;
     /// a glob source and a `COPY --from` source (mostly what a stage
     /// built, such as a program named `wi-secrets`) are never matched this
-    /// way.
+    /// way. The name a file lands under counts too (`COPY app.env
+    /// /run/app/db-password`, `ADD https://… /etc/app/api-token`, a heredoc
+    /// `COPY <<EOF /srv/app-secrets.env`), except for a destination that is
+    /// mostly a directory the files go into (`/opt/app/secrets`,
+    /// `credentials`: `directory_names` in the same file) and a template
+    /// source copied under a secret's name (`COPY secrets.example
+    /// /srv/secrets.json`).
     ///
     /// ## Why it leaks
     /// Every layer is part of the image. Whoever can pull the image can read
@@ -229,11 +235,39 @@ impl Rule for SecretFileCopied {
                         (SecretFileNames::builtin().entry(), None),
                     ));
                     reported = true;
+                } else if !directory_destination
+                    && !destination_hidden
+                    && !source_hidden
+                    && effective.flag("from").is_none()
+                    && !SecretFileNames::builtin().is_look_alike(&source_path)
+                    && SecretFileNames::builtin().destination_says_secret(&destination_path)
+                {
+                    // The name it lands under says it is a secret
+                    // (`COPY app.env /run/config/db-password`, `ADD
+                    // https://…/x /etc/app/api-token`).
+                    findings.push(self.report(
+                        context,
+                        index,
+                        destination.span,
+                        &destination_path,
+                        &destination_path,
+                        (SecretFileNames::builtin().entry(), None),
+                    ));
+                    reported = true;
                 }
             }
             let has_heredoc_source = sources.iter().any(|source| source.text.starts_with("<<"));
             if !reported && has_heredoc_source {
-                if let Some(pattern) = context.catalog.files.match_path(&destination_path) {
+                let pattern = context
+                    .catalog
+                    .files
+                    .match_path(&destination_path)
+                    .or_else(|| {
+                        SecretFileNames::builtin()
+                            .destination_says_secret(&destination_path)
+                            .then(|| SecretFileNames::builtin().entry())
+                    });
+                if let Some(pattern) = pattern {
                     let shown = if destination_hidden {
                         destination.text.as_str()
                     } else {

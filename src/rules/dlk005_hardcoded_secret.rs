@@ -1,9 +1,11 @@
+use super::dlk006_secret_in_run_without_mount::written_pairs::{written_secret_pairs, PairValue};
 use super::dlk006_secret_in_run_without_mount::{
-    command_values, looks_like_credential, runs, value_source, ValueSource,
+    command_values, looks_like_credential, runs, shown_path, value_source, ValueKind, ValueSource,
 };
 use super::{code, declare_rule, Rule, RuleContext, RuleMeta};
 use crate::analysis::expand::references_in_shell;
 use crate::finding::{Finding, Severity};
+use crate::secrets::commands::url_userinfo;
 use crate::secrets::names::is_non_secret_value;
 use crate::secrets::tokens::{looks_like_secret_literal, looks_like_secret_value};
 use crate::source::Span;
@@ -31,7 +33,25 @@ declare_rule! {
     /// `--client-secret`, `--secret`, `--auth` with `user:pass`, and their
     /// `=` forms): the "secret-named option" heuristic. Not a value:
     /// `--password-stdin`, `--token-file`, `--auth-type`, BuildKit's
-    /// `--secret id=…`, `$(cat /run/secrets/…)`, placeholders, paths.
+    /// `--secret id=…`, `$(cat /run/secrets/…)`, placeholders, paths. The
+    /// message names the catalogue entry ("a token in a git URL rewrite …
+    /// (`git config … url.<URL>.insteadOf`), which stores it in
+    /// `~/.gitconfig`") or the option ("the value of `--token`").
+    ///
+    /// And text a `RUN` writes to a file no credential catalogue names
+    /// (`echo`/`printf`/`tee`/`cat > file <<EOF`) that pairs a
+    /// secret-looking key with a literal: `echo "db_password = …" >
+    /// /etc/app.conf`, `requirepass …` into `redis.conf`, `printf
+    /// '{"api_key": "%s"}' …`. The "secret written to a file" heuristic: the
+    /// key is judged by `rules/secret-names.toml` with its value
+    /// (`max_tokens: 4096` is a count, `password_file=…` a role,
+    /// `password_encryption`, sudoers' `NOPASSWD` are settings), and the
+    /// value must be at least 6 characters and no placeholder, path, URL,
+    /// number, switch or template expression (`<%= … %>`, `{{ … }}`). Text
+    /// in single quotes (`'password=$DB_PASS'`, expanded at run time) and a
+    /// file removed in the same `RUN` are not reported. A literal written
+    /// alone into a file whose name says it holds a secret (`echo … >
+    /// /run/app/api-token`, DLK001's file-name list) counts the same.
     ///
     /// ## Why it leaks
     /// The Dockerfile is committed, shared and often public; a literal value
@@ -144,22 +164,52 @@ impl Rule for HardcodedSecret {
                         value_source(context, &run, value.command, value.word),
                         ValueSource::Literal
                     )
-                    || !looks_like_credential(value.what, &value.word.text)
+                    || !looks_like_credential(value.kind, &value.word.text)
                     || is_non_secret_value(value.word.text.trim_matches(['"', '\'']))
                 {
                     continue;
                 }
+                // A URL rewrite with the token in it: only the user part is
+                // the secret; `user:password@` is DLK007's.
+                let secret = if value.kind == ValueKind::UrlUserinfo {
+                    match url_userinfo(&value.word.text) {
+                        Some(userinfo) if !userinfo.contains(':') => {
+                            let raw = span.slice(context.text);
+                            match raw.find(userinfo) {
+                                Some(at) => {
+                                    Span::new(span.start + at, span.start + at + userinfo.len())
+                                }
+                                None => span,
+                            }
+                        }
+                        _ => continue,
+                    }
+                } else {
+                    span
+                };
                 findings.push(
                     context
-                        .finding(&Self::META, run.index, span)
+                        .finding(&Self::META, run.index, secret)
                         .severity(Severity::Error)
-                        .message(format!(
-                            "RUN passes {} written in the Dockerfile to `{}`",
-                            value.what, value.program
-                        ))
+                        .message(match value.entry.filter(|entry| entry.via_for(value.program) != value.program) {
+                            Some(entry) => match &entry.stores {
+                                Some(stores) => format!(
+                                    "RUN passes {} written in the Dockerfile to `{}` (`{}`), which stores it in `{stores}`",
+                                    value.what, value.program, entry.via_for(value.program)
+                                ),
+                                None => format!(
+                                    "RUN passes {} written in the Dockerfile to `{}` (`{}`)",
+                                    value.what, value.program, entry.via_for(value.program)
+                                ),
+                            },
+                            None => format!(
+                                "RUN passes {} written in the Dockerfile to `{}`",
+                                value.what, value.program
+                            ),
+                        })
                         .label(format!("{} written on the command line", value.what))
                         .help(HELP)
-                        .secret(span)
+                        .secret(secret)
                         .build(),
                 );
                 reported.push(span);
@@ -231,6 +281,46 @@ impl Rule for HardcodedSecret {
                     }
                 }
                 _ => {}
+            }
+        }
+        // Text a RUN writes to a file that pairs a secret-looking key with a
+        // literal (`echo "db_password = …" > /etc/app.conf`): the "secret
+        // written to a file" heuristic; a build variable there is DLK006's.
+        for run in runs(context) {
+            for (added, pair) in written_secret_pairs(context, &run) {
+                let PairValue::Literal(span) = pair.value else {
+                    continue;
+                };
+                if overlaps(span, &reported) {
+                    continue;
+                }
+                let shown = shown_path(run.layer, &added.path);
+                findings.push(
+                    context
+                        .finding(&Self::META, run.index, span)
+                        .severity(Severity::Error)
+                        .message(if pair.file_name {
+                            format!(
+                                "RUN writes a hard-coded value into {}, a file whose name says it holds a secret: it is in the Dockerfile and the image layer",
+                                code(&shown)
+                            )
+                        } else {
+                            format!(
+                                "RUN writes a hard-coded {} into {}: it is in the Dockerfile and the image layer",
+                                code(&pair.key),
+                                code(&shown)
+                            )
+                        })
+                        .label(if pair.file_name {
+                            "hard-coded secret value".to_string()
+                        } else {
+                            format!("hard-coded {} value", code(&pair.key))
+                        })
+                        .help(HELP)
+                        .secret(span)
+                        .build(),
+                );
+                reported.push(span);
             }
         }
     }

@@ -3,12 +3,16 @@ use crate::analysis::layers::{url_credentials, AddedBy, Layer};
 use crate::analysis::shell::{RedirectKind, ShellScript, ShellWord, VariableReference};
 use crate::analysis::{Binding, BindingKind};
 use crate::finding::{Finding, Severity};
-use crate::secrets::commands::{CredentialCommands, Place, SecretShape};
+use crate::secrets::commands::{
+    url_userinfo, CredentialCommand, CredentialCommands, Place, SecretPosition, SecretShape,
+};
 use crate::secrets::is_non_secret_value;
 use crate::source::Span;
 use crate::syntax::Keyword;
 use regex::Regex;
 use std::sync::LazyLock;
+
+pub(super) mod written_pairs;
 
 declare_rule! {
     /// ## What it finds
@@ -34,7 +38,20 @@ declare_rule! {
     ///   of an option of any tool whose name says it carries a secret
     ///   (`--password`, `--token`, `--api-key`, `--client-secret`, `--secret`,
     ///   `--auth`: the "secret-named option" heuristic; a literal there is
-    ///   DLK005's);
+    ///   DLK005's); `git config url."https://$TOKEN@github.com/".insteadOf …`
+    ///   writes the token into `~/.gitconfig`; the message names the
+    ///   catalogue entry ("as a Hugging Face token (`huggingface-cli login
+    ///   --token`)", "via `git config … url.<URL>.insteadOf`");
+    /// - it writes a build arg or ENV into any file, with a key that says
+    ///   the value is a secret: `echo "password=$DB_PASS" > /app/config.ini`,
+    ///   `printf 'token: %s' "$API_TOKEN" >> ~/.config/tool.yml`, a heredoc
+    ///   `{"smtp_secret": "${SMTP_SECRET}"}` (the "secret written to a file"
+    ///   heuristic; the key is judged by `rules/secret-names.toml` with the
+    ///   variable's known value, so `max_tokens: $MAX_TOKENS` with
+    ///   `ARG MAX_TOKENS=4096` is a count; a literal there is DLK005's, a
+    ///   secret mount's value DLK008's), or alone into a file whose name
+    ///   says it holds a secret (`echo "$DB" > /run/app/db-password`: the
+    ///   file-name list of DLK001, `rules/secret-file-names.toml`);
     /// - it logs in: `docker login -p`, `npm login`, or
     ///   `echo $PASS | docker login --password-stdin` with a value that does
     ///   not come from a secret mount.
@@ -238,7 +255,7 @@ pub(super) fn value_source<'a>(
     ValueSource::Unknown
 }
 
-fn reference_source<'a>(
+pub(super) fn reference_source<'a>(
     context: &RuleContext<'a>,
     run: &Run<'_>,
     command: usize,
@@ -276,7 +293,7 @@ fn reference_source<'a>(
 /// command texts, where that function's substring tests (`example`,
 /// `…here`) would hide real credentials such as `login deploy password X`
 /// for `git.example.com`.
-pub(super) fn is_placeholder(value: &str) -> bool {
+pub(crate) fn is_placeholder(value: &str) -> bool {
     let trimmed = value.trim();
     let lowered = trimmed.to_ascii_lowercase();
     trimmed.is_empty()
@@ -422,6 +439,7 @@ impl Rule for SecretInRunWithoutMount {
         for run in runs(context) {
             let mut issues = Vec::new();
             credential_file_writes(context, &run, &mut issues);
+            secret_text_writes(context, &run, &mut issues);
             command_line_credentials(context, &run, &mut issues);
             expanded_build_secrets(context, &run, &mut issues);
             implicit_build_secrets(context, &run, &mut issues, &mut implicit_reported);
@@ -549,7 +567,7 @@ fn traced_files<'a>(run: &'a Run<'_>, issues: &'a [Issue]) -> Vec<&'a str> {
 }
 
 /// Shown path of a file: `~/.npmrc` when under the home directory.
-fn shown_path(layer: &Layer, path: &str) -> String {
+pub(super) fn shown_path(layer: &Layer, path: &str) -> String {
     match &layer.home {
         Some(home) if path.starts_with(&format!("{home}/")) => format!("~{}", &path[home.len()..]),
         _ => path.to_string(),
@@ -616,6 +634,21 @@ fn credential_file_writes(context: &RuleContext<'_>, run: &Run<'_>, issues: &mut
         } else {
             code(&shown)
         };
+        // The catalogue entry of the tool that wrote it names the write:
+        // "via `git config … url.<URL>.insteadOf` (a token in a git URL
+        // rewrite)".
+        let file = match added.by {
+            AddedBy::Tool(_) => match catalogue_entry(run, command) {
+                Some(entry) => match run.script.commands[command].program() {
+                    Some((program, _)) => {
+                        format!("{file} via `{}` ({})", entry.via_for(program), entry.what)
+                    }
+                    None => file,
+                },
+                None => file,
+            },
+            _ => file,
+        };
         let subject = |variable: Option<&str>| match added.by {
             AddedBy::Tool(tool) if tool.ends_with("login") => {
                 Subject::Login(tool.split(' ').next().unwrap_or(tool).to_string())
@@ -671,6 +704,79 @@ fn credential_file_writes(context: &RuleContext<'_>, run: &Run<'_>, issues: &mut
     }
 }
 
+/// The catalogue entry (of `rules/credential-commands.toml`) that finds a
+/// credential in command `command` of the RUN.
+fn catalogue_entry(run: &Run<'_>, command: usize) -> Option<&'static CredentialCommand> {
+    let (program, arguments) = run.script.commands.get(command)?.program()?;
+    let catalogue = CredentialCommands::builtin();
+    if !catalogue.knows(program) {
+        return None;
+    }
+    let texts: Vec<&str> = arguments.iter().map(|word| word.text.as_str()).collect();
+    let assigned: Vec<&str> = run.script.commands[command]
+        .assignments
+        .iter()
+        .map(|assignment| assignment.name.as_str())
+        .collect();
+    let names = crate::secrets::names::SecretNames::builtin();
+    catalogue
+        .find(program, &texts, &assigned, &|name| names.is_secret(name))
+        .into_iter()
+        .map(|found| found.entry)
+        .next()
+}
+
+/// Text written to a file that no catalogue names, pairing a secret-looking
+/// key with a build variable, left in the layer (the "secret written to a
+/// file" heuristic: `echo "password=$DB_PASS" > app.ini`; a literal there
+/// is DLK005's).
+fn secret_text_writes(context: &RuleContext<'_>, run: &Run<'_>, issues: &mut Vec<Issue>) {
+    for (added, pair) in written_pairs::written_secret_pairs(context, run) {
+        let written_pairs::PairValue::Variable(binding, span) = pair.value else {
+            continue;
+        };
+        let shown = shown_path(run.layer, &added.path);
+        let key = if pair.file_name {
+            "a file whose name says it holds a secret".to_string()
+        } else {
+            code(&pair.key)
+        };
+        let kind = binding.kind.noun();
+        issues.push(Issue {
+            span: added.span,
+            label: format!(
+                "{kind} {} written into {} here, left in the layer",
+                code(&binding.name),
+                code(&shown)
+            ),
+            message: if pair.file_name {
+                format!(
+                    "RUN writes {kind} {} into {}, {key}, and leaves it in the image layer",
+                    code(&binding.name),
+                    code(&shown)
+                )
+            } else {
+                format!(
+                    "RUN writes {kind} {} into {} as {key} and leaves it in the image layer",
+                    code(&binding.name),
+                    code(&shown)
+                )
+            },
+            secret: None,
+            declaration: Some(binding.key_span),
+            subject: Subject::Variable(binding.name.clone()),
+        });
+        issues.push(Issue {
+            span,
+            label: format!("{} expanded here", code(&binding.name)),
+            message: String::new(),
+            secret: None,
+            declaration: None,
+            subject: Subject::Variable(binding.name.clone()),
+        });
+    }
+}
+
 /// A value in a credential position of a command (a catalogue entry of
 /// `rules/credential-commands.toml`, a secret-named option, a URL with
 /// credentials, a credential header).
@@ -678,15 +784,50 @@ pub(super) struct CommandValue<'a> {
     /// The command's index in the script.
     pub command: usize,
     pub word: &'a ShellWord,
-    /// What it is: `a password`, `a user:password`, `credentials in a URL`.
-    pub what: &'static str,
+    /// The shape of the value.
+    pub kind: ValueKind,
+    /// What it is, for messages: `an npm auth token`, `the value of
+    /// `--token``, `credentials in a URL`.
+    pub what: String,
+    /// The catalogue entry that found it (its command form names it in
+    /// messages).
+    pub entry: Option<&'static CredentialCommand>,
     /// The program, as the shell view names it.
     pub program: &'a str,
 }
 
+/// The shape of a [`CommandValue`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum ValueKind {
+    /// The whole value (after `--option=`) is the credential.
+    Credential,
+    /// `user:password`: the password part decides.
+    UserPassword,
+    /// `Name: value` header.
+    Header,
+    /// A URL with credentials (literal ones are DLK007's).
+    Url,
+    /// A word holding a URL whose user part is the credential
+    /// (`url.<https://TOKEN@host/>.insteadOf`).
+    UrlUserinfo,
+}
+
 impl CommandValue<'_> {
     pub fn is_url(&self) -> bool {
-        self.what == "credentials in a URL"
+        self.kind == ValueKind::Url
+    }
+
+    /// `to `npm` as an npm auth token (`npm config set //…:_authToken`)`.
+    pub fn described(&self) -> String {
+        match self.entry {
+            Some(entry) if entry.via_for(self.program) != self.program => format!(
+                "to `{}` as {} (`{}`)",
+                self.program,
+                self.what,
+                entry.via_for(self.program)
+            ),
+            _ => format!("to `{}` as {}", self.program, self.what),
+        }
     }
 }
 
@@ -736,12 +877,17 @@ pub(super) fn command_values<'a>(run: &Run<'a>) -> Vec<CommandValue<'a>> {
         let Some((program, arguments)) = command.program() else {
             continue;
         };
-        let mut push = |word: &'a ShellWord, what: &'static str| {
+        let mut push = |word: &'a ShellWord,
+                        kind: ValueKind,
+                        what: String,
+                        entry: Option<&'static CredentialCommand>| {
             if !values.iter().any(|value| value.word.span == word.span) {
                 values.push(CommandValue {
                     command: position,
                     word,
+                    kind,
                     what,
+                    entry,
                     program,
                 });
             }
@@ -754,33 +900,53 @@ pub(super) fn command_values<'a>(run: &Run<'a>) -> Vec<CommandValue<'a>> {
                 .map(|assignment| assignment.name.as_str())
                 .collect();
             for found in catalogue.find(program, &texts, &assigned, &is_secret_name) {
-                let what = match found.entry.shape {
-                    SecretShape::UserPassword => "a user:password",
-                    _ => "a credential",
+                let kind = match (found.entry.secret, found.entry.shape) {
+                    (_, SecretShape::UserPassword) => ValueKind::UserPassword,
+                    (SecretPosition::Key, SecretShape::UrlCredentials) => ValueKind::UrlUserinfo,
+                    _ => ValueKind::Credential,
                 };
+                let what = found.entry.what.clone();
+                let entry = Some(found.entry);
                 match found.place {
-                    Place::Argument { index, .. } => push(&arguments[index], what),
-                    Place::Assignment(index) => push(&command.assignments[index].value, what),
+                    Place::Argument { index, .. } => push(&arguments[index], kind, what, entry),
+                    Place::Assignment(index) => {
+                        push(&command.assignments[index].value, kind, what, entry)
+                    }
                     Place::Stdin => {
                         for word in run.script.input_of(position).data {
-                            push(word, what);
+                            push(word, kind, what.clone(), entry);
                         }
                     }
                 }
             }
         }
         if matches!(program, "curl" | "wget") {
-            for (word, what) in header_values(arguments, &["-H", "--header"]) {
-                push(word, what);
+            for (word, _) in header_values(arguments, &["-H", "--header"]) {
+                push(
+                    word,
+                    ValueKind::Header,
+                    "an Authorization header".to_string(),
+                    None,
+                );
             }
         } else {
-            for (word, what) in option_values(arguments, &SECRET_OPTIONS, "a credential") {
+            for (word, option) in option_values(arguments, &SECRET_OPTIONS) {
                 if !is_secret_reference(&word.text) {
-                    push(word, what);
+                    push(
+                        word,
+                        ValueKind::Credential,
+                        format!("the value of `{option}`"),
+                        None,
+                    );
                 }
             }
-            for (word, what) in option_values(arguments, &["--auth"], "a user:password") {
-                push(word, what);
+            for (word, _) in option_values(arguments, &["--auth"]) {
+                push(
+                    word,
+                    ValueKind::UserPassword,
+                    "a user:password (`--auth`)".to_string(),
+                    None,
+                );
             }
         }
         // `git clone https://$TOKEN@…`, `pip install --index-url https://u:$P@…`.
@@ -791,7 +957,12 @@ pub(super) fn command_values<'a>(run: &Run<'a>) -> Vec<CommandValue<'a>> {
                 .map(|assignment| &assignment.value),
         ) {
             if url_credentials(&word.text).is_some_and(|userinfo| userinfo.contains('$')) {
-                push(word, "credentials in a URL");
+                push(
+                    word,
+                    ValueKind::Url,
+                    "credentials in a URL".to_string(),
+                    None,
+                );
             }
         }
     }
@@ -828,11 +999,18 @@ fn command_line_credentials(context: &RuleContext<'_>, run: &Run<'_>, issues: &m
             value_source(context, run, value.command, value.word)
         {
             let kind = binding.kind.noun();
-            let (what, program) = (value.what, value.program);
+            let what = &value.what;
             issues.push(Issue {
                 span,
-                label: format!("{kind} {} passed as {what} on the command line", code(&binding.name)),
-                message: format!("RUN passes {kind} {} to `{program}` as {what}: it is kept in the image history", code(&binding.name)),
+                label: format!(
+                    "{kind} {} passed as {what} on the command line",
+                    code(&binding.name)
+                ),
+                message: format!(
+                    "RUN passes {kind} {} {}: it is kept in the image history",
+                    code(&binding.name),
+                    value.described()
+                ),
                 secret: None,
                 declaration: Some(binding.key_span),
                 subject: Subject::Variable(binding.name.clone()),
@@ -842,36 +1020,42 @@ fn command_line_credentials(context: &RuleContext<'_>, run: &Run<'_>, issues: &m
 }
 
 /// A literal value that is a credential (not `user` alone for `-u`).
-pub(super) fn looks_like_credential(what: &str, text: &str) -> bool {
+pub(super) fn looks_like_credential(kind: ValueKind, text: &str) -> bool {
     let value = text.split_once('=').map_or(
         text,
         |(key, value)| if key.starts_with('-') { value } else { text },
     );
-    match what {
-        "a user:password" => value
+    match kind {
+        ValueKind::UserPassword => value
             .split_once(':')
             .is_some_and(|(_, password)| !password.is_empty() && !is_placeholder(password)),
-        "an Authorization header" => value.split_once(':').is_some_and(|(_, rest)| {
+        ValueKind::Header => value.split_once(':').is_some_and(|(_, rest)| {
             let token = rest.split_whitespace().last().unwrap_or("");
             token.len() >= 8 && !is_placeholder(token)
         }),
-        _ => !is_placeholder(value),
+        ValueKind::UrlUserinfo => url_userinfo(text).is_some_and(|userinfo| {
+            let secret = userinfo
+                .split_once(':')
+                .map_or(userinfo, |(_, password)| password);
+            !is_placeholder(secret) && !is_placeholder(userinfo)
+        }),
+        ValueKind::Credential | ValueKind::Url => !is_placeholder(value),
     }
 }
 
-/// Values of `-x VALUE`, `-xVALUE` (short), `--long VALUE`, `--long=VALUE`.
-fn option_values<'a>(
+/// Values of `-x VALUE`, `-xVALUE` (short), `--long VALUE`, `--long=VALUE`,
+/// each with the option that gave it.
+fn option_values<'a, 'o>(
     arguments: &'a [ShellWord],
-    options: &[&str],
-    what: &'static str,
-) -> Vec<(&'a ShellWord, &'static str)> {
+    options: &[&'o str],
+) -> Vec<(&'a ShellWord, &'o str)> {
     let mut values = Vec::new();
     for (position, word) in arguments.iter().enumerate() {
         let text = word.text.as_str();
         for option in options {
             if text == *option {
                 if let Some(value) = arguments.get(position + 1) {
-                    values.push((value, what));
+                    values.push((value, *option));
                 }
             } else if option.starts_with("--")
                 && text
@@ -882,7 +1066,7 @@ fn option_values<'a>(
                     && text.len() > 2
                     && text.starts_with(option)
             {
-                values.push((word, what));
+                values.push((word, *option));
             }
         }
     }
@@ -890,11 +1074,11 @@ fn option_values<'a>(
 }
 
 /// `-H "Authorization: Bearer …"` and other credential headers.
-fn header_values<'a>(
+fn header_values<'a, 'o>(
     arguments: &'a [ShellWord],
-    options: &[&str],
-) -> Vec<(&'a ShellWord, &'static str)> {
-    option_values(arguments, options, "an Authorization header")
+    options: &[&'o str],
+) -> Vec<(&'a ShellWord, &'o str)> {
+    option_values(arguments, options)
         .into_iter()
         .filter(|(word, _)| {
             let header = word
@@ -1072,15 +1256,26 @@ mod tests {
 
     #[test]
     fn literal_credentials() {
-        assert!(looks_like_credential("a user:password", "deploy:FAKEpass"));
-        assert!(!looks_like_credential("a user:password", "deploy"));
         assert!(looks_like_credential(
-            "an Authorization header",
+            ValueKind::UserPassword,
+            "deploy:FAKEpass"
+        ));
+        assert!(!looks_like_credential(ValueKind::UserPassword, "deploy"));
+        assert!(looks_like_credential(
+            ValueKind::Header,
             "Authorization: Bearer FAKEtoken0123"
         ));
         assert!(!looks_like_credential(
-            "an Authorization header",
+            ValueKind::Header,
             "Authorization: Bearer $X"
+        ));
+        assert!(looks_like_credential(
+            ValueKind::UrlUserinfo,
+            "url.https://FAKEtoken0123@github.com/.insteadOf"
+        ));
+        assert!(!looks_like_credential(
+            ValueKind::UrlUserinfo,
+            "url.https://<token>@github.com/.insteadOf"
         ));
     }
 }

@@ -34,6 +34,9 @@ pub enum SecretPosition {
     FlagLast,
     /// An assignment in front of the command.
     Assignment,
+    /// The word that matches one of `keys` itself: the credential is inside
+    /// the key (`git config url.<https://TOKEN@host/>.insteadOf …`).
+    Key,
 }
 
 /// What the value in the secret position must look like.
@@ -48,6 +51,9 @@ pub enum SecretShape {
     UrlPassword,
     /// `NAME=value` with a secret-looking NAME.
     SecretName,
+    /// A URL with credentials in its user part: `user:password@`, a
+    /// variable, or a token as the user name (`https://TOKEN@host`).
+    UrlCredentials,
 }
 
 /// One entry of `rules/credential-commands.toml`.
@@ -56,6 +62,10 @@ pub enum SecretShape {
 pub struct CredentialCommand {
     pub id: String,
     pub description: String,
+    /// What the secret is, for messages: "an npm auth token".
+    pub what: String,
+    /// The command form, for messages: "npm config set //…:_authToken".
+    pub via: String,
     pub programs: Vec<String>,
     #[serde(default)]
     pub words: Vec<String>,
@@ -80,6 +90,14 @@ pub struct CredentialCommand {
 #[serde(deny_unknown_fields)]
 struct CredentialCommandList {
     credential_command: Vec<CredentialCommand>,
+}
+
+impl CredentialCommand {
+    /// The command form for messages, `{program}` replaced by `program`
+    /// (`docker login -p`, `podman login -p`).
+    pub fn via_for(&self, program: &str) -> String {
+        self.via.replace("{program}", program_name(program))
+    }
 }
 
 /// Where a command holds a credential.
@@ -136,13 +154,17 @@ impl CredentialCommands {
             );
             if entry.programs.is_empty()
                 || needs_options && entry.options.is_empty()
-                || entry.secret == SecretPosition::AfterKey && entry.keys.is_empty()
+                || matches!(entry.secret, SecretPosition::AfterKey | SecretPosition::Key)
+                    && entry.keys.is_empty()
+                || entry.what.is_empty()
+                || entry.via.is_empty()
             {
                 return Err(SecretsError::InvalidEntry {
                     list: "credential command",
                     id: entry.id.clone(),
-                    problem: "needs `programs`, and `options` or `keys` for its `secret`"
-                        .to_owned(),
+                    problem:
+                        "needs `programs`, `what`, `via`, and `options` or `keys` for its `secret`"
+                            .to_owned(),
                 });
             }
             for program in &entry.programs {
@@ -274,6 +296,14 @@ fn places(entry: &CredentialCommand, arguments: &[&str], assignments: &[&str]) -
                 break;
             }
         }
+        SecretPosition::Key => {
+            for (index, word) in arguments.iter().enumerate() {
+                let lowered = word.to_ascii_lowercase();
+                if entry.keys.iter().any(|pattern| wildcard(pattern, &lowered)) {
+                    places.push(Place::Argument { index, offset: 0 });
+                }
+            }
+        }
         SecretPosition::Stdin => places.push(Place::Stdin),
         SecretPosition::FlagLast => {
             let flagged = arguments.iter().any(|word| {
@@ -314,7 +344,42 @@ fn shape_fits(shape: SecretShape, value: &str, is_secret_name: &dyn Fn(&str) -> 
         SecretShape::SecretName => value
             .split_once('=')
             .is_some_and(|(name, value)| !value.is_empty() && is_secret_name(name)),
+        SecretShape::UrlCredentials => url_userinfo(value).is_some(),
     }
+}
+
+/// The credential part of the first URL in `text` that has one: a
+/// `user:password`, a user part with a variable, or a user name of 8 or
+/// more characters in an `http(s)` URL (`https://TOKEN@github.com/`; not
+/// `ssh://git@host`, whose user is an account name).
+pub fn url_userinfo(text: &str) -> Option<&str> {
+    let mut rest = text;
+    while let Some(scheme_end) = rest.find("://") {
+        let scheme = rest[..scheme_end]
+            .rsplit(|ch: char| !ch.is_ascii_alphanumeric() && ch != '+' && ch != '-')
+            .next()
+            .unwrap_or("")
+            .to_ascii_lowercase();
+        let after = &rest[scheme_end + 3..];
+        let authority = after
+            .split(['/', '?', '#', ' ', '"', '\''])
+            .next()
+            .unwrap_or(after);
+        if let Some((userinfo, _)) = authority.rsplit_once('@') {
+            let credential = match userinfo.split_once(':') {
+                Some((_, password)) => !password.is_empty(),
+                None => {
+                    userinfo.contains('$')
+                        || matches!(scheme.as_str(), "http" | "https") && userinfo.len() >= 8
+                }
+            };
+            if credential {
+                return Some(userinfo);
+            }
+        }
+        rest = after;
+    }
+    None
 }
 
 /// `*` matches any text (also empty); everything else is literal.
@@ -441,6 +506,25 @@ mod tests {
         }
         assert!(CredentialCommands::builtin().knows("/usr/bin/docker"));
         assert!(!CredentialCommands::builtin().knows("ls"));
+    }
+
+    #[test]
+    fn url_userinfo_finds_tokens_and_passwords() {
+        assert_eq!(
+            url_userinfo("url.https://FAKEsecret0@github.com/.insteadof"),
+            Some("FAKEsecret0")
+        );
+        assert_eq!(
+            url_userinfo("url.https://${GH_TOKEN}@github.com/.insteadOf"),
+            Some("${GH_TOKEN}")
+        );
+        assert_eq!(
+            url_userinfo("https://oauth2:FAKE@gitlab.com/"),
+            Some("oauth2:FAKE")
+        );
+        assert_eq!(url_userinfo("url.ssh://git@github.com/.insteadof"), None);
+        assert_eq!(url_userinfo("url.git@github.com:.insteadof"), None);
+        assert_eq!(url_userinfo("https://me@x.io"), None);
     }
 
     #[test]

@@ -21,6 +21,7 @@ const BUILTIN_JSON: &str = include_str!(concat!(env!("OUT_DIR"), "/secret-file-n
 struct Data {
     patterns: Vec<String>,
     exclude: Vec<String>,
+    directory_names: Vec<String>,
     #[allow(dead_code)]
     true_examples: Vec<String>,
     #[allow(dead_code)]
@@ -31,6 +32,7 @@ struct Data {
 pub struct SecretFileNames {
     patterns: GlobSet,
     exclude: GlobSet,
+    directory_names: Vec<String>,
     entry: CredentialFilePattern,
 }
 
@@ -62,6 +64,7 @@ impl SecretFileNames {
             SecretFileNames {
                 patterns: compile(&data.patterns),
                 exclude: compile(&data.exclude),
+                directory_names: data.directory_names.clone(),
                 entry: CredentialFilePattern {
                     id: "secret-file".to_owned(),
                     description: "the file name says it holds a secret".to_owned(),
@@ -80,6 +83,27 @@ impl SecretFileNames {
     /// described as "the file name says it holds a secret").
     pub fn entry(&self) -> &CredentialFilePattern {
         &self.entry
+    }
+
+    /// Whether a COPY/ADD destination `path` (no trailing `/`) says it
+    /// holds a secret: as [`Self::says_secret`], except for names that are
+    /// mostly a directory the files go into (`/opt/app/secrets`).
+    pub fn destination_says_secret(&self, path: &str) -> bool {
+        let name = path.rsplit('/').next().unwrap_or_default().to_lowercase();
+        self.says_secret(path) && !self.directory_names.contains(&name)
+    }
+
+    /// Whether the file name of `path` is one of the look-alikes the list
+    /// takes back out (a template, an example, a public key, source code):
+    /// `COPY secrets.example /app/secrets.json` copies an example.
+    pub fn is_look_alike(&self, path: &str) -> bool {
+        let name = path
+            .trim_end_matches('/')
+            .rsplit('/')
+            .next()
+            .unwrap_or_default()
+            .to_lowercase();
+        !name.is_empty() && self.exclude.is_match(&name)
     }
 
     /// Whether the file name of `path` (its last component) says the file
@@ -106,6 +130,10 @@ mod tests {
     #[test]
     fn true_examples_match() {
         let names = SecretFileNames::builtin();
+        assert!(names.is_look_alike("conf/secrets.example"));
+        assert!(!names.is_look_alike("conf/app.env"));
+        assert!(names.destination_says_secret("/run/config/db-password"));
+        assert!(!names.destination_says_secret("/opt/selenium/secrets"));
         for example in data().true_examples {
             assert!(names.says_secret(&example), "{example} should match");
             assert!(names.says_secret(&format!("/run/app/{example}")));
