@@ -862,6 +862,8 @@ mod tests {
             "?/**",
             "**/*.tmp",
             "a\\.b*c",
+            "é^*",
+            "\\bé",
         ];
         let ignore = DockerIgnore::from_patterns(patterns);
         let paths = [
