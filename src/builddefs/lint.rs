@@ -125,7 +125,7 @@ pub fn lint_definition(
         finding.fingerprint = format!("{key:016x}:{occurrence}");
         for text in [&mut finding.message, &mut finding.help, &mut finding.label] {
             if let std::borrow::Cow::Owned(masked) = redactor.mask(text) {
-                *text = masked;
+                *text = masked.into();
             }
         }
     }
