@@ -76,10 +76,37 @@ enum Matcher {
     Prefix(String),
     /// `**/name`: the path ends with `/name` or is `name`.
     Suffix(String),
-    /// The regular expression's source, checked to compile. The patterns
-    /// are matched through [`PatternIndex`]'s set: a compiled `Regex` per
-    /// pattern as well cost ten thousand patterns about 200 MiB.
-    Regex(String),
+    /// A regular expression, checked to compile. The patterns are matched
+    /// through [`PatternIndex`]: a compiled `Regex` per pattern cost ten
+    /// thousand patterns about 200 MiB, and a `RegexSet` of them all about
+    /// 100 MiB.
+    Regex(RegexPattern),
+}
+
+/// A pattern's regular expression cut in three: the literal text it must
+/// start with, the literal text it must end with, and the regex between
+/// them (the "middle"). A path matches the whole regex exactly when it
+/// starts with the prefix, ends with the suffix (not overlapping it) and
+/// what is left matches the middle, anchored at both ends: the prefix and
+/// suffix are runs of literal characters outside any class or group. Most
+/// patterns of a long list are a literal path with a glob at the end
+/// (`build-17/**/*.tmp`), so their prefixes tell them apart by a hash
+/// lookup and they share a handful of middles.
+#[derive(Clone, Debug)]
+struct RegexPattern {
+    /// The whole regular expression (`^…$`).
+    source: String,
+    prefix: String,
+    suffix: String,
+    /// The middle regex's bounds in `source`.
+    middle: std::ops::Range<usize>,
+}
+
+impl RegexPattern {
+    /// The middle as a regex of its own, anchored at both ends.
+    fn middle_source(&self) -> String {
+        format!("^{}$", &self.source[self.middle.clone()])
+    }
 }
 
 /// How the patterns decided one path, carried down a walk so that an
@@ -371,14 +398,17 @@ impl Pattern {
                 path.ends_with(suffix.as_str())
                     || suffix.strip_prefix('/').is_some_and(|name| path == name)
             }
-            Matcher::Regex(source) => Regex::new(source).is_ok_and(|regex| regex.is_match(path)),
+            Matcher::Regex(regex) => {
+                Regex::new(&regex.source).is_ok_and(|regex| regex.is_match(path))
+            }
         }
     }
 }
 
 /// Every pattern of a list, indexed so that one pass over a path finds all
 /// that match it: exact paths, prefixes and suffixes by hash lookups of the
-/// path's prefixes and suffixes, and the regular expressions in one
+/// path's prefixes and suffixes, and the regular expressions by their
+/// literal prefix or suffix ([`RegexPattern`]) with their middles in one
 /// `RegexSet`. Ten thousand patterns cost a few lookups per path, not ten
 /// thousand tests.
 #[derive(Clone, Debug, Default)]
@@ -392,14 +422,71 @@ struct PatternIndex {
     regexes: RegexIndex,
 }
 
+/// The regex patterns of a list: each under its literal prefix, or its
+/// literal suffix when it has no prefix, or by its middle alone when it
+/// has neither (`*.md`); the distinct middles, compiled once.
 #[derive(Clone, Debug, Default)]
-enum RegexIndex {
+struct RegexIndex {
+    by_prefix: LiteralMap,
+    by_suffix: LiteralMap,
+    /// For each middle, the patterns with neither prefix nor suffix.
+    bare: HashMap<usize, Vec<usize>>,
+    middles: Middles,
+}
+
+/// Regex patterns by a literal text (a prefix or a suffix).
+#[derive(Clone, Debug, Default)]
+struct LiteralMap {
+    entries: HashMap<String, Vec<Cut>>,
+    /// The lengths of the keys, ascending, each once: the only prefix or
+    /// suffix lengths of a path worth looking up.
+    lengths: Vec<usize>,
+}
+
+impl LiteralMap {
+    fn add(&mut self, key: &str, cut: Cut) {
+        self.entries.entry(key.to_string()).or_default().push(cut);
+        if let Err(at) = self.lengths.binary_search(&key.len()) {
+            self.lengths.insert(at, key.len());
+        }
+    }
+}
+
+/// A regex pattern under a [`LiteralMap`] key.
+#[derive(Clone, Debug)]
+struct Cut {
+    position: usize,
+    /// The literal text the path must end with (under a prefix key;
+    /// empty under a suffix key, whose key is the suffix).
+    suffix: String,
+    /// The prefix's length (under a suffix key, whose prefix is empty: 0).
+    prefix_len: usize,
+    middle: usize,
+}
+
+#[derive(Clone, Debug, Default)]
+enum Middles {
     #[default]
     None,
-    /// The patterns' indices, in the set's order.
-    Set(RegexSet, Vec<usize>),
+    Set(RegexSet),
     /// A set too large to build: one by one.
-    Each(Vec<(usize, Regex)>),
+    Each(Vec<Regex>),
+}
+
+impl Middles {
+    /// The middles (ids, ascending) that match all of `text`.
+    fn matching(&self, text: &str) -> Vec<usize> {
+        match self {
+            Middles::None => Vec::new(),
+            Middles::Set(set) => set.matches(text).into_iter().collect(),
+            Middles::Each(regexes) => regexes
+                .iter()
+                .enumerate()
+                .filter(|(_, regex)| regex.is_match(text))
+                .map(|(middle, _)| middle)
+                .collect(),
+        }
+    }
 }
 
 /// How large the compiled set may grow; a list past it is matched pattern
@@ -409,7 +496,8 @@ const REGEX_SET_SIZE_LIMIT: usize = 32 * 1024 * 1024;
 impl PatternIndex {
     fn new(patterns: &[Pattern]) -> PatternIndex {
         let mut index = PatternIndex::default();
-        let mut regexes: Vec<(usize, &str)> = Vec::new();
+        let mut middles: Vec<String> = Vec::new();
+        let mut middle_ids: HashMap<String, usize> = HashMap::new();
         for (position, pattern) in patterns.iter().enumerate() {
             let add = |map: &mut HashMap<String, Vec<usize>>, key: &str| {
                 map.entry(key.to_string()).or_default().push(position);
@@ -423,22 +511,48 @@ impl PatternIndex {
                         add(&mut index.names, name);
                     }
                 }
-                Matcher::Regex(source) => regexes.push((position, source.as_str())),
+                Matcher::Regex(regex) => {
+                    let source = regex.middle_source();
+                    let middle = *middle_ids.entry(source).or_insert_with_key(|source| {
+                        middles.push(source.clone());
+                        middles.len() - 1
+                    });
+                    let regexes = &mut index.regexes;
+                    if !regex.prefix.is_empty() {
+                        let cut = Cut {
+                            position,
+                            suffix: regex.suffix.clone(),
+                            prefix_len: regex.prefix.len(),
+                            middle,
+                        };
+                        regexes.by_prefix.add(&regex.prefix, cut);
+                    } else if !regex.suffix.is_empty() {
+                        let cut = Cut {
+                            position,
+                            suffix: String::new(),
+                            prefix_len: 0,
+                            middle,
+                        };
+                        regexes.by_suffix.add(&regex.suffix, cut);
+                    } else {
+                        regexes.bare.entry(middle).or_default().push(position);
+                    }
+                }
             }
         }
-        if !regexes.is_empty() {
-            let set = RegexSetBuilder::new(regexes.iter().map(|(_, source)| *source))
+        if !middles.is_empty() {
+            let set = RegexSetBuilder::new(&middles)
                 .size_limit(REGEX_SET_SIZE_LIMIT)
                 .dfa_size_limit(REGEX_SET_SIZE_LIMIT)
                 .build();
-            index.regexes = match set {
-                Ok(set) => {
-                    RegexIndex::Set(set, regexes.iter().map(|(position, _)| *position).collect())
-                }
-                Err(_) => RegexIndex::Each(
-                    regexes
-                        .into_iter()
-                        .filter_map(|(position, source)| Some((position, Regex::new(source).ok()?)))
+            index.regexes.middles = match set {
+                Ok(set) => Middles::Set(set),
+                // Every middle compiles (its pattern's regex did); the
+                // filter only keeps the ids in step if one ever did not.
+                Err(_) => Middles::Each(
+                    middles
+                        .iter()
+                        .map(|source| Regex::new(source).unwrap_or_else(|_| never_matches()))
                         .collect(),
                 ),
             };
@@ -467,20 +581,73 @@ impl PatternIndex {
             }
             take(&self.suffixes, "");
         }
-        match &self.regexes {
-            RegexIndex::None => {}
-            RegexIndex::Set(set, positions) => {
-                found.extend(set.matches(path).into_iter().map(|entry| positions[entry]));
-            }
-            RegexIndex::Each(regexes) => found.extend(
-                regexes
-                    .iter()
-                    .filter(|(_, regex)| regex.is_match(path))
-                    .map(|(position, _)| *position),
-            ),
-        }
+        self.regexes.matching(path, &mut found);
         found
     }
+}
+
+impl RegexIndex {
+    /// Adds to `found` the regex patterns that match `path`.
+    fn matching(&self, path: &str, found: &mut Vec<usize>) {
+        if matches!(self.middles, Middles::None) {
+            return;
+        }
+        // The (start, end) of the middle each candidate needs, with the
+        // candidate: the middles are run once per distinct cut.
+        let mut candidates: Vec<(usize, usize, usize, usize)> = Vec::new();
+        for &length in &self.by_prefix.lengths {
+            let Some(prefix) = path.get(..length) else {
+                continue;
+            };
+            for cut in self.by_prefix.entries.get(prefix).into_iter().flatten() {
+                if path.len() - length >= cut.suffix.len() && path.ends_with(cut.suffix.as_str()) {
+                    let end = path.len() - cut.suffix.len();
+                    candidates.push((cut.prefix_len, end, cut.middle, cut.position));
+                }
+            }
+        }
+        for &length in &self.by_suffix.lengths {
+            let Some(suffix) = path
+                .len()
+                .checked_sub(length)
+                .and_then(|start| path.get(start..))
+            else {
+                continue;
+            };
+            for cut in self.by_suffix.entries.get(suffix).into_iter().flatten() {
+                candidates.push((0, path.len() - length, cut.middle, cut.position));
+            }
+        }
+        candidates.sort_unstable();
+        let mut cut: Option<((usize, usize), Vec<usize>)> = None;
+        for (start, end, middle, position) in candidates {
+            if cut
+                .as_ref()
+                .is_none_or(|(bounds, _)| *bounds != (start, end))
+            {
+                cut = Some(((start, end), self.middles.matching(&path[start..end])));
+            }
+            if cut
+                .as_ref()
+                .is_some_and(|(_, matched)| matched.binary_search(&middle).is_ok())
+            {
+                found.push(position);
+            }
+        }
+        if !self.bare.is_empty() {
+            for middle in self.middles.matching(path) {
+                if let Some(positions) = self.bare.get(&middle) {
+                    found.extend_from_slice(positions);
+                }
+            }
+        }
+    }
+}
+
+/// A regex that matches nothing (a middle that failed to compile alone,
+/// which cannot happen when its pattern's regex compiled).
+fn never_matches() -> Regex {
+    Regex::new("[^\\s\\S]").expect("a valid regex")
 }
 
 impl Matcher {
@@ -497,7 +664,15 @@ impl Matcher {
         let mut regex = String::from("^");
         let mut characters = pattern.chars().peekable();
         let mut token = 0;
+        // The runs of literal characters at the start and at the end of
+        // the regex ([`RegexPattern`]), and where they end and start in it.
+        let (mut prefix, mut prefix_end, mut in_prefix) = (String::new(), 1, true);
+        let (mut suffix, mut suffix_start) = (String::new(), 1);
+        let mut anchored = false;
         while let Some(character) = characters.next() {
+            let start = regex.len();
+            // The character this token matches literally, if it does.
+            let mut literal = None;
             match character {
                 '*' if characters.peek() == Some(&'*') => {
                     characters.next();
@@ -533,12 +708,15 @@ impl Matcher {
                 '.' | '+' | '(' | ')' | '|' | '{' | '}' | '$' => {
                     regex.push('\\');
                     regex.push(character);
+                    literal = Some(character);
                 }
                 '\\' => match characters.next() {
                     Some(escaped) => {
                         regex.push('\\');
                         regex.push(escaped);
                         kind = Kind::Regex;
+                        // `\b`, `\A`…: assertions about the text around.
+                        anchored |= escaped.is_alphanumeric();
                     }
                     // A trailing `\` is kept as it is (patternmatcher does).
                     None => regex.push('\\'),
@@ -547,7 +725,30 @@ impl Matcher {
                     regex.push(character);
                     kind = Kind::Regex;
                 }
-                _ => regex.push(character),
+                _ => {
+                    regex.push(character);
+                    // `^` is the regex's anchor: not literal, and where it
+                    // is decides what it matches, so the regex is not cut.
+                    literal = (character != '^').then_some(character);
+                    anchored |= character == '^';
+                }
+            }
+            match literal {
+                Some(character) => {
+                    if in_prefix {
+                        prefix.push(character);
+                        prefix_end = regex.len();
+                    }
+                    if suffix.is_empty() {
+                        suffix_start = start;
+                    }
+                    suffix.push(character);
+                }
+                None => {
+                    in_prefix = false;
+                    suffix.clear();
+                    suffix_start = regex.len();
+                }
             }
             token += 1;
         }
@@ -556,10 +757,21 @@ impl Matcher {
             Kind::Prefix => Matcher::Prefix(pattern[..pattern.len() - 2].to_string()),
             Kind::Suffix => Matcher::Suffix(pattern[2..].to_string()),
             Kind::Regex => {
+                // A regex pattern has a token that is not literal, so the
+                // prefix ends before the suffix starts.
+                if anchored || in_prefix || prefix_end > suffix_start {
+                    (prefix, suffix) = (String::new(), String::new());
+                    (prefix_end, suffix_start) = (1, regex.len());
+                }
                 regex.push('$');
                 // patternmatcher rejects a pattern that does not compile.
                 Regex::new(&regex).ok()?;
-                Matcher::Regex(regex)
+                Matcher::Regex(RegexPattern {
+                    source: regex,
+                    prefix,
+                    suffix,
+                    middle: prefix_end..suffix_start,
+                })
             }
         })
     }
@@ -614,14 +826,44 @@ mod tests {
         assert!(ignore.is_excluded("debug.log", false));
         assert!(ignore.is_excluded("secret1.txt", false));
         assert!(!ignore.is_excluded("[unclosed", false));
-        assert!(matches!(ignore.index.regexes, RegexIndex::Set(..)));
+        assert!(matches!(ignore.index.regexes.middles, Middles::Set(..)));
     }
 
     #[test]
     fn the_index_finds_exactly_the_patterns_that_match_one_by_one() {
         let patterns = [
-            "a", "a/b", "dir/**", "dir**", "**/name", "**name", "**", "*.md", "a/*/c", "**/x/**",
-            "[ab]?", "é/**", "!a/b", "x\\*y",
+            "a",
+            "a/b",
+            "dir/**",
+            "dir**",
+            "**/name",
+            "**name",
+            "**",
+            "*.md",
+            "a/*/c",
+            "**/x/**",
+            "[ab]?",
+            "é/**",
+            "!a/b",
+            "x\\*y",
+            "pattern-1/**/*.tmp",
+            "pattern-12/**/*.tmp",
+            "*.log",
+            "x*",
+            "a*a",
+            "ab*ab",
+            "a.b*",
+            "ab\\",
+            "a^b*",
+            "[ab]c",
+            "c[ab]",
+            "é*ü",
+            "a/*/c/d",
+            "?/**",
+            "**/*.tmp",
+            "a\\.b*c",
+            "é^*",
+            "\\bé",
         ];
         let ignore = DockerIgnore::from_patterns(patterns);
         let paths = [
@@ -641,6 +883,28 @@ mod tests {
             "é/f",
             "x*y",
             "",
+            "pattern-1/x.tmp",
+            "pattern-1/a/b/x.tmp",
+            "pattern-12/x.tmp",
+            "pattern-1/x.tmpl",
+            "debug.log",
+            "a/debug.log",
+            "xa",
+            "aa",
+            "aba",
+            "abab",
+            "a.bc",
+            "a\\.bxc",
+            "ab$",
+            "ab$x",
+            "a^bc",
+            "bc",
+            "ca",
+            "éü",
+            "éaü",
+            "a/b/c/d",
+            "x/y",
+            "q.tmp",
         ];
         for path in paths {
             let mut found = ignore.index.matching(path);
@@ -654,6 +918,31 @@ mod tests {
                 .map(|(index, _)| index)
                 .collect();
             assert_eq!(found, expected, "{path}");
+        }
+    }
+
+    proptest::proptest! {
+        /// Random patterns and paths: the index finds exactly the patterns
+        /// whose regex (or string comparison) matches, one by one.
+        #[test]
+        fn the_index_agrees_with_each_pattern(
+            patterns in proptest::collection::vec("[ab/*?.\\\\^\\[\\]é-]{1,7}", 1..8),
+            paths in proptest::collection::vec("[ab/.é$-]{0,7}", 1..8),
+        ) {
+            let ignore = DockerIgnore::from_patterns(&patterns);
+            for path in &paths {
+                let mut found = ignore.index.matching(path);
+                found.sort_unstable();
+                found.dedup();
+                let expected: Vec<usize> = ignore
+                    .patterns
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, pattern)| pattern.matches(path))
+                    .map(|(index, _)| index)
+                    .collect();
+                proptest::prop_assert_eq!(found, expected, "{:?} on {:?}", patterns, path);
+            }
         }
     }
 

@@ -6,7 +6,7 @@
 
 use crate::analysis::Analysis;
 use crate::config::Config;
-use crate::finding::{FileError, FileReport, Finding};
+use crate::finding::{FileError, FileReport, Finding, Text, Texts};
 use crate::redact::Redactor;
 use crate::rules::{self, RuleContext};
 use crate::source::{LineIndex, Span};
@@ -28,6 +28,7 @@ pub fn lint_source(path: &str, text: &str, config: &Config) -> FileReport {
 pub fn lint_source_as(path: &str, identity: &str, text: &str, config: &Config) -> FileReport {
     let dockerfile = syntax::parse(text);
     let analysis = Analysis::new(&dockerfile, config.target.as_deref());
+    let texts = Texts::default();
     let mut errors: Vec<FileError> = dockerfile
         .errors
         .iter()
@@ -49,6 +50,7 @@ pub fn lint_source_as(path: &str, identity: &str, text: &str, config: &Config) -
         analysis: &analysis,
         catalog: config.catalog(),
         config,
+        texts: &texts,
     };
     let mut findings = Vec::new();
     let mut secret_spans = Vec::new();
@@ -92,7 +94,7 @@ pub fn lint_source_as(path: &str, identity: &str, text: &str, config: &Config) -
     findings.dedup_by(|a, b| a.code == b.code && a.span == b.span);
     attach_fixes(&context, &redactor, &mut findings);
     assign_fingerprints(identity, text, &dockerfile, &redactor, &mut findings);
-    mask_findings(&redactor, &mut findings, &mut errors);
+    mask_findings(&redactor, &texts, &mut findings, &mut errors);
     FileReport {
         path: path.to_string(),
         text: text.to_string(),
@@ -110,6 +112,7 @@ pub fn lint_source_as(path: &str, identity: &str, text: &str, config: &Config) -
 pub fn detect_secrets(text: &str, config: &Config) -> Redactor {
     let dockerfile = syntax::parse(text);
     let analysis = Analysis::new(&dockerfile, config.target.as_deref());
+    let texts = Texts::default();
     let context = RuleContext {
         path: "",
         text,
@@ -117,6 +120,7 @@ pub fn detect_secrets(text: &str, config: &Config) -> Redactor {
         analysis: &analysis,
         catalog: config.catalog(),
         config,
+        texts: &texts,
     };
     let mut secrets = secret_spans_of_all_rules(&context);
     secrets.extend(onbuild_secret_spans(text, &dockerfile, config));
@@ -168,6 +172,7 @@ fn onbuild_secret_spans(text: &str, dockerfile: &syntax::Dockerfile, config: &Co
     }
     let dockerfile = syntax::parse(&unwrapped);
     let analysis = Analysis::new(&dockerfile, config.target.as_deref());
+    let texts = Texts::default();
     let context = RuleContext {
         path: "",
         text: &unwrapped,
@@ -175,6 +180,7 @@ fn onbuild_secret_spans(text: &str, dockerfile: &syntax::Dockerfile, config: &Co
         analysis: &analysis,
         catalog: config.catalog(),
         config,
+        texts: &texts,
     };
     secret_spans_of_all_rules(&context)
 }
@@ -199,9 +205,17 @@ fn secret_spans_of_all_rules(context: &RuleContext<'_>) -> Vec<Span> {
 fn attach_fixes(context: &RuleContext<'_>, redactor: &Redactor, findings: &mut [Finding]) {
     let fixes: Vec<Option<crate::fix::Fix>> = findings
         .iter()
-        .map(|finding| match &finding.fix {
-            Some(fix) => Some(fix.clone()),
-            None => rules::find(finding.code)?.fix(context, finding, findings),
+        .map(|finding| {
+            let mut fix = match &finding.fix {
+                Some(fix) => fix.clone(),
+                None => rules::find(finding.code)?.fix(context, finding, findings)?,
+            };
+            // Most fixes of a rule say the same: one copy of each text.
+            context.texts.share(&mut fix.message);
+            if let Some(note) = &mut fix.build_note {
+                context.texts.share(note);
+            }
+            Some(fix)
         })
         .collect();
     for (finding, fix) in findings.iter_mut().zip(fixes) {
@@ -248,7 +262,12 @@ fn keep_out_of_triggers(dockerfile: &syntax::Dockerfile, fix: crate::fix::Fix) -
 /// names the copied file; a stage may be named by a token). Reporters mask
 /// again through [`FileReport::mask`]; masking here keeps the library's
 /// own results (the language server's, a fix's) safe too.
-fn mask_findings(redactor: &Redactor, findings: &mut [Finding], errors: &mut [FileError]) {
+fn mask_findings(
+    redactor: &Redactor,
+    texts: &Texts,
+    findings: &mut [Finding],
+    errors: &mut [FileError],
+) {
     if redactor.is_empty() {
         return;
     }
@@ -257,20 +276,34 @@ fn mask_findings(redactor: &Redactor, findings: &mut [Finding], errors: &mut [Fi
             *text = masked;
         }
     };
+    // A shared text is masked once, and its masked form is shared too.
+    // Keyed by the allocation (each original is kept, so no address is
+    // reused while the map lives).
+    let mut masked: HashMap<usize, (Text, Text)> = HashMap::new();
+    let mut mask_text = |text: &mut Text| {
+        let (_, result) = masked.entry(text.address()).or_insert_with(|| {
+            let result = match redactor.mask(text) {
+                Cow::Owned(masked) => texts.text(masked),
+                Cow::Borrowed(_) => text.clone(),
+            };
+            (text.clone(), result)
+        });
+        *text = result.clone();
+    };
     for finding in findings.iter_mut() {
-        mask(&mut finding.message);
-        mask(&mut finding.help);
-        mask(&mut finding.label);
+        mask_text(&mut finding.message);
+        mask_text(&mut finding.help);
+        mask_text(&mut finding.label);
         for label in &mut finding.labels {
-            mask(&mut label.message);
+            mask_text(&mut label.message);
         }
         if let Some(stage) = &mut finding.stage {
-            mask(stage);
+            mask_text(stage);
         }
         if let Some(fix) = &mut finding.fix {
-            mask(&mut fix.message);
+            mask_text(&mut fix.message);
             if let Some(note) = &mut fix.build_note {
-                mask(note);
+                mask_text(note);
             }
         }
     }

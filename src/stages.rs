@@ -135,7 +135,7 @@ impl StageGraph {
                 code: finding.code,
                 severity: finding.severity.to_string(),
                 line: report.position(finding.span.start).line,
-                stage: finding.stage.clone(),
+                stage: finding.stage.as_ref().map(crate::finding::Text::to_string),
                 travels: finding
                     .labels
                     .iter()

@@ -144,6 +144,8 @@ pub struct Analysis {
     shell: shell::ShellView,
     /// Per instruction: the paths it adds and removes (see [`layers`]).
     layers: Vec<layers::Layer>,
+    /// The instructions whose layer removes something, ascending.
+    removing: Vec<usize>,
     /// The stage graph and the paths `COPY --from` carries (see [`flow`]).
     flow: flow::Flow,
     /// The effective instruction sequence, when the file has `ONBUILD`
@@ -166,6 +168,10 @@ impl Analysis {
         analysis.mark_reaching_stages(target);
         analysis.shell = shell::ShellView::build(file, &analysis);
         analysis.layers = layers::build(file, &analysis);
+        analysis.removing = (analysis.layers.iter().enumerate())
+            .filter(|(_, layer)| !layer.removed.is_empty())
+            .map(|(index, _)| index)
+            .collect();
         analysis.flow = flow::Flow::build(file, &analysis, &analysis.layers);
         analysis.expanded = expanded;
         analysis
@@ -191,6 +197,7 @@ impl Analysis {
             escape: dockerfile.escape,
             shell: shell::ShellView::default(),
             layers: Vec::new(),
+            removing: Vec::new(),
             flow: flow::Flow::default(),
             expanded: None,
         }
@@ -576,6 +583,16 @@ impl Analysis {
     /// What instruction `index` adds to and removes from the image.
     pub fn layer(&self, index: usize) -> Option<&layers::Layer> {
         self.layers.get(index)
+    }
+
+    /// The instructions after `index` and before `end` whose layer removes
+    /// something, in order: a search for the removal of a path looks at
+    /// these alone (every later instruction, for each of many adds, made a
+    /// file of many COPYs quadratic).
+    pub fn removing_between(&self, index: usize, end: usize) -> &[usize] {
+        let first = self.removing.partition_point(|removing| *removing <= index);
+        let last = self.removing.partition_point(|removing| *removing < end);
+        &self.removing[first..last.max(first)]
     }
 
     /// `expand` on a word of the syntax tree.

@@ -148,7 +148,7 @@ pub fn correlate(
                 if finding.code == "DLK011" && finding.span == argument.span {
                     finding.labels.push(Label {
                         span: *arg_span,
-                        message: format!("feeds `ARG {}` here", argument.name),
+                        message: format!("feeds `ARG {}` here", argument.name).into(),
                         file: Some(place.clone()),
                     });
                 }
@@ -158,9 +158,9 @@ pub fn correlate(
                 if finding.code == "DLK003" && finding.span == *arg_span {
                     let passed = format!("{}:{}", from.path, from.line);
                     if !finding.message.contains(&passed) {
-                        finding
-                            .message
-                            .push_str(&format!(" (passed from {passed} as a secret)"));
+                        finding.message =
+                            format!("{} (passed from {passed} as a secret)", finding.message)
+                                .into();
                         finding.labels.push(Label {
                             span: argument.span,
                             message: "passed as a build arg here".into(),
@@ -253,7 +253,7 @@ pub fn correlate(
         );
         for text in [&mut finding.message, &mut finding.help] {
             if let std::borrow::Cow::Owned(masked) = report.redactor.mask(text) {
-                *text = masked;
+                *text = masked.into();
             }
         }
         report.findings.push(finding);
@@ -382,10 +382,10 @@ fn note(message: String, help: String, span: Span, label: String) -> Finding {
         code: SecretPassedAsBuildArg::META.code,
         name: SecretPassedAsBuildArg::META.name,
         severity: Severity::Note,
-        message,
-        help,
+        message: message.into(),
+        help: help.into(),
         span,
-        label,
+        label: label.into(),
         labels: Vec::new(),
         stage: None,
         secrets: Vec::new(),

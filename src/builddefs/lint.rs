@@ -184,7 +184,7 @@ pub fn lint_definition(
             .chain(fix_texts)
         {
             if let std::borrow::Cow::Owned(masked) = redactor.mask(text) {
-                *text = masked;
+                *text = masked.into();
             }
         }
     }
@@ -301,10 +301,10 @@ impl CommentDirectives {
             code: meta.code,
             name: meta.name,
             severity: meta.severity,
-            message,
-            help,
+            message: message.into(),
+            help: help.into(),
             span,
-            label: label.to_string(),
+            label: label.into(),
             labels: Vec::new(),
             stage: None,
             secrets: Vec::new(),

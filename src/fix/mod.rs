@@ -18,7 +18,7 @@ pub mod edits;
 pub mod rewrites;
 
 use crate::config::Config;
-use crate::finding::FileReport;
+use crate::finding::{FileReport, Text};
 use crate::redact::Redactor;
 use crate::source::Span;
 use serde::Serialize;
@@ -101,17 +101,17 @@ impl Edit {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Fix {
     /// One line: what the fix does. Never holds a secret value.
-    pub message: String,
+    pub message: Text,
     pub applicability: Applicability,
     /// Sorted by start, non-overlapping. Empty for most display-only fixes.
     pub edits: Vec<Edit>,
     /// How the build command must change (`docker build --secret
     /// id=NPM_TOKEN,env=NPM_TOKEN`).
-    pub build_note: Option<String>,
+    pub build_note: Option<Text>,
 }
 
 impl Fix {
-    pub fn new(applicability: Applicability, message: impl Into<String>, edits: Vec<Edit>) -> Fix {
+    pub fn new(applicability: Applicability, message: impl Into<Text>, edits: Vec<Edit>) -> Fix {
         let mut fix = Fix {
             message: message.into(),
             applicability,
@@ -124,11 +124,11 @@ impl Fix {
         fix
     }
 
-    pub fn display_only(message: impl Into<String>) -> Fix {
+    pub fn display_only(message: impl Into<Text>) -> Fix {
         Fix::new(Applicability::DisplayOnly, message, Vec::new())
     }
 
-    pub fn with_build_note(mut self, note: impl Into<String>) -> Fix {
+    pub fn with_build_note(mut self, note: impl Into<Text>) -> Fix {
         self.build_note = Some(note.into());
         self
     }
@@ -295,8 +295,8 @@ pub fn fix_source(
             }
             outcome.applied.push(AppliedFix {
                 code,
-                message: fix.message.clone(),
-                build_note: fix.build_note.clone(),
+                message: fix.message.to_string(),
+                build_note: fix.build_note.as_ref().map(Text::to_string),
             });
         }
         for edit in &outcome.other_edits {

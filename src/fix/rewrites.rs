@@ -392,9 +392,22 @@ pub fn env_from_arg_to_secret_mount(
     finding: &Finding,
     findings: &[Finding],
 ) -> Option<Fix> {
-    let env = context.analysis.bindings.iter().find(|binding| {
+    let is_the_env = |binding: &&Binding| {
         binding.kind == BindingKind::Env && binding.value_span == Some(finding.span)
-    })?;
+    };
+    // Bindings are in instruction order: look at the finding's instruction
+    // first (a scan of all of them for each finding made a file of many
+    // ENVs quadratic), at all of them only if that misses (a trigger).
+    let bindings = &context.analysis.bindings;
+    let env = instruction_at(context, finding.span.start)
+        .and_then(|index| {
+            let first = bindings.partition_point(|binding| binding.instruction < index);
+            bindings[first..]
+                .iter()
+                .take_while(|binding| binding.instruction == index)
+                .find(is_the_env)
+        })
+        .or_else(|| bindings.iter().find(is_the_env))?;
     env_to_secret_mount(context, env, findings)
 }
 
@@ -583,7 +596,10 @@ pub fn credential_file_to_secret_mount(
     let by_hand = |reason: String| Some(Fix::display_only(format!("{title} ({reason})")));
     let stage = context.analysis.stage_of(copy_index)?;
     // The RUN that removes it, in the same stage.
-    let removal = (copy_index + 1..stage.instructions.end).find(|index| {
+    let removing = context
+        .analysis
+        .removing_between(copy_index, stage.instructions.end);
+    let removal = removing.iter().copied().find(|index| {
         instructions[*index].keyword == Keyword::Run
             && context
                 .analysis

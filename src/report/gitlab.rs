@@ -19,21 +19,23 @@
 
 use super::{error_message, safe_message, sentence, Region, ReportOptions};
 use crate::finding::{FileReport, Severity};
+use serde::ser::SerializeSeq;
 use serde::Serialize;
+use std::borrow::Cow;
 use std::io::{self, Write};
 
 #[derive(Serialize)]
-struct Issue {
+struct Issue<'a> {
     description: String,
     check_name: String,
-    fingerprint: String,
+    fingerprint: Cow<'a, str>,
     severity: &'static str,
-    location: Location,
+    location: Location<'a>,
 }
 
 #[derive(Serialize)]
-struct Location {
-    path: String,
+struct Location<'a> {
+    path: &'a str,
     lines: Lines,
 }
 
@@ -43,52 +45,74 @@ struct Lines {
     end: usize,
 }
 
+/// Every issue of the run, serialized as it is made (memory does not grow
+/// with the number of findings).
+struct Issues<'a> {
+    reports: &'a [FileReport],
+    options: &'a ReportOptions,
+}
+
+impl Serialize for Issues<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let count = self
+            .reports
+            .iter()
+            .map(|report| report.findings.len() + report.errors.len())
+            .sum();
+        let mut issues = serializer.serialize_seq(Some(count))?;
+        for report in self.reports {
+            let path = self.options.paths.display_path(&report.path);
+            for finding in &report.findings {
+                let region = Region::of(report, finding.span);
+                issues.serialize_element(&Issue {
+                    description: sentence(&safe_message(report, finding)),
+                    check_name: format!("{} {}", finding.code, finding.name),
+                    fingerprint: Cow::Borrowed(&finding.fingerprint),
+                    severity: severity(finding.severity),
+                    location: Location {
+                        path: &path,
+                        lines: Lines {
+                            begin: region.line,
+                            end: region.end_line,
+                        },
+                    },
+                })?;
+            }
+            for error in &report.errors {
+                let line = error
+                    .span
+                    .map_or(1, |span| report.position(span.start).line);
+                let message = error_message(report, error);
+                issues.serialize_element(&Issue {
+                    fingerprint: Cow::Owned(format!(
+                        "{:016x}",
+                        crate::lint::stable_hash(&[&path, &message])
+                    )),
+                    description: sentence(&message),
+                    check_name: "dockerleak/file-error".into(),
+                    severity: "major",
+                    location: Location {
+                        path: &path,
+                        lines: Lines {
+                            begin: line,
+                            end: line,
+                        },
+                    },
+                })?;
+            }
+        }
+        issues.end()
+    }
+}
+
 /// Writes the JSON array (pretty-printed, with a final newline).
 pub fn write(
     reports: &[FileReport],
     options: &ReportOptions,
     output: &mut dyn Write,
 ) -> io::Result<()> {
-    let mut issues = Vec::new();
-    for report in reports {
-        let path = options.paths.display_path(&report.path).into_owned();
-        for finding in &report.findings {
-            let region = Region::of(report, finding.span);
-            issues.push(Issue {
-                description: sentence(&safe_message(report, finding)),
-                check_name: format!("{} {}", finding.code, finding.name),
-                fingerprint: finding.fingerprint.clone(),
-                severity: severity(finding.severity),
-                location: Location {
-                    path: path.clone(),
-                    lines: Lines {
-                        begin: region.line,
-                        end: region.end_line,
-                    },
-                },
-            });
-        }
-        for error in &report.errors {
-            let line = error
-                .span
-                .map_or(1, |span| report.position(span.start).line);
-            let message = error_message(report, error);
-            issues.push(Issue {
-                fingerprint: format!("{:016x}", crate::lint::stable_hash(&[&path, &message])),
-                description: sentence(&message),
-                check_name: "dockerleak/file-error".into(),
-                severity: "major",
-                location: Location {
-                    path: path.clone(),
-                    lines: Lines {
-                        begin: line,
-                        end: line,
-                    },
-                },
-            });
-        }
-    }
-    serde_json::to_writer_pretty(&mut *output, &issues).map_err(io::Error::from)?;
+    serde_json::to_writer_pretty(&mut *output, &Issues { reports, options })
+        .map_err(io::Error::from)?;
     output.write_all(b"\n")
 }
 

@@ -22,7 +22,7 @@
 //! source text is printed.
 
 use super::{error_message, safe_help, safe_message, safe_stage, Region, ReportOptions, Summary};
-use crate::finding::{FileReport, Severity};
+use crate::finding::{FileReport, Finding, Severity};
 use crate::source::Span;
 use serde::Serialize;
 use std::borrow::Cow;
@@ -31,12 +31,43 @@ use std::io::{self, Write};
 /// The version of this JSON shape; bumped only on a breaking change.
 pub const JSON_VERSION: u32 = 1;
 
+/// The document. Its findings and errors are serialized as they are
+/// made, one by one, from the reports: memory does not grow with the
+/// number of findings (a 10 MiB file can have hundreds of thousands).
 #[derive(Serialize)]
 struct Output<'a> {
     version: u32,
-    findings: Vec<FindingOutput<'a>>,
-    errors: Vec<ErrorOutput<'a>>,
+    findings: Findings<'a>,
+    errors: Errors<'a>,
     summary: SummaryOutput,
+}
+
+/// Every finding of the run, in report order, serialized one at a time.
+struct Findings<'a>(&'a [FileReport]);
+
+impl Serialize for Findings<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.0.iter().flat_map(|report| {
+            report
+                .findings
+                .iter()
+                .map(move |finding| finding_output(report, finding))
+        }))
+    }
+}
+
+/// Every file error of the run, in report order.
+struct Errors<'a>(&'a [FileReport]);
+
+impl Serialize for Errors<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_seq(self.0.iter().flat_map(|report| {
+            report.errors.iter().map(move |error| ErrorOutput {
+                path: &report.path,
+                message: error_message(report, error),
+            })
+        }))
+    }
 }
 
 #[derive(Serialize)]
@@ -88,6 +119,50 @@ fn region(report: &FileReport, span: Span) -> Region {
     Region::of(report, span)
 }
 
+fn finding_output<'a>(report: &'a FileReport, finding: &'a Finding) -> FindingOutput<'a> {
+    let place = region(report, finding.span);
+    FindingOutput {
+        code: finding.code,
+        name: finding.name,
+        severity: finding.severity,
+        path: &report.path,
+        line: place.line,
+        column: place.column,
+        end_line: place.end_line,
+        end_column: place.end_column,
+        message: safe_message(report, finding),
+        help: safe_help(report, finding),
+        stage: safe_stage(report, finding),
+        fingerprint: &finding.fingerprint,
+        labels: finding
+            .labels
+            .iter()
+            .map(|label| match &label.file {
+                Some(file) => LabelOutput {
+                    path: Some(report.mask(&file.path)),
+                    line: file.line,
+                    column: file.column,
+                    end_line: file.end_line,
+                    end_column: file.end_column,
+                    message: report.mask(&label.message),
+                },
+                None => {
+                    let place = region(report, label.span);
+                    LabelOutput {
+                        path: None,
+                        line: place.line,
+                        column: place.column,
+                        end_line: place.end_line,
+                        end_column: place.end_column,
+                        message: report.mask(&label.message),
+                    }
+                }
+            })
+            .collect(),
+        fix: super::safe_fix(report, finding),
+    }
+}
+
 /// Writes the JSON document (pretty-printed, with a final newline).
 pub fn write(
     reports: &[FileReport],
@@ -95,63 +170,10 @@ pub fn write(
     output: &mut dyn Write,
 ) -> io::Result<()> {
     let summary = Summary::of(reports);
-    let mut findings = Vec::with_capacity(summary.findings);
-    let mut errors = Vec::with_capacity(summary.file_errors);
-    for report in reports {
-        for finding in &report.findings {
-            let place = region(report, finding.span);
-            findings.push(FindingOutput {
-                code: finding.code,
-                name: finding.name,
-                severity: finding.severity,
-                path: &report.path,
-                line: place.line,
-                column: place.column,
-                end_line: place.end_line,
-                end_column: place.end_column,
-                message: safe_message(report, finding),
-                help: safe_help(report, finding),
-                stage: safe_stage(report, finding),
-                fingerprint: &finding.fingerprint,
-                labels: finding
-                    .labels
-                    .iter()
-                    .map(|label| match &label.file {
-                        Some(file) => LabelOutput {
-                            path: Some(report.mask(&file.path)),
-                            line: file.line,
-                            column: file.column,
-                            end_line: file.end_line,
-                            end_column: file.end_column,
-                            message: report.mask(&label.message),
-                        },
-                        None => {
-                            let place = region(report, label.span);
-                            LabelOutput {
-                                path: None,
-                                line: place.line,
-                                column: place.column,
-                                end_line: place.end_line,
-                                end_column: place.end_column,
-                                message: report.mask(&label.message),
-                            }
-                        }
-                    })
-                    .collect(),
-                fix: super::safe_fix(report, finding),
-            });
-        }
-        for error in &report.errors {
-            errors.push(ErrorOutput {
-                path: &report.path,
-                message: error_message(report, error),
-            });
-        }
-    }
     let document = Output {
         version: JSON_VERSION,
-        findings,
-        errors,
+        findings: Findings(reports),
+        errors: Errors(reports),
         summary: SummaryOutput {
             files: summary.files,
             findings: summary.findings,
@@ -165,7 +187,7 @@ pub fn write(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::finding::{FileError, Finding, Label};
+    use crate::finding::{FileError, Label};
     use crate::source::LineIndex;
     use serde_json::Value;
 

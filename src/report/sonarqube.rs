@@ -27,6 +27,7 @@
 
 use super::{error_message, safe_help, safe_message, sentence, Region, ReportOptions};
 use crate::finding::{FileReport, Severity};
+use serde::ser::SerializeSeq;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use std::io::{self, Write};
@@ -35,9 +36,9 @@ const ENGINE: &str = "dockerleak";
 const FILE_ERROR_RULE: &str = "file-error";
 
 #[derive(Serialize)]
-struct Document {
+struct Document<'a> {
     rules: Vec<RuleOutput>,
-    issues: Vec<Issue>,
+    issues: Issues<'a>,
 }
 
 #[derive(Serialize)]
@@ -63,19 +64,19 @@ struct Impact {
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-struct Issue {
+struct Issue<'a> {
     rule_id: String,
     effort_minutes: u32,
-    primary_location: Location,
+    primary_location: Location<'a>,
     #[serde(skip_serializing_if = "Vec::is_empty")]
-    secondary_locations: Vec<Location>,
+    secondary_locations: Vec<Location<'a>>,
 }
 
 #[derive(Serialize)]
 #[serde(rename_all = "camelCase")]
-struct Location {
+struct Location<'a> {
     message: String,
-    file_path: String,
+    file_path: &'a str,
     #[serde(skip_serializing_if = "Option::is_none")]
     text_range: Option<TextRange>,
 }
@@ -132,60 +133,114 @@ fn rule_output(id: String, name: String, description: String, severity: Severity
     }
 }
 
-/// Writes the JSON document (pretty-printed, with a final newline).
+/// The rule id of a finding: its code, with the severity when that is not
+/// the rule's default (SonarQube gives every issue of a rule its severity).
+fn rule_id(finding: &crate::finding::Finding) -> (String, Option<&'static crate::rules::RuleMeta>) {
+    let meta = crate::rules::find(finding.code).map(|rule| rule.meta());
+    let default = meta.map_or(finding.severity, |meta| meta.severity);
+    let id = if finding.severity == default {
+        finding.code.to_string()
+    } else {
+        format!("{}:{}", finding.code, finding.severity)
+    };
+    (id, meta)
+}
+
+/// Every issue of the run, serialized as it is made (memory does not grow
+/// with the number of findings).
+struct Issues<'a> {
+    reports: &'a [FileReport],
+    options: &'a ReportOptions,
+}
+
+impl Serialize for Issues<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        let count = self
+            .reports
+            .iter()
+            .map(|report| report.findings.len() + report.errors.len())
+            .sum();
+        let mut issues = serializer.serialize_seq(Some(count))?;
+        for report in self.reports {
+            let path = self.options.paths.display_path(&report.path);
+            for finding in &report.findings {
+                let (id, _) = rule_id(finding);
+                let mut message = sentence(&safe_message(report, finding));
+                let help = safe_help(report, finding);
+                if !help.is_empty() {
+                    message.push(' ');
+                    message.push_str(&sentence(&help));
+                }
+                issues.serialize_element(&Issue {
+                    rule_id: id,
+                    effort_minutes: 10,
+                    primary_location: Location {
+                        message,
+                        file_path: &path,
+                        text_range: Some(TextRange::of(Region::of(report, finding.span))),
+                    },
+                    secondary_locations: finding
+                        .labels
+                        .iter()
+                        // Sonar's secondary locations are in the issue's file.
+                        .filter(|label| label.file.is_none())
+                        .map(|label| Location {
+                            message: report.mask(&label.message).into_owned(),
+                            file_path: &path,
+                            text_range: Some(TextRange::of(Region::of(report, label.span))),
+                        })
+                        .collect(),
+                })?;
+            }
+            for error in &report.errors {
+                issues.serialize_element(&Issue {
+                    rule_id: FILE_ERROR_RULE.into(),
+                    effort_minutes: 0,
+                    primary_location: Location {
+                        message: error_message(report, error),
+                        file_path: &path,
+                        text_range: error.span.map(|span| {
+                            let line = report.position(span.start).line;
+                            TextRange {
+                                start_line: line,
+                                end_line: line,
+                                start_column: 0,
+                                end_column: 0,
+                            }
+                        }),
+                    },
+                    secondary_locations: Vec::new(),
+                })?;
+            }
+        }
+        issues.end()
+    }
+}
+
+/// Writes the JSON document (pretty-printed, with a final newline). The
+/// rules come first, collected from the findings in a first pass; the
+/// issues are then serialized one by one.
 pub fn write(
     reports: &[FileReport],
     options: &ReportOptions,
     output: &mut dyn Write,
 ) -> io::Result<()> {
     let mut rules: BTreeMap<String, RuleOutput> = BTreeMap::new();
-    let mut issues = Vec::new();
     for report in reports {
-        let path = options.paths.display_path(&report.path).into_owned();
         for finding in &report.findings {
-            let meta = crate::rules::find(finding.code).map(|rule| rule.meta());
-            let default = meta.map_or(finding.severity, |meta| meta.severity);
-            let id = if finding.severity == default {
-                finding.code.to_string()
-            } else {
-                format!("{}:{}", finding.code, finding.severity)
-            };
-            rules.entry(id.clone()).or_insert_with(|| {
-                rule_output(
-                    id.clone(),
-                    format!("{} {}", finding.code, finding.name),
-                    meta.map_or_else(|| finding.name.to_string(), |meta| meta.summary.into()),
-                    finding.severity,
-                )
-            });
-            let mut message = sentence(&safe_message(report, finding));
-            let help = safe_help(report, finding);
-            if !help.is_empty() {
-                message.push(' ');
-                message.push_str(&sentence(&help));
+            let (id, meta) = rule_id(finding);
+            if rules.contains_key(&id) {
+                continue;
             }
-            issues.push(Issue {
-                rule_id: id,
-                effort_minutes: 10,
-                primary_location: Location {
-                    message,
-                    file_path: path.clone(),
-                    text_range: Some(TextRange::of(Region::of(report, finding.span))),
-                },
-                secondary_locations: finding
-                    .labels
-                    .iter()
-                    // Sonar's secondary locations are in the issue's file.
-                    .filter(|label| label.file.is_none())
-                    .map(|label| Location {
-                        message: report.mask(&label.message).into_owned(),
-                        file_path: path.clone(),
-                        text_range: Some(TextRange::of(Region::of(report, label.span))),
-                    })
-                    .collect(),
-            });
+            let rule = rule_output(
+                id.clone(),
+                format!("{} {}", finding.code, finding.name),
+                meta.map_or_else(|| finding.name.to_string(), |meta| meta.summary.into()),
+                finding.severity,
+            );
+            rules.insert(id, rule);
         }
-        for error in &report.errors {
+        if !report.errors.is_empty() {
             rules.entry(FILE_ERROR_RULE.into()).or_insert_with(|| {
                 rule_output(
                     FILE_ERROR_RULE.into(),
@@ -194,29 +249,11 @@ pub fn write(
                     Severity::Error,
                 )
             });
-            issues.push(Issue {
-                rule_id: FILE_ERROR_RULE.into(),
-                effort_minutes: 0,
-                primary_location: Location {
-                    message: error_message(report, error),
-                    file_path: path.clone(),
-                    text_range: error.span.map(|span| {
-                        let line = report.position(span.start).line;
-                        TextRange {
-                            start_line: line,
-                            end_line: line,
-                            start_column: 0,
-                            end_column: 0,
-                        }
-                    }),
-                },
-                secondary_locations: Vec::new(),
-            });
         }
     }
     let document = Document {
         rules: rules.into_values().collect(),
-        issues,
+        issues: Issues { reports, options },
     };
     serde_json::to_writer_pretty(&mut *output, &document).map_err(io::Error::from)?;
     output.write_all(b"\n")

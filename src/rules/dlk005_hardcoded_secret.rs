@@ -103,12 +103,8 @@ impl Rule for HardcodedSecret {
     }
 
     fn check(&self, context: &RuleContext<'_>, findings: &mut Vec<Finding>) {
-        let mut reported: Vec<Span> = Vec::new();
-        let overlaps = |span: Span, reported: &[Span]| {
-            reported
-                .iter()
-                .any(|other| other.start < span.end && span.start < other.end)
-        };
+        let mut reported = SpanSet::default();
+        let overlaps = |span: Span, reported: &SpanSet| reported.overlaps(span);
         // Tokens split by a line continuation are found in the logical
         // line (continuations joined), first: a piece of one on its first
         // line may look like a (shorter) token of its own.
@@ -125,7 +121,7 @@ impl Rule for HardcodedSecret {
                     let span = instruction.rest_span(token.range.clone());
                     if span.slice(context.text).contains('\n') && !overlaps(span, &reported) {
                         tokens.push((span, token.description));
-                        reported.push(span);
+                        reported.insert(span);
                     }
                 }
             }
@@ -136,7 +132,7 @@ impl Rule for HardcodedSecret {
                 tokens.push((span, token.description));
             }
         }
-        reported.clear();
+        reported = SpanSet::default();
         for (span, description) in tokens {
             let index = instruction_at(context, span.start);
             findings.push(
@@ -149,7 +145,7 @@ impl Rule for HardcodedSecret {
                     .secret(span)
                     .build(),
             );
-            reported.push(span);
+            reported.insert(span);
         }
         // A literal in a credential position of a command (the catalogue of
         // `rules/credential-commands.toml`, a secret-named option such as
@@ -212,7 +208,7 @@ impl Rule for HardcodedSecret {
                         .secret(secret)
                         .build(),
                 );
-                reported.push(span);
+                reported.insert(span);
             }
         }
         for (index, instruction) in context.instructions() {
@@ -242,7 +238,7 @@ impl Rule for HardcodedSecret {
                             continue;
                         }
                         findings.push(self.assignment(context, index, &pair.key.text, value.span));
-                        reported.push(value.span);
+                        reported.insert(value.span);
                     }
                 }
                 (Keyword::Run, _) => {
@@ -276,7 +272,7 @@ impl Rule for HardcodedSecret {
                                 continue;
                             }
                             findings.push(self.assignment(context, index, name.as_str(), span));
-                            reported.push(span);
+                            reported.insert(span);
                         }
                     }
                 }
@@ -320,7 +316,7 @@ impl Rule for HardcodedSecret {
                         .secret(span)
                         .build(),
                 );
-                reported.push(span);
+                reported.insert(span);
             }
         }
     }
@@ -354,4 +350,45 @@ pub(crate) fn instruction_at(context: &RuleContext<'_>, offset: usize) -> usize 
     instructions
         .partition_point(|instruction| instruction.span.start <= offset)
         .saturating_sub(1)
+}
+
+/// Spans already reported, kept as disjoint ranges in order: whether a new
+/// span overlaps one of them is one lookup (a list searched for each span
+/// made a file of many secrets quadratic).
+#[derive(Default)]
+struct SpanSet {
+    /// start → end; no two overlap (they may touch).
+    ranges: std::collections::BTreeMap<usize, usize>,
+}
+
+impl SpanSet {
+    /// Whether `span` overlaps a span of the set (shares a byte with it,
+    /// or for an empty span, lies strictly inside one).
+    fn overlaps(&self, span: Span) -> bool {
+        // The ranges are disjoint and sorted, so the last one starting
+        // before `span` ends has the greatest end of those that could
+        // overlap it.
+        self.ranges
+            .range(..span.end)
+            .next_back()
+            .is_some_and(|(_, end)| span.start < *end)
+    }
+
+    fn insert(&mut self, span: Span) {
+        let (mut start, mut end) = (span.start, span.end);
+        // Merge every range that overlaps (not only touches) the new one.
+        while let Some((&other_start, &other_end)) = self
+            .ranges
+            .range(..end)
+            .next_back()
+            .filter(|(other_start, other_end)| **other_end > start && **other_start < end)
+        {
+            self.ranges.remove(&other_start);
+            start = start.min(other_start);
+            end = end.max(other_end);
+        }
+        if end > start || !self.ranges.contains_key(&start) {
+            self.ranges.insert(start, end);
+        }
+    }
 }

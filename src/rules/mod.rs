@@ -6,7 +6,7 @@
 use crate::analysis::flow::Reach;
 use crate::analysis::Analysis;
 use crate::config::Config;
-use crate::finding::{Finding, Label, Severity};
+use crate::finding::{Finding, Label, Severity, Text, Texts};
 use crate::secrets::Catalog;
 use crate::source::Span;
 use crate::syntax::{Dockerfile, Instruction};
@@ -162,6 +162,9 @@ pub struct RuleContext<'a> {
     pub analysis: &'a Analysis,
     pub catalog: &'a Catalog,
     pub config: &'a Config,
+    /// The shared texts of this file's findings: [`RuleContext::finding`]'s
+    /// builder keeps each message, help and label once.
+    pub texts: &'a Texts,
 }
 
 impl<'a> RuleContext<'a> {
@@ -246,7 +249,7 @@ impl<'a> RuleContext<'a> {
                 };
                 Label {
                     span: hop.span,
-                    message,
+                    message: self.texts.text(message),
                     file: None,
                 }
             })
@@ -264,7 +267,7 @@ impl<'a> RuleContext<'a> {
     }
 
     /// A finding of `meta` at `span`, located in instruction `index`.
-    pub fn finding(&self, meta: &'static RuleMeta, index: usize, span: Span) -> FindingBuilder {
+    pub fn finding(&self, meta: &'static RuleMeta, index: usize, span: Span) -> FindingBuilder<'a> {
         // An ONBUILD trigger runs elsewhere: say where.
         let labels = match self.analysis.trigger(index) {
             Some(trigger) => {
@@ -278,23 +281,24 @@ impl<'a> RuleContext<'a> {
                 };
                 vec![Label {
                     span: trigger.keyword,
-                    message,
+                    message: self.texts.text(message),
                     file: None,
                 }]
             }
             None => Vec::new(),
         };
         FindingBuilder {
+            texts: self.texts,
             finding: Finding {
                 code: meta.code,
                 name: meta.name,
                 severity: meta.severity,
-                message: String::new(),
-                help: String::new(),
+                message: Text::default(),
+                help: Text::default(),
                 span,
-                label: String::new(),
+                label: Text::default(),
                 labels,
-                stage: self.stage_label(index),
+                stage: self.stage_label(index).map(|stage| self.texts.text(stage)),
                 secrets: Vec::new(),
                 fingerprint: String::new(),
                 fix: None,
@@ -303,42 +307,50 @@ impl<'a> RuleContext<'a> {
     }
 }
 
-/// Fills in a finding step by step.
-pub struct FindingBuilder {
+/// Fills in a finding step by step. Its texts are shared with the other
+/// findings of the file ([`Texts`]).
+pub struct FindingBuilder<'a> {
+    texts: &'a Texts,
     finding: Finding,
 }
 
-impl FindingBuilder {
+impl FindingBuilder<'_> {
     pub fn severity(mut self, severity: Severity) -> Self {
         self.finding.severity = severity;
         self
     }
 
-    pub fn message(mut self, message: impl Into<String>) -> Self {
-        self.finding.message = message.into();
+    pub fn message(mut self, message: impl AsRef<str> + Into<Text>) -> Self {
+        self.finding.message = self.texts.text(message);
         self
     }
 
-    pub fn label(mut self, label: impl Into<String>) -> Self {
-        self.finding.label = label.into();
+    pub fn label(mut self, label: impl AsRef<str> + Into<Text>) -> Self {
+        self.finding.label = self.texts.text(label);
         self
     }
 
-    pub fn help(mut self, help: impl Into<String>) -> Self {
-        self.finding.help = help.into();
+    pub fn help(mut self, help: impl AsRef<str> + Into<Text>) -> Self {
+        self.finding.help = self.texts.text(help);
         self
     }
 
     /// Adds `labels` (see [`RuleContext::travel_labels`]).
     pub fn labels(mut self, labels: Vec<Label>) -> Self {
-        self.finding.labels.extend(labels);
+        let texts = self.texts;
+        self.finding
+            .labels
+            .extend(labels.into_iter().map(|mut label| {
+                texts.share(&mut label.message);
+                label
+            }));
         self
     }
 
-    pub fn secondary(mut self, span: Span, message: impl Into<String>) -> Self {
+    pub fn secondary(mut self, span: Span, message: impl AsRef<str> + Into<Text>) -> Self {
         self.finding.labels.push(Label {
             span,
-            message: message.into(),
+            message: self.texts.text(message),
             file: None,
         });
         self
