@@ -74,6 +74,12 @@ pub(crate) const CREDENTIAL_HEADERS: [&str; 6] = [
     "x-jfrog-art-api",
 ];
 
+/// Glob pieces that ordinary RUNs often hold: another piece of the glob
+/// stands for it when there is one.
+const COMMON_PIECES: [&str; 6] = [
+    "cache", "config", "settings", "private", "secret", "secrets",
+];
+
 /// More secret-looking names in a file than this: every RUN is read.
 const MAX_NAMES: usize = 32;
 
@@ -84,6 +90,8 @@ pub struct Prefilter {
     literal_count: usize,
     /// Literals that are pieces of credential-file globs.
     path_literal: Vec<bool>,
+    /// Where each literal must stand.
+    places: Vec<Place>,
     /// Each clause is a conjunction of groups; a group holds when any of
     /// its literals occurs. A RUN needs the view when any clause holds.
     clauses: Vec<Vec<Vec<usize>>>,
@@ -91,27 +99,69 @@ pub struct Prefilter {
     always: bool,
 }
 
+/// Where a literal must stand to count.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+enum Place {
+    /// Anywhere (a program name after a `/`, a key piece, a header).
+    Anywhere,
+    /// At the start of a word: an option (`-u`, `--password=…`), an
+    /// assignment name (`PGPASSWORD=`).
+    WordStart,
+    /// A whole word: a subcommand the catalogue compares whole (`login`).
+    Word,
+    /// A whole path component (`.aws` of `**/.aws/**`): no name character
+    /// (`[A-Za-z0-9._-]`) on either side.
+    Component,
+}
+
 #[derive(Default)]
 struct Literals {
     texts: Vec<String>,
-    ids: HashMap<String, usize>,
+    ids: HashMap<(String, Place), usize>,
     path: Vec<bool>,
+    places: Vec<Place>,
 }
 
 impl Literals {
-    fn id(&mut self, text: &str, path: bool) -> usize {
+    fn id(&mut self, text: &str, place: Place, path: bool) -> usize {
         let lowered = text.to_ascii_lowercase();
-        let id = *self.ids.entry(lowered.clone()).or_insert_with(|| {
+        let id = *self.ids.entry((lowered.clone(), place)).or_insert_with(|| {
             self.texts.push(lowered);
             self.path.push(false);
+            self.places.push(place);
             self.texts.len() - 1
         });
         self.path[id] |= path;
         id
     }
 
-    fn group(&mut self, texts: &[&str]) -> Vec<usize> {
-        texts.iter().map(|text| self.id(text, false)).collect()
+    fn group(&mut self, texts: &[&str], place: Place) -> Vec<usize> {
+        texts
+            .iter()
+            .map(|text| self.id(text, place, false))
+            .collect()
+    }
+}
+
+/// A character of a word (for [`Place::WordStart`] and [`Place::Word`]).
+fn is_word_byte(byte: u8) -> bool {
+    byte.is_ascii_alphanumeric() || matches!(byte, b'_' | b'-')
+}
+
+/// A character of a path component's name.
+fn is_name_byte(byte: u8) -> bool {
+    is_word_byte(byte) || byte == b'.'
+}
+
+/// Whether a match at `start..end` of `text` stands where `place` says.
+fn stands(text: &[u8], start: usize, end: usize, place: Place) -> bool {
+    let before = start.checked_sub(1).map(|at| text[at]);
+    let after = text.get(end).copied();
+    match place {
+        Place::Anywhere => true,
+        Place::WordStart => !before.is_some_and(is_word_byte),
+        Place::Word => !before.is_some_and(is_word_byte) && !after.is_some_and(is_word_byte),
+        Place::Component => !before.is_some_and(is_name_byte) && !after.is_some_and(is_name_byte),
     }
 }
 
@@ -147,46 +197,58 @@ impl Prefilter {
         let mut always = false;
         for pattern in catalog.files.patterns() {
             for glob in &pattern.patterns {
-                // Every piece is in every path the glob matches: the
-                // longest stands for the glob.
-                match glob_pieces(glob).into_iter().max_by_key(String::len) {
-                    Some(piece) => {
-                        let id = literals.id(&piece, true);
+                // Every piece is in every path the glob matches: one
+                // stands for the glob, the longest whole component that is
+                // not a common word (`.aws` rather than `cache` in
+                // `**/.aws/sso/cache/*.json`), else the longest.
+                let chosen = glob_pieces(glob)
+                    .into_iter()
+                    .max_by_key(|(piece, component)| {
+                        let common = COMMON_PIECES.contains(&piece.to_ascii_lowercase().as_str());
+                        (!common, *component, piece.len())
+                    });
+                match chosen {
+                    Some((piece, component)) => {
+                        let place = if component {
+                            Place::Component
+                        } else {
+                            Place::Anywhere
+                        };
+                        let id = literals.id(&piece, place, true);
                         clauses.push(vec![vec![id]]);
                     }
                     None => always = true,
                 }
             }
         }
-        for single in ["/run/secrets", "--auth"]
-            .iter()
-            .chain(SECRET_OPTIONS.iter())
-        {
-            let id = literals.id(single, false);
+        let id = literals.id("/run/secrets", Place::Anywhere, false);
+        clauses.push(vec![vec![id]]);
+        for option in ["--auth"].iter().chain(SECRET_OPTIONS.iter()) {
+            let id = literals.id(option, Place::WordStart, false);
             clauses.push(vec![vec![id]]);
         }
         clauses.push(vec![
-            literals.group(&["curl", "wget"]),
-            literals.group(&CREDENTIAL_HEADERS),
+            literals.group(&["curl", "wget"], Place::Anywhere),
+            literals.group(&CREDENTIAL_HEADERS, Place::Anywhere),
         ]);
         for (programs, words) in TOOL_WRITES {
-            let mut clause = vec![literals.group(programs)];
+            let mut clause = vec![literals.group(programs, Place::Anywhere)];
             if !words.is_empty() {
-                clause.push(literals.group(words));
+                clause.push(literals.group(words, Place::Word));
             }
             clauses.push(clause);
         }
         for entry in CredentialCommands::builtin().entries() {
             let programs: Vec<&str> = entry.programs.iter().map(String::as_str).collect();
-            let mut clause = vec![literals.group(&programs)];
+            let mut clause = vec![literals.group(&programs, Place::Anywhere)];
             for word in entry.words.iter().chain(&entry.requires) {
-                clause.push(vec![literals.id(word, false)]);
+                clause.push(vec![literals.id(word, Place::Word, false)]);
             }
             match entry.secret {
                 SecretPosition::Option | SecretPosition::Attached | SecretPosition::Assignment => {
                     let options: Vec<&str> = entry.options.iter().map(String::as_str).collect();
                     if !options.is_empty() {
-                        clause.push(literals.group(&options));
+                        clause.push(literals.group(&options, Place::WordStart));
                     }
                 }
                 SecretPosition::AfterKey => {
@@ -203,7 +265,7 @@ impl Prefilter {
                         .collect();
                     if let Some(pieces) = longest {
                         if !pieces.is_empty() {
-                            clause.push(literals.group(&pieces));
+                            clause.push(literals.group(&pieces, Place::Anywhere));
                         }
                     }
                 }
@@ -220,6 +282,7 @@ impl Prefilter {
             automaton,
             literal_count: literals.texts.len(),
             path_literal: literals.path,
+            places: literals.places,
             clauses,
             always,
         }
@@ -228,8 +291,12 @@ impl Prefilter {
     /// Which literals occur in `text`.
     fn present(&self, text: &str) -> Vec<bool> {
         let mut present = vec![false; self.literal_count];
+        let bytes = text.as_bytes();
         for found in self.automaton.find_overlapping_iter(text) {
-            present[found.pattern().as_usize()] = true;
+            let literal = found.pattern().as_usize();
+            if stands(bytes, found.start(), found.end(), self.places[literal]) {
+                present[literal] = true;
+            }
         }
         present
     }
@@ -252,9 +319,12 @@ impl Prefilter {
         if self.always {
             return true;
         }
-        self.automaton
-            .find_overlapping_iter(text)
-            .any(|found| self.path_literal[found.pattern().as_usize()])
+        let bytes = text.as_bytes();
+        self.automaton.find_overlapping_iter(text).any(|found| {
+            let literal = found.pattern().as_usize();
+            self.path_literal[literal]
+                && stands(bytes, found.start(), found.end(), self.places[literal])
+        })
     }
 }
 
@@ -266,19 +336,29 @@ fn has_url_userinfo(text: &str) -> bool {
 }
 
 /// The literal pieces of a credential-file glob, cut at `/` as well as at
-/// wildcards, classes and alternations: each stands in one path component
-/// of every path the glob matches. None (no filtering) for a glob with a
-/// backslash or an unclosed class.
-fn glob_pieces(glob: &str) -> Vec<String> {
+/// wildcards, classes and alternations, each with whether it is a whole
+/// path component of the glob (`.aws` in `**/.aws/**`): each stands in one
+/// path component of every path the glob matches. None (no filtering) for
+/// a glob with a backslash or an unclosed class.
+fn glob_pieces(glob: &str) -> Vec<(String, bool)> {
     if glob.contains('\\') {
         return Vec::new();
     }
     let mut pieces = Vec::new();
     let mut current = String::new();
+    // The current piece started a component and nothing but it is in it.
+    let mut whole = true;
     let mut chars = glob.chars();
     while let Some(ch) = chars.next() {
         let closing = match ch {
-            '*' | '?' | '/' => None,
+            '/' => {
+                if !current.is_empty() {
+                    pieces.push((std::mem::take(&mut current), whole));
+                }
+                whole = true;
+                continue;
+            }
+            '*' | '?' => None,
             '[' => Some(']'),
             '{' => Some('}'),
             _ => {
@@ -287,8 +367,9 @@ fn glob_pieces(glob: &str) -> Vec<String> {
             }
         };
         if !current.is_empty() {
-            pieces.push(std::mem::take(&mut current));
+            pieces.push((std::mem::take(&mut current), false));
         }
+        whole = false;
         if let Some(closing) = closing {
             let mut first = true;
             loop {
@@ -303,7 +384,7 @@ fn glob_pieces(glob: &str) -> Vec<String> {
         }
     }
     if !current.is_empty() {
-        pieces.push(current);
+        pieces.push((current, whole));
     }
     pieces
 }
@@ -527,11 +608,36 @@ mod tests {
 
     #[test]
     fn glob_pieces_are_cut_at_slashes_and_wildcards() {
-        assert_eq!(glob_pieces("**/.aws/credentials"), [".aws", "credentials"]);
-        assert_eq!(glob_pieces("**/id_[rd]sa*"), ["id_", "sa"]);
-        assert_eq!(glob_pieces("**/*.{pem,key}"), ["."]);
-        assert_eq!(glob_pieces("home/*/.gradle"), ["home", ".gradle"]);
+        let pieces = |glob: &str| -> Vec<(String, bool)> { glob_pieces(glob) };
+        let owned = |list: &[(&str, bool)]| -> Vec<(String, bool)> {
+            list.iter()
+                .map(|(piece, whole)| (piece.to_string(), *whole))
+                .collect()
+        };
+        assert_eq!(
+            pieces("**/.aws/credentials"),
+            owned(&[(".aws", true), ("credentials", true)])
+        );
+        assert_eq!(
+            pieces("**/id_[rd]sa*"),
+            owned(&[("id_", false), ("sa", false)])
+        );
+        assert_eq!(pieces("**/*.{pem,key}"), owned(&[(".", false)]));
+        assert_eq!(
+            pieces("home/*/.gradle"),
+            owned(&[("home", true), (".gradle", true)])
+        );
         assert!(glob_pieces("a\\*b").is_empty());
+    }
+
+    #[test]
+    fn places_are_checked() {
+        assert!(stands(b"ls ~/.aws/x", 5, 9, Place::Component));
+        assert!(!stands(b"x.azureedge.net", 1, 7, Place::Component));
+        assert!(stands(b"useradd -u 1", 8, 10, Place::WordStart));
+        assert!(!stands(b"--user", 1, 3, Place::WordStart));
+        assert!(!stands(b"./configure", 2, 8, Place::Word));
+        assert!(stands(b"git config x", 4, 10, Place::Word));
     }
 
     #[test]
