@@ -26,8 +26,40 @@ pub fn lint_source(path: &str, text: &str, config: &Config) -> FileReport {
 /// a name for the file that does not depend on where the run started (the
 /// CLI passes the path relative to the repository root).
 pub fn lint_source_as(path: &str, identity: &str, text: &str, config: &Config) -> FileReport {
+    lint(path, identity, text, config, ShellView::Prefiltered)
+}
+
+/// How much of RUN is read as shell.
+#[doc(hidden)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ShellView {
+    /// Only the RUNs the prefilter passes ([`crate::analysis::shell::prefilter`]).
+    Prefiltered,
+    /// Every RUN: what the prefilter is checked against
+    /// (`tests/shell_prefilter.rs`). Not a user-facing option: the
+    /// findings are the same.
+    Full,
+}
+
+/// [`lint_source`] reading every RUN as shell, prefilter or not: the
+/// equivalence test's reference.
+#[doc(hidden)]
+pub fn lint_source_with(path: &str, text: &str, config: &Config, view: ShellView) -> FileReport {
+    lint(path, path, text, config, view)
+}
+
+fn analyse(dockerfile: &syntax::Dockerfile, config: &Config, view: ShellView) -> Analysis {
+    match view {
+        ShellView::Prefiltered => {
+            Analysis::with_prefilter(dockerfile, config.target.as_deref(), config.catalog())
+        }
+        ShellView::Full => Analysis::new(dockerfile, config.target.as_deref()),
+    }
+}
+
+fn lint(path: &str, identity: &str, text: &str, config: &Config, view: ShellView) -> FileReport {
     let dockerfile = syntax::parse(text);
-    let analysis = Analysis::new(&dockerfile, config.target.as_deref());
+    let analysis = analyse(&dockerfile, config, view);
     let texts = Texts::default();
     let mut errors: Vec<FileError> = dockerfile
         .errors
@@ -55,7 +87,7 @@ pub fn lint_source_as(path: &str, identity: &str, text: &str, config: &Config) -
     let mut findings = Vec::new();
     let mut secret_spans = Vec::new();
     run_rules(&context, &mut findings, &mut secret_spans);
-    secret_spans.extend(onbuild_secret_spans(text, &dockerfile, config));
+    secret_spans.extend(onbuild_secret_spans(text, &dockerfile, config, view));
     let redactor = Redactor::new(text, secret_spans);
     // `--no-inline-ignores`: no comment silences anything (DLK000 still
     // reports malformed ones).
@@ -111,7 +143,7 @@ pub fn lint_source_as(path: &str, identity: &str, text: &str, config: &Config) -
 /// parse`).
 pub fn detect_secrets(text: &str, config: &Config) -> Redactor {
     let dockerfile = syntax::parse(text);
-    let analysis = Analysis::new(&dockerfile, config.target.as_deref());
+    let analysis = analyse(&dockerfile, config, ShellView::Prefiltered);
     let texts = Texts::default();
     let context = RuleContext {
         path: "",
@@ -123,7 +155,12 @@ pub fn detect_secrets(text: &str, config: &Config) -> Redactor {
         texts: &texts,
     };
     let mut secrets = secret_spans_of_all_rules(&context);
-    secrets.extend(onbuild_secret_spans(text, &dockerfile, config));
+    secrets.extend(onbuild_secret_spans(
+        text,
+        &dockerfile,
+        config,
+        ShellView::Prefiltered,
+    ));
     Redactor::new(text, secrets)
 }
 
@@ -155,7 +192,12 @@ fn run_rules(context: &RuleContext<'_>, findings: &mut Vec<Finding>, secrets: &m
 /// detection sees the wrapped instruction as one of the stage (a RUN's
 /// shell, an ENV's pairs) and its secrets are masked. Only detection uses
 /// this; what ONBUILD reports is the rules' business.
-fn onbuild_secret_spans(text: &str, dockerfile: &syntax::Dockerfile, config: &Config) -> Vec<Span> {
+fn onbuild_secret_spans(
+    text: &str,
+    dockerfile: &syntax::Dockerfile,
+    config: &Config,
+    view: ShellView,
+) -> Vec<Span> {
     let keywords: Vec<Span> = dockerfile
         .instructions
         .iter()
@@ -171,7 +213,7 @@ fn onbuild_secret_spans(text: &str, dockerfile: &syntax::Dockerfile, config: &Co
         unwrapped.replace_range(span.start..span.end, &" ".repeat(span.len()));
     }
     let dockerfile = syntax::parse(&unwrapped);
-    let analysis = Analysis::new(&dockerfile, config.target.as_deref());
+    let analysis = analyse(&dockerfile, config, view);
     let texts = Texts::default();
     let context = RuleContext {
         path: "",

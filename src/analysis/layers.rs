@@ -514,6 +514,27 @@ fn url_file_name(url: &str) -> Option<&str> {
     (!name.is_empty()).then_some(name)
 }
 
+/// The tools [`RunEffects`] reads a credential-file write (or removal)
+/// from that the RUN text need not name, with the words one of which the
+/// command must hold (`git config`, `npm login`, `docker logout`…): the
+/// shell prefilter ([`super::shell::prefilter`]) reads any RUN that names
+/// one of the programs and one of its words. Keep in step with the
+/// `match program` of `RunEffects::collect`.
+pub(crate) const TOOL_WRITES: [(&[&str], &[&str]); 8] = [
+    (&["git"], &["config"]),
+    (
+        &["npm", "pnpm"],
+        &["config", "login", "adduser", "add-user"],
+    ),
+    (&["yarn"], &["config"]),
+    (&["aws"], &["configure"]),
+    (&["docker", "podman", "nerdctl"], &["login", "logout"]),
+    // `pip3` holds `pip`.
+    (&["pip"], &["config"]),
+    (&["htpasswd"], &[]),
+    (&["x11vnc"], &[]),
+];
+
 /// Reads a RUN's commands into its layer.
 struct RunEffects<'a> {
     analysis: &'a Analysis,

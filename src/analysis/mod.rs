@@ -158,6 +158,25 @@ impl Analysis {
     /// its effective instruction sequence ([`triggers`]): every index this
     /// analysis takes or gives refers to [`Analysis::dockerfile`].
     pub fn new(dockerfile: &Dockerfile, target: Option<&str>) -> Analysis {
+        Analysis::analyse(dockerfile, target, None)
+    }
+
+    /// [`Analysis::new`] with the shell prefilter of `catalog`
+    /// ([`shell::prefilter`]): a RUN that no rule can take anything from
+    /// gets an empty shell view. What the rules find is the same.
+    pub fn with_prefilter(
+        dockerfile: &Dockerfile,
+        target: Option<&str>,
+        catalog: &crate::secrets::Catalog,
+    ) -> Analysis {
+        Analysis::analyse(dockerfile, target, Some(catalog))
+    }
+
+    fn analyse(
+        dockerfile: &Dockerfile,
+        target: Option<&str>,
+        catalog: Option<&crate::secrets::Catalog>,
+    ) -> Analysis {
         let expanded = triggers::expand(dockerfile).map(Box::new);
         let file = expanded
             .as_ref()
@@ -166,7 +185,14 @@ impl Analysis {
         let mut analysis = Analysis::empty(file);
         analysis.build(file, downstream);
         analysis.mark_reaching_stages(target);
-        analysis.shell = shell::ShellView::build(file, &analysis);
+        let prefilter = catalog.map(shell::prefilter::Prefilter::for_catalog);
+        let filter = prefilter
+            .as_deref()
+            .zip(catalog)
+            .map(|(prefilter, catalog)| {
+                shell::prefilter::FileFilter::new(prefilter, catalog, file, &analysis)
+            });
+        analysis.shell = shell::ShellView::build(file, &analysis, filter);
         analysis.layers = layers::build(file, &analysis);
         analysis.removing = (analysis.layers.iter().enumerate())
             .filter(|(_, layer)| !layer.removed.is_empty())
@@ -573,6 +599,17 @@ impl Analysis {
     /// The shell view of instruction `index`, if it is a RUN.
     pub fn shell(&self, index: usize) -> Option<&shell::ShellScript> {
         self.shell.script(index)
+    }
+
+    /// The full shell view of RUN `index`, read now if the prefilter left
+    /// it unread; `dockerfile` is [`Analysis::dockerfile`]. For fixes,
+    /// which may look at RUNs no rule needed.
+    pub fn full_shell<'a>(
+        &'a self,
+        dockerfile: &'a Dockerfile,
+        index: usize,
+    ) -> Option<&'a shell::ShellScript> {
+        self.shell.full_script(dockerfile, index)
     }
 
     /// Every RUN's shell view.

@@ -18,6 +18,7 @@
 //! image (files added and removed) is [`super::layers`]' business.
 
 mod fallback;
+pub mod prefilter;
 pub(crate) mod words;
 
 use super::{Analysis, Base};
@@ -531,16 +532,34 @@ pub struct VariableReference {
 #[derive(Clone, Debug, Default)]
 pub struct ShellView {
     scripts: Vec<Option<ShellScript>>,
+    /// RUNs the prefilter left unread ([`prefilter`]): their stage's shell,
+    /// and their full view once something asks for it (a fix).
+    skipped: Vec<Option<Box<Skipped>>>,
+}
+
+#[derive(Clone, Debug)]
+struct Skipped {
+    shell: StageShell,
+    full: std::sync::OnceLock<ShellScript>,
 }
 
 impl ShellView {
     /// Reads every RUN of `dockerfile`; `analysis` gives the stages (for
-    /// `SHELL` inherited through `FROM stage`).
-    pub fn build(dockerfile: &Dockerfile, analysis: &Analysis) -> ShellView {
+    /// `SHELL` inherited through `FROM stage`). With `filter`, a RUN it
+    /// does not pass gets an empty view (its kind kept, no commands).
+    pub(super) fn build(
+        dockerfile: &Dockerfile,
+        analysis: &Analysis,
+        mut filter: Option<prefilter::FileFilter<'_>>,
+    ) -> ShellView {
         let mut stage_shells: Vec<StageShell> = Vec::with_capacity(analysis.stages.len());
         let mut scripts = Vec::with_capacity(dockerfile.instructions.len());
+        let mut skipped = Vec::new();
         for (index, instruction) in dockerfile.instructions.iter().enumerate() {
             let stage = analysis.stage_of(index);
+            let full = filter
+                .as_mut()
+                .is_none_or(|filter| filter.needs_view(index, instruction));
             if instruction.keyword == Keyword::From {
                 if let Some(stage) = stage {
                     let inherited = match &stage.base {
@@ -565,17 +584,49 @@ impl ShellView {
                     let shell = current
                         .map(|shell| shell.clone())
                         .unwrap_or_else(|| StageShell::for_image(""));
-                    scripts.push(Some(read_run(instruction, &shell)));
+                    scripts.push(Some(read_run(instruction, &shell, full)));
+                    if !full {
+                        if skipped.len() <= index {
+                            skipped.resize(index + 1, None);
+                        }
+                        skipped[index] = Some(Box::new(Skipped {
+                            shell,
+                            full: std::sync::OnceLock::new(),
+                        }));
+                    }
                 }
                 _ => scripts.push(None),
             }
         }
-        ShellView { scripts }
+        ShellView { scripts, skipped }
     }
 
-    /// The shell view of instruction `index`, if it is a RUN.
+    /// The shell view of instruction `index`, if it is a RUN (empty for a
+    /// RUN the prefilter left unread).
     pub fn script(&self, index: usize) -> Option<&ShellScript> {
         self.scripts.get(index).and_then(Option::as_ref)
+    }
+
+    /// The full shell view of instruction `index` of `dockerfile` (the
+    /// file this view was built from), read now if the prefilter left it
+    /// unread: for fixes, which look at RUNs no rule needed.
+    pub fn full_script(&self, dockerfile: &Dockerfile, index: usize) -> Option<&ShellScript> {
+        match (
+            self.skipped.get(index).and_then(Option::as_ref),
+            dockerfile.instructions.get(index),
+        ) {
+            (Some(skipped), Some(instruction)) => Some(
+                skipped
+                    .full
+                    .get_or_init(|| read_run(instruction, &skipped.shell, true)),
+            ),
+            _ => self.script(index),
+        }
+    }
+
+    /// Whether the prefilter left RUN `index` unread.
+    pub fn is_skipped(&self, index: usize) -> bool {
+        self.skipped.get(index).is_some_and(Option::is_some)
     }
 
     /// All RUN scripts with their instruction index.
@@ -705,8 +756,12 @@ pub fn read_script(text: &str, source_offsets: &[usize], end: usize) -> ShellScr
     builder.finish(parsed_with, ScriptKind::ShellForm, false)
 }
 
-fn read_run(instruction: &Instruction, shell: &StageShell) -> ShellScript {
+/// Reads one RUN; with `full` false, only its kind (no commands).
+fn read_run(instruction: &Instruction, shell: &StageShell, full: bool) -> ShellScript {
     let mut builder = Builder::default();
+    if instruction.json && !full {
+        return ShellScript::empty(ScriptKind::ExecForm);
+    }
     if instruction.json {
         let strings = words::json_strings(&instruction.rest.text);
         let mut script = ShellScript::empty(ScriptKind::ExecForm);
@@ -718,11 +773,6 @@ fn read_run(instruction: &Instruction, shell: &StageShell) -> ShellScript {
     if let Some(name) = &shell.not_posix {
         return ShellScript::empty(ScriptKind::NotShell(name.clone()));
     }
-    let mut rest_table = Table::default();
-    for start in instruction.rest_offsets() {
-        rest_table.push(start, start + 1);
-    }
-    rest_table.end = instruction.rest.span.end;
     let context = Context::top();
     let lone_heredoc =
         instruction.heredocs.len() == 1 && is_lone_heredoc_marker(instruction.rest.text.trim());
@@ -747,10 +797,27 @@ fn read_run(instruction: &Instruction, shell: &StageShell) -> ShellScript {
             }
             xtrace = shebang.split_whitespace().skip(1).any(enables_xtrace);
         }
+        if !full {
+            return ShellScript {
+                xtrace,
+                ..ShellScript::empty(ScriptKind::Heredoc)
+            };
+        }
         let table = Table::verbatim(heredoc.content_span.start, heredoc.content.len());
         let parsed_with = builder.parse(&heredoc.content, &table, &context, &[]);
         return builder.finish(parsed_with, ScriptKind::Heredoc, xtrace);
     }
+    if !full {
+        return ShellScript {
+            xtrace: shell.xtrace,
+            ..ShellScript::empty(ScriptKind::ShellForm)
+        };
+    }
+    let mut rest_table = Table::default();
+    for start in instruction.rest_offsets() {
+        rest_table.push(start, start + 1);
+    }
+    rest_table.end = instruction.rest.span.end;
     if instruction.heredocs.is_empty() {
         let parsed_with = builder.parse(&instruction.rest.text, &rest_table, &context, &[]);
         return builder.finish(parsed_with, ScriptKind::ShellForm, shell.xtrace);

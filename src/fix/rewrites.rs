@@ -69,19 +69,22 @@ fn runs_a_script(context: &RuleContext<'_>, index: usize) -> bool {
                 .iter()
                 .any(|extension| text.ends_with(extension))
     };
-    context.analysis.shell(index).is_some_and(|script| {
-        script.commands.iter().any(|command| {
-            command.name.as_ref().is_some_and(|name| {
-                script_like(&name.text)
-                    || matches!(
-                        name.text.as_str(),
-                        "sh" | "bash" | "python" | "python3" | "node"
-                    ) && command.arguments.first().is_some_and(|argument| {
-                        !argument.text.starts_with('-') && script_like(&argument.text)
-                    })
+    context
+        .analysis
+        .full_shell(context.dockerfile, index)
+        .is_some_and(|script| {
+            script.commands.iter().any(|command| {
+                command.name.as_ref().is_some_and(|name| {
+                    script_like(&name.text)
+                        || matches!(
+                            name.text.as_str(),
+                            "sh" | "bash" | "python" | "python3" | "node"
+                        ) && command.arguments.first().is_some_and(|argument| {
+                            !argument.text.starts_with('-') && script_like(&argument.text)
+                        })
+                })
             })
         })
-    })
 }
 
 /// Whether a RUN already has a secret mount with `env=name`.
@@ -676,14 +679,17 @@ pub fn credential_file_to_secret_mount(
             ));
         }
         if ssh {
-            let uses_ssh = context.analysis.shell(index).is_some_and(|script| {
-                script.commands.iter().any(|command| {
-                    command.name.as_ref().is_some_and(|name| {
-                        let tool = name.text.rsplit('/').next().unwrap_or(&name.text);
-                        matches!(tool, "git" | "ssh" | "scp" | "rsync" | "sftp")
+            let uses_ssh = context
+                .analysis
+                .full_shell(context.dockerfile, index)
+                .is_some_and(|script| {
+                    script.commands.iter().any(|command| {
+                        command.name.as_ref().is_some_and(|name| {
+                            let tool = name.text.rsplit('/').next().unwrap_or(&name.text);
+                            matches!(tool, "git" | "ssh" | "scp" | "rsync" | "sftp")
+                        })
                     })
-                })
-            });
+                });
             if !uses_ssh {
                 continue;
             }
@@ -704,28 +710,34 @@ pub fn credential_file_to_secret_mount(
     // (`rm -f`) of a file no longer there is harmless and stays.
     let remover = &instructions[removal];
     let removal_layer = context.analysis.layer(removal)?;
-    let only_removes = context.analysis.shell(removal).is_some_and(|script| {
-        script.commands.len() == 1
-            && removal_layer.removed.len() == 1
-            && script.commands[0]
-                .name
-                .as_ref()
-                .is_some_and(|name| name.text == "rm")
-    });
+    let only_removes = context
+        .analysis
+        .full_shell(context.dockerfile, removal)
+        .is_some_and(|script| {
+            script.commands.len() == 1
+                && removal_layer.removed.len() == 1
+                && script.commands[0]
+                    .name
+                    .as_ref()
+                    .is_some_and(|name| name.text == "rm")
+        });
     if only_removes && !remover.json {
         edits.push(remove_instruction(context.text, remover));
     } else {
-        let forced = context.analysis.shell(removal).is_some_and(|script| {
-            script.commands.iter().any(|command| {
-                command.name.as_ref().is_some_and(|name| name.text == "rm")
-                    && command.arguments.iter().any(|argument| {
-                        argument.text.starts_with('-')
-                            && !argument.text.starts_with("--")
-                            && argument.text.contains('f')
-                            || argument.text == "--force"
-                    })
-            })
-        });
+        let forced = context
+            .analysis
+            .full_shell(context.dockerfile, removal)
+            .is_some_and(|script| {
+                script.commands.iter().any(|command| {
+                    command.name.as_ref().is_some_and(|name| name.text == "rm")
+                        && command.arguments.iter().any(|argument| {
+                            argument.text.starts_with('-')
+                                && !argument.text.starts_with("--")
+                                && argument.text.contains('f')
+                                || argument.text == "--force"
+                        })
+                })
+            });
         if !forced {
             return by_hand(format!(
                 "the `RUN` on line {} removes it among other commands: drop that removal",
@@ -753,7 +765,7 @@ fn name_of(path: &str) -> &str {
 /// only `path`: the edit that takes ` && rm FILE` out, continuation and
 /// spacing of the rest kept. `None` when the RUN is shaped otherwise.
 fn removal_in_list(context: &RuleContext<'_>, index: usize, path: &str) -> Option<Edit> {
-    let script = context.analysis.shell(index)?;
+    let script = context.analysis.full_shell(context.dockerfile, index)?;
     let layer = context.analysis.layer(index)?;
     let removals: Vec<_> = layer
         .removed

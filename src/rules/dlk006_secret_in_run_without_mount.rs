@@ -1,5 +1,6 @@
 use super::{code, declare_rule, Rule, RuleContext, RuleMeta};
 use crate::analysis::layers::{url_credentials, AddedBy, Layer};
+use crate::analysis::shell::prefilter::SECRET_OPTIONS;
 use crate::analysis::shell::{RedirectKind, ShellScript, ShellWord, VariableReference};
 use crate::analysis::{Binding, BindingKind};
 use crate::finding::{Finding, Severity};
@@ -831,23 +832,6 @@ impl CommandValue<'_> {
     }
 }
 
-/// Options whose name says they carry a secret, on any command (the
-/// generalisation beyond the catalogue). `--password-stdin`, `--token-file`
-/// and `--auth-type` are other options and never match; `--secret id=…`
-/// (BuildKit's) is skipped by [`is_secret_reference`].
-const SECRET_OPTIONS: [&str; 10] = [
-    "--password",
-    "--passwd",
-    "--token",
-    "--api-key",
-    "--apikey",
-    "--client-secret",
-    "--access-token",
-    "--auth-token",
-    "--secret",
-    "--private-token",
-];
-
 /// `--secret id=npm,src=…` (BuildKit), `--token @file`: a reference to a
 /// secret, not the secret.
 fn is_secret_reference(text: &str) -> bool {
@@ -1097,15 +1081,7 @@ fn header_values<'a, 'o>(
                 .unwrap_or("")
                 .trim()
                 .to_ascii_lowercase();
-            matches!(
-                name.as_str(),
-                "authorization"
-                    | "private-token"
-                    | "x-api-key"
-                    | "x-auth-token"
-                    | "job-token"
-                    | "x-jfrog-art-api"
-            )
+            crate::analysis::shell::prefilter::CREDENTIAL_HEADERS.contains(&name.as_str())
         })
         .collect()
 }

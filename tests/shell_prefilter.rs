@@ -1,0 +1,206 @@
+//! The shell prefilter (`src/analysis/shell/prefilter.rs`) changes nothing
+//! a user sees: every file of `../shared/corpus` (wild, leaky, buildkit
+//! including its gotests and negative cases, ci) and of `tests/fixtures`
+//! is linted with the prefilter and with every RUN read as shell, and the
+//! reports must be identical: findings (code, severity, spans, messages,
+//! labels, help, fingerprints, secrets, fixes), file errors and the masked
+//! text. `golden/` holds BuildKit's JSON parse results, not Dockerfiles,
+//! and is left out. Skips the corpus, saying why, when it is absent (the
+//! fixtures are always checked). Prints how many RUNs the prefilter let
+//! through (`cargo test --release --test shell_prefilter -- --nocapture`).
+
+mod common;
+use common::corpus::{corpus_folder, files_under};
+use dockerleak::analysis::Analysis;
+use dockerleak::lint::{lint_source_with, ShellView};
+use dockerleak::syntax::Keyword;
+use dockerleak::{Config, FileReport};
+use rayon::prelude::*;
+use std::path::{Path, PathBuf};
+
+/// The differences between the two reports of `path`, if any.
+fn difference(path: &Path, text: &str, config: &Config) -> Option<String> {
+    let shown = path.to_string_lossy();
+    let filtered = lint_source_with(&shown, text, config, ShellView::Prefiltered);
+    let full = lint_source_with(&shown, text, config, ShellView::Full);
+    let summary = |report: &FileReport| {
+        report
+            .findings
+            .iter()
+            .map(|finding| format!("{} {:?} {}", finding.code, finding.span, finding.message))
+            .collect::<Vec<_>>()
+    };
+    if filtered.findings != full.findings {
+        return Some(format!(
+            "{shown}: findings differ\n  prefiltered: {:#?}\n  full view:   {:#?}",
+            summary(&filtered),
+            summary(&full)
+        ));
+    }
+    if filtered.errors != full.errors {
+        return Some(format!("{shown}: file errors differ"));
+    }
+    if filtered.redactor.mask(text) != full.redactor.mask(text) {
+        return Some(format!("{shown}: masked text differs"));
+    }
+    None
+}
+
+/// RUN instructions of `text`, and how many of them the prefilter reads.
+fn runs_read(text: &str) -> (usize, usize) {
+    let dockerfile = dockerleak::syntax::parse(text);
+    let analysis = Analysis::with_prefilter(&dockerfile, None, Config::default().catalog());
+    let file = analysis.dockerfile(&dockerfile);
+    let runs: Vec<usize> = (0..file.instructions.len())
+        .filter(|index| file.instructions[*index].keyword == Keyword::Run)
+        .collect();
+    let read = runs
+        .iter()
+        .filter(|index| !analysis.shell_view().is_skipped(**index))
+        .count();
+    (runs.len(), read)
+}
+
+fn check_all(files: &[PathBuf], config: &Config) -> Vec<String> {
+    files
+        .par_iter()
+        .filter_map(|path| {
+            let bytes = std::fs::read(path).ok()?;
+            let text = String::from_utf8_lossy(&bytes);
+            difference(path, &text, config)
+        })
+        .collect()
+}
+
+fn fixtures() -> Vec<PathBuf> {
+    files_under(&Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures"))
+}
+
+#[test]
+fn the_fixtures_lint_the_same_with_and_without_the_prefilter() {
+    let files = fixtures();
+    assert!(files.len() > 50, "tests/fixtures is read");
+    let differences = check_all(&files, &Config::default());
+    assert!(differences.is_empty(), "{}", differences.join("\n"));
+}
+
+#[test]
+fn the_corpus_lints_the_same_with_and_without_the_prefilter() {
+    let mut files = Vec::new();
+    for folder in ["wild", "leaky", "buildkit", "ci"] {
+        match corpus_folder(folder) {
+            Some(path) => files.extend(files_under(&path)),
+            None => {
+                println!("SKIPPED: ../shared/corpus/{folder} not found");
+            }
+        }
+    }
+    if files.is_empty() {
+        println!("SKIPPED: no corpus (../shared/corpus) to compare on");
+        return;
+    }
+    let differences = check_all(&files, &Config::default());
+    let (runs, read) = files
+        .par_iter()
+        .filter_map(|path| std::fs::read(path).ok())
+        .map(|bytes| runs_read(&String::from_utf8_lossy(&bytes)))
+        .reduce(|| (0, 0), |a, b| (a.0 + b.0, a.1 + b.1));
+    println!(
+        "{} corpus files linted both ways, {} differ; the prefilter reads {read} of {runs} RUNs as shell",
+        files.len(),
+        differences.len()
+    );
+    assert!(differences.is_empty(), "{}", differences.join("\n"));
+}
+
+/// A credential file that configuration adds widens the prefilter: a RUN
+/// writing it is read as shell, with the same findings as without the
+/// prefilter.
+#[test]
+fn a_configured_credential_file_widens_the_prefilter() {
+    let config = dockerleak::config::parse(
+        r#"
+[[credential-files]]
+id = "sesame"
+description = "our sesame file"
+kind = "file"
+patterns = ["**/.sesame"]
+"#,
+        ".dockerleak.toml",
+        Path::new("/"),
+    )
+    .expect("the configuration is valid");
+    let text = "FROM alpine\nCOPY .sesame /root/.sesame\nRUN apk add curl && rm /root/.sesame\n";
+    let report = lint_source_with("Dockerfile", text, &config, ShellView::Prefiltered);
+    assert!(
+        report
+            .findings
+            .iter()
+            .any(|finding| finding.code == "DLK002"),
+        "{:?}",
+        report.findings
+    );
+    assert_eq!(difference(Path::new("Dockerfile"), text, &config), None);
+    let written = "FROM alpine\nARG VALUE\nRUN echo \"password=$VALUE\" > /root/.se\"sa\"me\n";
+    let report = lint_source_with("Dockerfile", written, &config, ShellView::Prefiltered);
+    assert!(
+        report
+            .findings
+            .iter()
+            .any(|finding| finding.code == "DLK006"),
+        "{:?}",
+        report.findings
+    );
+    assert_eq!(difference(Path::new("Dockerfile"), written, &config), None);
+}
+
+/// Cases built to get past a careless prefilter: the credential is only
+/// visible through a WORKDIR, an ENV value, quotes, a removal of a whole
+/// directory, or a stage built on the one that added the file.
+#[test]
+fn indirect_cases_lint_the_same() {
+    let cases = [
+        "FROM alpine\nWORKDIR /root/.ssh\nARG KEY\nRUN echo \"$KEY\" > id\n",
+        "FROM alpine\nENV CONF=/root/.npmrc\nARG T\nRUN echo \"//r/:_authToken=$T\" > $CONF\n",
+        "FROM alpine\nARG T\nRUN echo \"//r/:_authToken=$T\" > ~/.n'pm'rc\n",
+        "FROM alpine AS base\nCOPY .netrc /root/.netrc\nFROM base\nRUN make && rm -rf /root\n",
+        "FROM alpine AS build\nCOPY id_rsa /keys/\nRUN rm -rf /keys\nFROM alpine\nCOPY --from=build /keys /keys\n",
+        "FROM alpine\nCOPY .npmrc /app/\nRUN npm ci\nRUN rm -f /app/.npmrc\n",
+        "FROM alpine\nRUN --mount=type=secret,id=t cat /run/secrets/t > /app/t\n",
+        "FROM alpine\nARG GH_TOKEN\nRUN gh release list\n",
+        "FROM alpine\nRUN printf '%s' x | docker login -u me --password-stdin\n",
+        "FROM alpine\nARG P\nRUN curl -u \"me:$P\" https://example.com/x\n",
+        "FROM alpine\nRUN git clone https://me:FAKEpass0000@example.com/r.git\n",
+        "FROM alpine\nRUN [\"sh\", \"-c\", \"echo x > /root/\\u002enetrc\"]\n",
+    ];
+    for text in cases {
+        assert_eq!(
+            difference(Path::new("Dockerfile"), text, &Config::default()),
+            None,
+            "{text}"
+        );
+    }
+}
+
+#[test]
+fn plain_runs_are_left_unread_and_credential_runs_are_read() {
+    assert_eq!(
+        runs_read("FROM debian\nRUN apt-get update && apt-get install -y curl && rm -rf /var/lib/apt/lists/*\n"),
+        (1, 0)
+    );
+    assert_eq!(
+        runs_read("FROM alpine\nARG V\nRUN echo \"$V\" > ~/.netrc\n"),
+        (1, 1)
+    );
+    assert_eq!(runs_read("FROM alpine\nARG NPM_TOKEN\nRUN make\n"), (1, 1));
+    assert_eq!(
+        runs_read("FROM alpine\nRUN --mount=type=ssh make\n"),
+        (1, 1)
+    );
+    // Once a credential file may be in a layer, every later RUN of the
+    // stage (and of stages built on it) is read: its removals count.
+    assert_eq!(
+        runs_read("FROM alpine AS a\nRUN make\nCOPY id_rsa /k/\nRUN make\nFROM a\nRUN make\nFROM alpine\nRUN make\n"),
+        (4, 2)
+    );
+}
