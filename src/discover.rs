@@ -286,6 +286,80 @@ fn identity(path: &Path, metadata: Option<&std::fs::Metadata>) -> Identity {
     Identity::Path(std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf()))
 }
 
+/// The identities of walked files without a `stat` per file: the inode
+/// number comes with the directory entry (`d_ino`) and the device is the
+/// directory's (one `stat` per directory). Used only where `d_ino` is the
+/// inode `stat` gives: Linux, on a file system other than overlayfs
+/// (whose directory listings may number files differently); elsewhere,
+/// and for a symbolic link, the file is `stat`ed as before.
+struct WalkedInodes {
+    /// Whether `d_ino` can be trusted for this walk.
+    trusted: bool,
+    /// The device of each walked directory.
+    devices: std::collections::HashMap<PathBuf, u64>,
+}
+
+impl WalkedInodes {
+    fn new(root: &Path) -> WalkedInodes {
+        WalkedInodes {
+            trusted: directory_inodes_are_stat_inodes(root),
+            devices: std::collections::HashMap::new(),
+        }
+    }
+
+    fn enter_directory(&mut self, entry: &ignore::DirEntry) {
+        #[cfg(unix)]
+        if self.trusted {
+            use std::os::unix::fs::MetadataExt;
+            if let Ok(metadata) = entry.metadata() {
+                self.devices
+                    .insert(entry.path().to_path_buf(), metadata.dev());
+            }
+        }
+        #[cfg(not(unix))]
+        let _ = entry;
+    }
+
+    fn identity(&self, entry: &ignore::DirEntry) -> Identity {
+        #[cfg(unix)]
+        if self.trusted && !entry.path_is_symlink() {
+            let device = entry
+                .path()
+                .parent()
+                .and_then(|parent| self.devices.get(parent));
+            if let (Some(device), Some(inode)) = (device, entry.ino()) {
+                return Identity::Inode(*device, inode);
+            }
+        }
+        identity(entry.path(), None)
+    }
+}
+
+/// Whether the inode numbers of directory entries under `root` are those
+/// `stat` reports (see [`WalkedInodes`]).
+#[cfg(target_os = "linux")]
+fn directory_inodes_are_stat_inodes(root: &Path) -> bool {
+    use std::os::unix::ffi::OsStrExt;
+    const OVERLAYFS_SUPER_MAGIC: i64 = 0x794c_7630;
+    let Ok(path) = std::ffi::CString::new(root.as_os_str().as_bytes()) else {
+        return false;
+    };
+    // SAFETY: `path` is a NUL-terminated string and `stats` a properly
+    // sized, writable struct that `statfs` fills.
+    let mut stats: libc::statfs = unsafe { std::mem::zeroed() };
+    if unsafe { libc::statfs(path.as_ptr(), &mut stats) } != 0 {
+        return false;
+    }
+    #[allow(clippy::unnecessary_cast)]
+    let kind = stats.f_type as i64;
+    kind != OVERLAYFS_SUPER_MAGIC
+}
+
+#[cfg(not(target_os = "linux"))]
+fn directory_inodes_are_stat_inodes(_root: &Path) -> bool {
+    false
+}
+
 fn walk(
     root: &Path,
     options: &DiscoverOptions,
@@ -322,16 +396,24 @@ fn walk(
                 .as_ref()
                 .is_some_and(|files| files.is_ignored(entry.path(), is_directory))
         });
+    let mut inodes = WalkedInodes::new(root);
     for result in builder.build() {
         match result {
             Ok(entry) => {
-                let is_file = entry.file_type().is_some_and(|kind| kind.is_file());
-                let wanted = options.names.is_dockerfile_name(entry.file_name())
-                    || crate::builddefs::Kind::by_path(entry.path()).is_some();
-                if is_file && wanted {
-                    let path = entry.path().to_path_buf();
+                let kind = entry.file_type();
+                if kind.is_some_and(|kind| kind.is_dir()) {
+                    inodes.enter_directory(&entry);
+                    continue;
+                }
+                let is_file = kind.is_some_and(|kind| kind.is_file());
+                let wanted = is_file
+                    && (options.names.is_dockerfile_name(entry.file_name())
+                        || crate::builddefs::Kind::by_path(entry.path()).is_some());
+                if wanted {
+                    let key = inodes.identity(&entry);
+                    let path = entry.into_path();
                     let display = path.display().to_string();
-                    add(identity(&path, None), Input::File { path, display });
+                    add(key, Input::File { path, display });
                 }
             }
             Err(error) => classify_walk_error(&error, &options.names, discovery),

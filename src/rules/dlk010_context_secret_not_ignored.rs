@@ -95,9 +95,12 @@ impl Rule for ContextSecretNotIgnored {
         let dockerfile = build_context.dockerfile.as_deref();
         let loaded = match &context.config.context_scans {
             Some(scans) => {
-                DockerIgnore::load_with(&build_context.root, dockerfile, |path, text| {
-                    scans.ignore_file(path, text)
-                })
+                DockerIgnore::load_probed(
+                    &build_context.root,
+                    dockerfile,
+                    |path| scans.listings().may_exist(path),
+                    |path, text| scans.ignore_file(path, text),
+                )
             }
             None => DockerIgnore::load(&build_context.root, dockerfile)
                 .map(|loaded| loaded.map(|(path, ignore)| (path, Arc::new(ignore)))),
@@ -403,6 +406,9 @@ pub struct ContextScans {
     /// Ignore files that exist but could not be used, with why: the CLI
     /// reports each once as an error of its own.
     ignore_file_errors: Mutex<std::collections::BTreeMap<PathBuf, String>>,
+    /// Directory listings, so that looking for ignore files and build
+    /// contexts does not probe the disk once per Dockerfile.
+    listings: crate::build_context::Listings,
 }
 
 /// What decides a walk's result.
@@ -433,6 +439,11 @@ impl ContextScans {
         self.scans
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The run's directory listings.
+    pub fn listings(&self) -> &crate::build_context::Listings {
+        &self.listings
     }
 
     /// The ignore files that could not be used in this run (a FIFO, a
