@@ -124,7 +124,7 @@ impl Rule for ContextSecretNotIgnored {
         let ignore = ignore.as_ref().map(|(_, ignore)| ignore.as_ref());
         let files = &context.catalog.files;
         for copy in copies {
-            if !build_context.holds_directory(&copy.scope, files) {
+            if !build_context.holds_directory(&copy.scope, files, context.config) {
                 continue;
             }
             let walk = || {
@@ -376,17 +376,23 @@ impl BuildContext {
     /// Whether `scope` is the root or a real directory of the context (no
     /// symbolic link on the way) that is not itself a credential directory
     /// (`COPY .ssh/ …` is `DLK001`'s).
-    fn holds_directory(&self, scope: &str, files: &CredentialFiles) -> bool {
+    /// In a run, the directories are looked up in its listings
+    /// ([`ContextScans::listings`]) rather than one `stat` per Dockerfile.
+    fn holds_directory(&self, scope: &str, files: &CredentialFiles, config: &crate::Config) -> bool {
         if scope.is_empty() {
             return true;
         }
         if files.match_path(scope).is_some() {
             return false;
         }
+        let listings = config.context_scans.as_ref().map(|scans| scans.listings());
         let mut path = self.root.clone();
         scope.split('/').all(|component| {
             path.push(component);
-            std::fs::symlink_metadata(&path).is_ok_and(|metadata| metadata.is_dir())
+            match listings.and_then(|listings| listings.kind_of(&path)) {
+                Some(kind) => kind == Some(crate::build_context::EntryKind::Directory),
+                None => std::fs::symlink_metadata(&path).is_ok_and(|metadata| metadata.is_dir()),
+            }
         })
     }
 }
