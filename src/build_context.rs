@@ -35,10 +35,7 @@ impl BuildContext {
     /// `path` names a file on disk (not stdin, not a `--stdin-filename` that
     /// does not exist).
     pub fn locate(path: &str, config: &Config) -> Option<BuildContext> {
-        let listings = config
-            .context_scans
-            .as_ref()
-            .map(|scans| scans.listings());
+        let listings = config.context_scans.as_ref().map(|scans| scans.listings());
         // The listing may predate the file (a caller that writes the
         // Dockerfile and lints it): only a positive answer is taken.
         let is_file = |path: &Path| match listings.and_then(|listings| listings.kind_of(path)) {

@@ -1688,7 +1688,10 @@ mod tests {
             root_through_ancestors(&mut roots, &deep),
             report::repository_root_of(&deep)
         );
-        assert_eq!(roots.get(&repository.join("a")), Some(&Some(repository.clone())));
+        assert_eq!(
+            roots.get(&repository.join("a")),
+            Some(&Some(repository.clone()))
+        );
         assert_eq!(
             root_through_ancestors(&mut roots, &repository.join("a")),
             Some(repository.clone())

@@ -533,13 +533,19 @@ mod tests {
 
     #[test]
     fn builtin_names_match_as_their_globs_would() {
-        for pattern in DOCKERFILE_NAME_PATTERNS.iter().chain(NOT_DOCKERFILE_PATTERNS) {
+        for pattern in DOCKERFILE_NAME_PATTERNS
+            .iter()
+            .chain(NOT_DOCKERFILE_PATTERNS)
+        {
             let body = pattern.trim_start_matches('*').trim_end_matches('*');
             assert!(
                 !body.contains(['*', '?', '[', ']', '{', '}', '\\', '/']) && body.is_ascii(),
                 "{pattern} is not a literal with one leading or trailing `*`"
             );
-            assert!(!(pattern.starts_with('*') && pattern.ends_with('*')), "{pattern}");
+            assert!(
+                !(pattern.starts_with('*') && pattern.ends_with('*')),
+                "{pattern}"
+            );
         }
         let globs = |patterns: &[&str]| {
             let mut builder = GlobSetBuilder::new();
@@ -559,8 +565,21 @@ mod tests {
         );
         let names = matcher(&[]);
         let stems = [
-            "", ".", "-", "_", "dockerfile", "containerfile", "Dockerfile", "DOCKERFILE",
-            "Containerfile", "api", "x.", ".dockerignore", ".Dockerignore", "é", "file",
+            "",
+            ".",
+            "-",
+            "_",
+            "dockerfile",
+            "containerfile",
+            "Dockerfile",
+            "DOCKERFILE",
+            "Containerfile",
+            "api",
+            "x.",
+            ".dockerignore",
+            ".Dockerignore",
+            "é",
+            "file",
         ];
         for first in stems {
             for second in stems {
@@ -570,7 +589,11 @@ mod tests {
                         continue;
                     }
                     let expected = builtin.is_match(&name) && !not_dockerfiles.is_match(&name);
-                    assert_eq!(names.is_dockerfile_name(OsStr::new(&name)), expected, "{name:?}");
+                    assert_eq!(
+                        names.is_dockerfile_name(OsStr::new(&name)),
+                        expected,
+                        "{name:?}"
+                    );
                 }
             }
         }

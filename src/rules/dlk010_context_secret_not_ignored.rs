@@ -94,14 +94,12 @@ impl Rule for ContextSecretNotIgnored {
         // CLI reports the ignore file as an error of its own).
         let dockerfile = build_context.dockerfile.as_deref();
         let loaded = match &context.config.context_scans {
-            Some(scans) => {
-                DockerIgnore::load_probed(
-                    &build_context.root,
-                    dockerfile,
-                    |path| scans.listings().may_exist(path),
-                    |path, text| scans.ignore_file(path, text),
-                )
-            }
+            Some(scans) => DockerIgnore::load_probed(
+                &build_context.root,
+                dockerfile,
+                |path| scans.listings().may_exist(path),
+                |path, text| scans.ignore_file(path, text),
+            ),
             None => DockerIgnore::load(&build_context.root, dockerfile)
                 .map(|loaded| loaded.map(|(path, ignore)| (path, Arc::new(ignore)))),
         };
@@ -378,7 +376,12 @@ impl BuildContext {
     /// (`COPY .ssh/ …` is `DLK001`'s).
     /// In a run, the directories are looked up in its listings
     /// ([`ContextScans::listings`]) rather than one `stat` per Dockerfile.
-    fn holds_directory(&self, scope: &str, files: &CredentialFiles, config: &crate::Config) -> bool {
+    fn holds_directory(
+        &self,
+        scope: &str,
+        files: &CredentialFiles,
+        config: &crate::Config,
+    ) -> bool {
         if scope.is_empty() {
             return true;
         }

@@ -898,6 +898,21 @@ mod tests {
         SecretNames::builtin()
     }
 
+    #[test]
+    fn cached_verdicts_belong_to_their_classifier() {
+        let builtin = names();
+        let allowing = SecretNames::with_extra(&[], &["GITHUB_TOKEN".to_owned()]).expect("valid");
+        for _ in 0..2 {
+            assert_eq!(
+                builtin.classify("GITHUB_TOKEN"),
+                builtin.classify_uncached("GITHUB_TOKEN")
+            );
+            assert!(builtin.is_secret("GITHUB_TOKEN"));
+            assert!(!allowing.is_secret("GITHUB_TOKEN"));
+            assert!(allowing.clone().classify("GITHUB_TOKEN") == allowing.classify("GITHUB_TOKEN"));
+        }
+    }
+
     fn failures(expected_secret: bool, list: &[&str]) -> Vec<String> {
         list.iter()
             .filter_map(|name| {

@@ -199,9 +199,7 @@ impl TokenScanner {
                 keyword_owner.push(index);
             }
         }
-        let keywords = Keywords::new(
-            keyword_patterns.into_iter().map(str::to_owned).collect(),
-        )?;
+        let keywords = Keywords::new(keyword_patterns.into_iter().map(str::to_owned).collect())?;
         Ok(TokenScanner {
             formats,
             regexes,
@@ -261,7 +259,11 @@ impl TokenScanner {
     pub(crate) fn candidate_formats(&self, text: &str) -> Vec<usize> {
         let mut seen = vec![false; self.formats.len()];
         let mut remaining = self.formats.len();
-        for keyword in self.keywords.automaton(text.len()).find_overlapping_iter(text) {
+        for keyword in self
+            .keywords
+            .automaton(text.len())
+            .find_overlapping_iter(text)
+        {
             let owner = self.keyword_owner[keyword.pattern().as_usize()];
             if !seen[owner] {
                 seen[owner] = true;
@@ -359,7 +361,8 @@ impl Keywords {
         // The same patterns built as an NFA above: a DFA of them builds too
         // (if it could not, the NFA keeps scanning).
         self.dfa.get_or_init(|| {
-            Keywords::build(&self.patterns, AhoCorasickKind::DFA).unwrap_or_else(|_| self.nfa.clone())
+            Keywords::build(&self.patterns, AhoCorasickKind::DFA)
+                .unwrap_or_else(|_| self.nfa.clone())
         })
     }
 }
@@ -737,9 +740,15 @@ mod tests {
             assert_eq!(matches(&keywords.nfa, text), matches(&dfa, text), "{text}");
         }
         // Past the threshold a scan switches to the DFA, with the same result.
-        let long = texts.concat().repeat(DFA_AFTER_BYTES / texts.concat().len() + 2);
+        let long = texts
+            .concat()
+            .repeat(DFA_AFTER_BYTES / texts.concat().len() + 2);
         let ranges = |text: &str| -> Vec<Range<usize>> {
-            scanner().scan(text).into_iter().map(|found| found.range).collect()
+            scanner()
+                .scan(text)
+                .into_iter()
+                .map(|found| found.range)
+                .collect()
         };
         let first = ranges(&long);
         let second = ranges(&long);
