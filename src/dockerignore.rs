@@ -196,6 +196,18 @@ impl DockerIgnore {
         dockerfile_path: Option<&Path>,
         parse: impl FnOnce(&Path, &str) -> T,
     ) -> Result<Option<(PathBuf, T)>, LoadError> {
+        DockerIgnore::load_probed(context_dir, dockerfile_path, |_| true, parse)
+    }
+
+    /// [`DockerIgnore::load_with`] that skips a candidate file when
+    /// `may_exist` says it is not there (a directory listing read once per
+    /// run), instead of a failing `open` per Dockerfile.
+    pub fn load_probed<T>(
+        context_dir: &Path,
+        dockerfile_path: Option<&Path>,
+        may_exist: impl Fn(&Path) -> bool,
+        parse: impl FnOnce(&Path, &str) -> T,
+    ) -> Result<Option<(PathBuf, T)>, LoadError> {
         let specific = dockerfile_path.and_then(|dockerfile| {
             let mut ignore_name = dockerfile.file_name()?.to_os_string();
             ignore_name.push(DEFAULT_FILE_NAME);
@@ -204,7 +216,7 @@ impl DockerIgnore {
         let candidates = specific
             .into_iter()
             .chain(std::iter::once(context_dir.join(DEFAULT_FILE_NAME)));
-        for candidate in candidates {
+        for candidate in candidates.filter(|candidate| may_exist(candidate)) {
             match crate::input::read_regular_text(&candidate, crate::input::MAX_SIDE_FILE_SIZE) {
                 Ok(text) => {
                     let parsed = parse(&candidate, &text);

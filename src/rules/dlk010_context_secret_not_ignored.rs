@@ -94,11 +94,12 @@ impl Rule for ContextSecretNotIgnored {
         // CLI reports the ignore file as an error of its own).
         let dockerfile = build_context.dockerfile.as_deref();
         let loaded = match &context.config.context_scans {
-            Some(scans) => {
-                DockerIgnore::load_with(&build_context.root, dockerfile, |path, text| {
-                    scans.ignore_file(path, text)
-                })
-            }
+            Some(scans) => DockerIgnore::load_probed(
+                &build_context.root,
+                dockerfile,
+                |path| scans.listings().may_exist(path),
+                |path, text| scans.ignore_file(path, text),
+            ),
             None => DockerIgnore::load(&build_context.root, dockerfile)
                 .map(|loaded| loaded.map(|(path, ignore)| (path, Arc::new(ignore)))),
         };
@@ -121,7 +122,7 @@ impl Rule for ContextSecretNotIgnored {
         let ignore = ignore.as_ref().map(|(_, ignore)| ignore.as_ref());
         let files = &context.catalog.files;
         for copy in copies {
-            if !build_context.holds_directory(&copy.scope, files) {
+            if !build_context.holds_directory(&copy.scope, files, context.config) {
                 continue;
             }
             let walk = || {
@@ -373,17 +374,28 @@ impl BuildContext {
     /// Whether `scope` is the root or a real directory of the context (no
     /// symbolic link on the way) that is not itself a credential directory
     /// (`COPY .ssh/ …` is `DLK001`'s).
-    fn holds_directory(&self, scope: &str, files: &CredentialFiles) -> bool {
+    /// In a run, the directories are looked up in its listings
+    /// ([`ContextScans::listings`]) rather than one `stat` per Dockerfile.
+    fn holds_directory(
+        &self,
+        scope: &str,
+        files: &CredentialFiles,
+        config: &crate::Config,
+    ) -> bool {
         if scope.is_empty() {
             return true;
         }
         if files.match_path(scope).is_some() {
             return false;
         }
+        let listings = config.context_scans.as_ref().map(|scans| scans.listings());
         let mut path = self.root.clone();
         scope.split('/').all(|component| {
             path.push(component);
-            std::fs::symlink_metadata(&path).is_ok_and(|metadata| metadata.is_dir())
+            match listings.and_then(|listings| listings.kind_of(&path)) {
+                Some(kind) => kind == Some(crate::build_context::EntryKind::Directory),
+                None => std::fs::symlink_metadata(&path).is_ok_and(|metadata| metadata.is_dir()),
+            }
         })
     }
 }
@@ -403,6 +415,9 @@ pub struct ContextScans {
     /// Ignore files that exist but could not be used, with why: the CLI
     /// reports each once as an error of its own.
     ignore_file_errors: Mutex<std::collections::BTreeMap<PathBuf, String>>,
+    /// Directory listings, so that looking for ignore files and build
+    /// contexts does not probe the disk once per Dockerfile.
+    listings: crate::build_context::Listings,
 }
 
 /// What decides a walk's result.
@@ -433,6 +448,11 @@ impl ContextScans {
         self.scans
             .lock()
             .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The run's directory listings.
+    pub fn listings(&self) -> &crate::build_context::Listings {
+        &self.listings
     }
 
     /// The ignore files that could not be used in this run (a FIFO, a

@@ -106,6 +106,20 @@ struct CredentialFileList {
 #[derive(Debug, Clone)]
 pub struct CredentialFiles {
     patterns: Vec<CredentialFilePattern>,
+    /// What matches paths, built the first time a path is matched: a file
+    /// that copies no file (or a run of `dockerleak rules`) never needs it,
+    /// and building it was a quarter of a one-file run (2.7 M
+    /// instructions). A list with entries from configuration builds it up
+    /// front, so that an error in them is reported at once.
+    matchers: OnceLock<Matchers>,
+    /// The normalised true examples of every non-conditional entry, with
+    /// their base names: the names a source glob is tried on.
+    glob_probes: Arc<OnceLock<Vec<String>>>,
+}
+
+/// The compiled globs of a [`CredentialFiles`].
+#[derive(Debug, Clone)]
+struct Matchers {
     /// All `patterns` globs of all entries, in list order.
     include: Vec<LazyGlob>,
     /// The include globs that are a base name or an extension in any
@@ -120,11 +134,6 @@ pub struct CredentialFiles {
     /// in a path in one pass; a glob's `literals` are indices into it.
     literals: AhoCorasick,
     literal_count: usize,
-    /// `broad_glob_probes` of the builtin list, lower-cased.
-    broad_probes: Arc<Vec<String>>,
-    /// The normalised true examples of every non-conditional entry, with
-    /// their base names: the names a source glob is tried on.
-    glob_probes: Arc<OnceLock<Vec<String>>>,
 }
 
 /// A credential file that a source glob may match
@@ -319,11 +328,6 @@ impl CredentialFiles {
             "credential file pattern",
             patterns.iter().map(|pattern| pattern.id.as_str()),
         )?;
-        let mut include = Vec::new();
-        let mut exclude = Vec::new();
-        let mut table = HashMap::new();
-        let mut simple = GlobSetBuilder::new();
-        let mut simple_ids = Vec::new();
         for (index, pattern) in patterns.iter().enumerate() {
             validate(pattern)?;
             for glob in pattern.patterns.iter().chain(&pattern.exclude) {
@@ -333,56 +337,31 @@ impl CredentialFiles {
                     compile_glob(&pattern.id, glob)?;
                 }
             }
-            for glob in &pattern.patterns {
-                let lazy = LazyGlob::new(index, glob, &mut table);
-                if lazy.simple {
-                    simple.add(compile_glob(&pattern.id, glob)?);
-                    simple_ids.push(include.len());
-                }
-                include.push(lazy);
-            }
-            for glob in &pattern.exclude {
-                exclude.push(LazyGlob::new(index, glob, &mut table));
-            }
         }
-        let mut by_index: Vec<(usize, String)> = table
-            .into_iter()
-            .map(|(literal, index)| (index, literal))
-            .collect();
-        by_index.sort_unstable();
-        let literal_count = by_index.len();
-        // Overlapping search (`MatchKind::Standard`) reports every literal
-        // present, also one inside another (`.env` in `.envrc`).
-        let literals = AhoCorasick::builder()
-            .kind(Some(AhoCorasickKind::ContiguousNFA))
-            .match_kind(MatchKind::Standard)
-            .build(by_index.iter().map(|(_, literal)| literal))
-            .map_err(|source| SecretsError::Keywords {
-                list: "credential file globs",
-                source: Box::new(source),
-            })?;
-        let simple = simple.build().map_err(|source| SecretsError::Glob {
-            id: "(all patterns)".to_owned(),
-            glob: String::new(),
-            source: Box::new(source),
-        })?;
+        let matchers = OnceLock::new();
+        if checked_from < patterns.len() {
+            let _ = matchers.set(Matchers::build(&patterns)?);
+        }
         Ok(CredentialFiles {
             patterns,
-            include,
-            simple,
-            simple_ids,
-            exclude,
-            literals,
-            literal_count,
-            broad_probes: Arc::clone(&BUILTIN_BROAD_PROBES),
+            matchers,
             glob_probes: Arc::new(OnceLock::new()),
+        })
+    }
+
+    /// The matchers, built on first use.
+    fn matchers(&self) -> &Matchers {
+        self.matchers.get_or_init(|| {
+            Matchers::build(&self.patterns)
+                .expect("rules/credential-files.toml globs compile (checked by the unit tests)")
         })
     }
 
     /// Which literal pieces occur in `normalized`.
     fn present_literals(&self, normalized: &str) -> Vec<bool> {
-        let mut present = vec![false; self.literal_count];
-        for found in self.literals.find_overlapping_iter(normalized) {
+        let matchers = self.matchers();
+        let mut present = vec![false; matchers.literal_count];
+        for found in matchers.literals.find_overlapping_iter(normalized) {
             present[found.pattern().as_usize()] = true;
         }
         present
@@ -461,9 +440,10 @@ impl CredentialFiles {
                 format!("{directory}/{probe}")
             }
         };
+        // `broad_glob_probes` of the builtin list, read on first use
+        // (parsing the list again cost every run 0.4 M instructions).
         if literal_directory
-            && self
-                .broad_probes
+            && BUILTIN_BROAD_PROBES
                 .iter()
                 .any(|probe| matcher.is_match(in_directory(probe)))
         {
@@ -527,11 +507,12 @@ impl CredentialFiles {
         }
         let candidate = Candidate::new(&normalized);
         let present = self.present_literals(&normalized);
+        let matchers = self.matchers();
         let mut included: Vec<usize> = Vec::new();
-        for matched in self.simple.matches_candidate(&candidate) {
-            included.push(self.include[self.simple_ids[matched]].owner);
+        for matched in matchers.simple.matches_candidate(&candidate) {
+            included.push(matchers.include[matchers.simple_ids[matched]].owner);
         }
-        for glob in &self.include {
+        for glob in &matchers.include {
             if !glob.simple && glob.is_match(&present, &candidate) {
                 included.push(glob.owner);
             }
@@ -542,12 +523,65 @@ impl CredentialFiles {
         included.sort_unstable();
         included.dedup();
         included.retain(|index| {
-            !self
+            !matchers
                 .exclude
                 .iter()
                 .any(|glob| glob.owner == *index && glob.is_match(&present, &candidate))
         });
         included
+    }
+}
+
+impl Matchers {
+    /// Compiles the globs of `patterns` (already validated).
+    fn build(patterns: &[CredentialFilePattern]) -> Result<Matchers, SecretsError> {
+        let mut include = Vec::new();
+        let mut exclude = Vec::new();
+        let mut table = HashMap::new();
+        let mut simple = GlobSetBuilder::new();
+        let mut simple_ids = Vec::new();
+        for (index, pattern) in patterns.iter().enumerate() {
+            for glob in &pattern.patterns {
+                let lazy = LazyGlob::new(index, glob, &mut table);
+                if lazy.simple {
+                    simple.add(compile_glob(&pattern.id, glob)?);
+                    simple_ids.push(include.len());
+                }
+                include.push(lazy);
+            }
+            for glob in &pattern.exclude {
+                exclude.push(LazyGlob::new(index, glob, &mut table));
+            }
+        }
+        let mut by_index: Vec<(usize, String)> = table
+            .into_iter()
+            .map(|(literal, index)| (index, literal))
+            .collect();
+        by_index.sort_unstable();
+        let literal_count = by_index.len();
+        // Overlapping search (`MatchKind::Standard`) reports every literal
+        // present, also one inside another (`.env` in `.envrc`).
+        let literals = AhoCorasick::builder()
+            .kind(Some(AhoCorasickKind::ContiguousNFA))
+            .match_kind(MatchKind::Standard)
+            .build(by_index.iter().map(|(_, literal)| literal))
+            .map_err(|source| SecretsError::Keywords {
+                list: "credential file globs",
+                source: Box::new(source),
+            })?;
+        let simple = simple.build().map_err(|source| SecretsError::Glob {
+            id: "(all patterns)".to_owned(),
+            glob: String::new(),
+            source: Box::new(source),
+        })?;
+        Ok(Matchers {
+            include,
+            simple,
+            simple_ids,
+            exclude,
+            literals,
+            literal_count,
+        })
     }
 }
 
@@ -676,9 +710,10 @@ mod tests {
             }
         }
         let globs: Vec<(&LazyGlob, GlobMatcher)> = files
+            .matchers()
             .include
             .iter()
-            .chain(&files.exclude)
+            .chain(&files.matchers().exclude)
             .map(|glob| {
                 let compiled = compile_glob("builtin", &glob.source)
                     .unwrap_or_else(|error| panic!("{}: {error}", glob.source));

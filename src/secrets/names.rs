@@ -237,6 +237,24 @@ pub struct SecretNames {
     /// (see [`might_be_convention_name`]): most runs never need the regex.
     convention_names: Vec<String>,
     convention_patterns: Arc<OnceLock<Option<NamePatterns>>>,
+    /// Names this classifier's verdicts are cached under (a clone shares
+    /// them: same data, same verdicts); see [`SecretNames::classify`].
+    cache_id: u64,
+}
+
+/// Ids for [`SecretNames::cache_id`], never reused (an address could be).
+static NEXT_CACHE_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+/// How many verdicts a thread keeps; the names of a whole corpus run (a
+/// few thousand distinct ones) fit.
+const CACHED_VERDICTS: usize = 8192;
+
+thread_local! {
+    /// Verdicts by classifier and name: a run asks about the same names
+    /// (`PATH`, `HOME`, `NODE_VERSION`, `GPG_KEY`) in file after file, and
+    /// each question split, lower-cased and looked the name up again.
+    static VERDICTS: std::cell::RefCell<HashMap<u64, HashMap<Box<str>, NameVerdict>>> =
+        std::cell::RefCell::new(HashMap::new());
 }
 
 /// A cheap test before the `convention_names` globs: only names that
@@ -336,6 +354,7 @@ impl SecretNames {
             allowed_names,
             convention_names: data.convention_names,
             convention_patterns: Arc::new(OnceLock::new()),
+            cache_id: NEXT_CACHE_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
         }
     }
 
@@ -384,7 +403,31 @@ impl SecretNames {
     }
 
     /// The verdict on `name`, with the word or reason that decided it.
+    /// Verdicts are cached per thread: each distinct name is classified
+    /// once per run and thread.
     pub fn classify(&self, name: &str) -> NameVerdict {
+        let cached = VERDICTS.with(|cache| {
+            cache
+                .borrow()
+                .get(&self.cache_id)
+                .and_then(|verdicts| verdicts.get(name).cloned())
+        });
+        if let Some(verdict) = cached {
+            return verdict;
+        }
+        let verdict = self.classify_uncached(name);
+        VERDICTS.with(|cache| {
+            let mut cache = cache.borrow_mut();
+            let verdicts = cache.entry(self.cache_id).or_default();
+            if verdicts.len() >= CACHED_VERDICTS {
+                verdicts.clear();
+            }
+            verdicts.insert(name.into(), verdict.clone());
+        });
+        verdict
+    }
+
+    fn classify_uncached(&self, name: &str) -> NameVerdict {
         if let Some(pattern) = self
             .allowed_names
             .as_ref()
@@ -853,6 +896,21 @@ mod tests {
 
     fn names() -> &'static SecretNames {
         SecretNames::builtin()
+    }
+
+    #[test]
+    fn cached_verdicts_belong_to_their_classifier() {
+        let builtin = names();
+        let allowing = SecretNames::with_extra(&[], &["GITHUB_TOKEN".to_owned()]).expect("valid");
+        for _ in 0..2 {
+            assert_eq!(
+                builtin.classify("GITHUB_TOKEN"),
+                builtin.classify_uncached("GITHUB_TOKEN")
+            );
+            assert!(builtin.is_secret("GITHUB_TOKEN"));
+            assert!(!allowing.is_secret("GITHUB_TOKEN"));
+            assert!(allowing.clone().classify("GITHUB_TOKEN") == allowing.classify("GITHUB_TOKEN"));
+        }
     }
 
     fn failures(expected_secret: bool, list: &[&str]) -> Vec<String> {
