@@ -13,7 +13,7 @@ use crate::syntax::Keyword;
 use regex::Regex;
 use std::sync::LazyLock;
 
-pub(super) mod written_pairs;
+pub(crate) mod written_pairs;
 
 declare_rule! {
     /// ## What it finds

@@ -79,6 +79,19 @@ impl SecretFileNames {
         &BUILTIN
     }
 
+    /// The literal pieces of the name patterns (`secret` of `*secret*`):
+    /// every name [`Self::says_secret`] accepts holds one of them, so the
+    /// shell prefilter reads a RUN that writes to such a name.
+    pub fn name_pieces(&self) -> Vec<String> {
+        self.entry
+            .patterns
+            .iter()
+            .flat_map(|glob| glob.split(['*', '?', '[', ']', '{', '}', ',', '/']))
+            .filter(|piece| !piece.is_empty())
+            .map(str::to_lowercase)
+            .collect()
+    }
+
     /// The entry a finding of this heuristic names (id `secret-file`,
     /// described as "the file name says it holds a secret").
     pub fn entry(&self) -> &CredentialFilePattern {

@@ -427,6 +427,44 @@ impl SecretNames {
         verdict
     }
 
+    /// Literals one of which every secret-looking name holds (ASCII case
+    /// aside): the secret words, the names always secret, the literal
+    /// pieces of the convention globs and of the secret endings. `None`
+    /// when the configuration adds secret names (any text may be one).
+    /// The shell prefilter reads a RUN that writes a file and holds one.
+    pub(crate) fn name_literals(&self) -> Option<Vec<String>> {
+        if self.extra_secret_names.is_some() {
+            return None;
+        }
+        let mut literals: Vec<String> = Vec::new();
+        literals.extend(self.anywhere.iter().cloned());
+        literals.extend(self.last.iter().cloned());
+        literals.extend(self.glued_suffixes.iter().cloned());
+        literals.extend(self.qualified.keys().cloned());
+        literals.extend(self.secret_names.iter().cloned());
+        literals.extend(self.compounds.keys().cloned());
+        for ending in &self.secret_endings {
+            literals.extend(ending.last().cloned());
+        }
+        for glob in &self.convention_names {
+            if let Some(piece) = glob
+                .split(['*', '?', '[', ']'])
+                .max_by_key(|piece| piece.len())
+                .filter(|piece| !piece.is_empty())
+            {
+                literals.push(piece.to_owned());
+            } else {
+                return None;
+            }
+        }
+        Some(
+            literals
+                .into_iter()
+                .map(|word| word.to_ascii_lowercase())
+                .collect(),
+        )
+    }
+
     fn classify_uncached(&self, name: &str) -> NameVerdict {
         if let Some(pattern) = self
             .allowed_names

@@ -251,7 +251,7 @@ impl Prefilter {
                         clause.push(literals.group(&options, Place::WordStart));
                     }
                 }
-                SecretPosition::AfterKey => {
+                SecretPosition::AfterKey | SecretPosition::Key => {
                     // A key matches when it holds the pieces between its
                     // `*`; the longest one stands for it.
                     let longest: Option<Vec<&str>> = entry
@@ -272,6 +272,25 @@ impl Prefilter {
                 SecretPosition::Stdin | SecretPosition::FlagLast => {}
             }
             clauses.push(clause);
+        }
+        // DLK005/DLK006's written-text heuristic: a RUN that writes a file
+        // (a redirect or `tee`) and holds a secret-looking key, one of the
+        // blank-separated password words, or a secret-looking file name.
+        match catalog.names.name_literals() {
+            Some(mut words) => {
+                words.extend(
+                    crate::rules::WRITTEN_PASSWORD_WORDS
+                        .iter()
+                        .map(|word| word.to_string()),
+                );
+                words.extend(crate::secrets::file_names::SecretFileNames::builtin().name_pieces());
+                let words: Vec<&str> = words.iter().map(String::as_str).collect();
+                clauses.push(vec![
+                    literals.group(&[">", "tee"], Place::Anywhere),
+                    literals.group(&words, Place::Anywhere),
+                ]);
+            }
+            None => always = true,
         }
         // A DFA: overlapping search on the default NFA was a tenth of a
         // corpus run; a few hundred literals make a small DFA.

@@ -24,11 +24,17 @@ use std::sync::LazyLock;
 /// `key=value`, `key: value`, `"key": "value"`, and for a password word
 /// `key value` (`requirepass …` in `redis.conf`), one line at a time.
 static PAIR: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(
-        r#"(?m)(?:^|[^A-Za-z0-9_.$/-])(?:([A-Za-z_][A-Za-z0-9_.-]*)["']?[ \t]*[=:][ \t]*|((?i)password|passwd|requirepass|masterauth)[ \t]+)["']?([^\s"',;\\]+)"#,
-    )
+    Regex::new(&format!(
+        r#"(?m)(?:^|[^A-Za-z0-9_.$/-])(?:([A-Za-z_][A-Za-z0-9_.-]*)["']?[ \t]*[=:][ \t]*|((?i){})[ \t]+)["']?([^\s"',;\\]+)"#,
+        WRITTEN_PASSWORD_WORDS.join("|")
+    ))
     .expect("the key-value pattern is a valid regex")
 });
+
+/// Keys that take their value after a blank (`requirepass …` in
+/// `redis.conf`): the shell prefilter reads a RUN that writes one.
+pub(crate) const WRITTEN_PASSWORD_WORDS: [&str; 4] =
+    ["password", "passwd", "requirepass", "masterauth"];
 
 /// Literal values that are words of configuration, not credentials.
 const NOT_CREDENTIALS: [&str; 12] = [
