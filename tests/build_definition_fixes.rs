@@ -165,18 +165,134 @@ fn what_is_not_mechanical_is_display_only() {
         "jobs:\n  b:\n    steps:\n      - uses: docker/build-push-action@v6\n        with:\n          build-args: NPM_TOKEN=${{ secrets.NPM_TOKEN }}\n",
         "`secrets:`",
     );
+    // Compose and bake shapes this does not rewrite: flow style, an
+    // anchor, a comment on the line, a value that is more than a
+    // variable, a bake variable with its own default, bake JSON.
+    for compose in [
+        "services:\n  web:\n    build:\n      context: .\n      args: {NPM_TOKEN: \"${NPM_TOKEN}\"}\n",
+        "services:\n  web:\n    build:\n      context: .\n      args: &args\n        NPM_TOKEN: ${NPM_TOKEN}\n",
+        "services:\n  web:\n    build:\n      context: .\n      args:\n        NPM_TOKEN: ${NPM_TOKEN} # from CI\n",
+        "services:\n  web:\n    build:\n      context: .\n      args:\n        NPM_TOKEN: ${NPM_TOKEN:-x}\n",
+        "services:\n  web:\n    build:\n      context: .\n      args:\n        NPM_TOKEN: ${NPM_TOKEN}\n      secrets: [npm]\n",
+    ] {
+        display("compose.yaml", Kind::Compose, compose, "build.secrets");
+    }
+    for bake in [
+        "target \"app\" {\n  args = { NPM_TOKEN = \"${NPM_TOKEN}\" }\n}\n",
+        "target \"app\" {\n  args = {\n    NPM_TOKEN = \"${NPM_TOKEN}\" // CI\n  }\n}\n",
+        "variable \"NPM_TOKEN\" {\n  default = \"abc\"\n}\ntarget \"app\" {\n  args = {\n    NPM_TOKEN = \"${NPM_TOKEN}\"\n  }\n}\n",
+    ] {
+        display(
+            "docker-bake.hcl",
+            Kind::Bake,
+            bake,
+            "type=env,id=NPM_TOKEN,env=NPM_TOKEN",
+        );
+    }
     display(
-        "compose.yaml",
-        Kind::Compose,
-        "services:\n  web:\n    build:\n      context: .\n      args:\n        NPM_TOKEN: ${NPM_TOKEN}\n",
-        "build.secrets",
-    );
-    display(
-        "docker-bake.hcl",
+        "docker-bake.json",
         Kind::Bake,
-        "target \"app\" {\n  args = {\n    NPM_TOKEN = \"${NPM_TOKEN}\"\n  }\n}\n",
+        "{\"target\": {\"app\": {\"args\": {\"NPM_TOKEN\": \"${NPM_TOKEN}\"}}}}\n",
         "type=env,id=NPM_TOKEN,env=NPM_TOKEN",
     );
+}
+
+/// What a YAML parse of a fixed compose file holds: `services.SERVICE.build`
+/// has no arg `name` and lists the secret, declared at the top level from
+/// the environment variable `variable`.
+fn check_compose(text: &str, service: &str, name: &str, variable: &str) {
+    use dockerleak::builddefs::yaml::{parse, Node};
+    let documents = parse(text).unwrap_or_else(|error| panic!("{error:?}\n{text}"));
+    let document = &documents[0];
+    let build = document
+        .get("services")
+        .and_then(|services| services.get(service))
+        .and_then(|body| body.get("build"))
+        .expect("build");
+    let args_name = |node: &Node| match node {
+        Node::Scalar(scalar) => scalar.value.split('=').next() == Some(name),
+        _ => false,
+    };
+    if let Some(args) = build.get("args") {
+        assert!(args.get(name).is_none(), "{text}");
+        assert!(!args.items().iter().any(args_name), "{text}");
+    }
+    let secrets = build.get("secrets").expect("build.secrets");
+    assert!(
+        secrets
+            .items()
+            .iter()
+            .any(|item| item.as_str() == Some(name)),
+        "{text}"
+    );
+    assert_eq!(
+        document
+            .get("secrets")
+            .and_then(|top| top.get(name))
+            .and_then(|secret| secret.get("environment"))
+            .and_then(Node::as_str),
+        Some(variable),
+        "{text}"
+    );
+}
+
+#[test]
+fn compose_build_args_move_to_build_secrets_in_map_form() {
+    let text = "services:\n  web:\n    build:\n      context: ./web\n      args:\n        VERSION: \"1.2\"\n        NPM_TOKEN: ${NPM_TOKEN}\n      dockerfile: Dockerfile\n    ports:\n      - \"80:80\"\n";
+    let after = fixed("compose.yaml", Kind::Compose, text);
+    assert_eq!(
+        after,
+        "services:\n  web:\n    build:\n      context: ./web\n      args:\n        VERSION: \"1.2\"\n      secrets:\n        - NPM_TOKEN\n      dockerfile: Dockerfile\n    ports:\n      - \"80:80\"\nsecrets:\n  NPM_TOKEN:\n    environment: NPM_TOKEN\n"
+    );
+    check_compose(&after, "web", "NPM_TOKEN", "NPM_TOKEN");
+}
+
+#[test]
+fn compose_build_args_move_to_build_secrets_in_list_form_with_crlf() {
+    // Four-space indentation, CRLF line ends, the only arg (so `args:`
+    // goes), a variable of another name.
+    let text = "services:\r\n    api:\r\n        build:\r\n            context: .\r\n            args:\r\n                - GH_TOKEN=${GITHUB_TOKEN}\r\n";
+    let after = fixed("compose.yaml", Kind::Compose, text);
+    assert_eq!(
+        after,
+        "services:\r\n    api:\r\n        build:\r\n            context: .\r\n            secrets:\r\n                - GH_TOKEN\r\nsecrets:\r\n    GH_TOKEN:\r\n        environment: GITHUB_TOKEN\r\n"
+    );
+    check_compose(&after, "api", "GH_TOKEN", "GITHUB_TOKEN");
+}
+
+#[test]
+fn compose_appends_to_existing_secrets_keys() {
+    // `build.secrets` and the top-level `secrets:` exist: both get an
+    // entry; two args of two services end up in one `secrets:` map.
+    let text = "services:\n  web:\n    build:\n      context: .\n      args:\n        - NPM_TOKEN=$NPM_TOKEN\n        - VERSION=1\n      secrets:\n        - npm_rc\n  worker:\n    build:\n      context: worker\n      args:\n        API_KEY:\nsecrets:\n  npm_rc:\n    file: ./.npmrc\n";
+    let after = fixed("compose.yaml", Kind::Compose, text);
+    assert_eq!(
+        after,
+        "services:\n  web:\n    build:\n      context: .\n      args:\n        - VERSION=1\n      secrets:\n        - npm_rc\n        - NPM_TOKEN\n  worker:\n    build:\n      context: worker\n      secrets:\n        - API_KEY\nsecrets:\n  npm_rc:\n    file: ./.npmrc\n  NPM_TOKEN:\n    environment: NPM_TOKEN\n  API_KEY:\n    environment: API_KEY\n"
+    );
+    check_compose(&after, "web", "NPM_TOKEN", "NPM_TOKEN");
+    check_compose(&after, "worker", "API_KEY", "API_KEY");
+}
+
+#[test]
+fn bake_args_move_to_secret() {
+    use dockerleak::builddefs::bake::read_hcl;
+    // A new `secret` list after `args`, and an existing one appended to.
+    let text = "variable \"NPM_TOKEN\" {\n  default = \"\"\n}\ntarget \"app\" {\n  context = \".\"\n  args = {\n    VERSION = \"1.0\"\n    NPM_TOKEN = \"${NPM_TOKEN}\"\n  }\n}\ntarget \"worker\" {\n  args = {\n    GH_TOKEN = \"${GITHUB_TOKEN}\"\n  }\n  secret = [\"id=npm,src=.npmrc\"]\n}\n";
+    let after = fixed("docker-bake.hcl", Kind::Bake, text);
+    assert_eq!(
+        after,
+        "variable \"NPM_TOKEN\" {\n  default = \"\"\n}\ntarget \"app\" {\n  context = \".\"\n  args = {\n    VERSION = \"1.0\"\n  }\n  secret = [\"id=NPM_TOKEN,env=NPM_TOKEN\"]\n}\ntarget \"worker\" {\n  secret = [\"id=npm,src=.npmrc\", \"id=GH_TOKEN,env=GITHUB_TOKEN\"]\n}\n"
+    );
+    let definition = read_hcl(&after).expect("the fixed file reads");
+    let ids: Vec<Vec<&str>> = definition
+        .invocations
+        .iter()
+        .map(|target| target.secrets.iter().map(|s| s.id.as_str()).collect())
+        .collect();
+    assert_eq!(ids, vec![vec!["NPM_TOKEN"], vec!["npm", "GH_TOKEN"]]);
+    assert_eq!(definition.invocations[0].build_args.len(), 1);
+    assert!(definition.invocations[1].build_args.is_empty());
 }
 
 #[test]

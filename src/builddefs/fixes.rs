@@ -13,8 +13,18 @@
 //!   `secrets: |` (created after `build-args` when absent; `build-args`
 //!   goes when it was the only line). Unsafe, for the same reason.
 //! - Everything else (a value that is more than one variable, `${{ … }}`
-//!   inside `run:`, make's `$(VAR)`, kaniko, flyctl, compose, bake) gets a
-//!   display-only fix that says what to write.
+//!   inside `run:`, make's `$(VAR)`, kaniko, flyctl) gets a display-only
+//!   fix that says what to write.
+//! - A compose service's `build.args` entry `NAME: ${VAR}` / `- NAME=${VAR}`
+//!   (or no value: the variable `NAME`) → `build.secrets: [NAME]` (created
+//!   or appended) and a top-level `secrets:` entry `NAME: {environment:
+//!   VAR}` (created or appended), in block style, with the file's
+//!   indentation and line ends. Unsafe. Flow style, anchors, comments in
+//!   the blocks touched, or a `NAME` secret declared otherwise: display-only.
+//! - A bake HCL target's `args = { NAME = "${VAR}" }` entry → `secret =
+//!   ["id=NAME,env=VAR"]` (created or appended). Unsafe. A bake variable
+//!   with a default of its own, comments in the way, one-line objects, and
+//!   bake JSON: display-only.
 
 use super::{BuildArg, Definition, Invocation, Kind};
 use crate::fix::{Applicability, Edit, Fix};
@@ -69,12 +79,34 @@ pub fn fix_for(
             "move `{name}` from `build-args:` to `secrets:` (`{name}=<the same value>`), and read it with `{mount}`"
         ));
     }
-    if tool.starts_with("compose service") {
+    if let Some(service) = tool.strip_prefix("compose service ") {
+        if kind == Kind::Compose {
+            if let Some(edits) = compose_to_secrets(service, argument, text) {
+                return Fix::new(
+                    Applicability::Unsafe,
+                    format!(
+                        "move `{name}` from `build.args` to `build.secrets` and a top-level `secrets:` entry read from the environment (the Dockerfile reads it with `{mount}`)"
+                    ),
+                    edits,
+                );
+            }
+        }
         return Fix::display_only(format!(
             "move `{name}` from `build.args` to `build.secrets: [{name}]`, declare it at the top level (`secrets: {{{name}: {{environment: {name}}}}}`), and read it with `{mount}`"
         ));
     }
-    if tool.starts_with("bake target") {
+    if let Some(target) = tool.strip_prefix("bake target ") {
+        if kind == Kind::Bake {
+            if let Some(edits) = bake_to_secret(target, argument, text) {
+                return Fix::new(
+                    Applicability::Unsafe,
+                    format!(
+                        "move `{name}` from `args` to `secret` (the Dockerfile reads it with `{mount}`)"
+                    ),
+                    edits,
+                );
+            }
+        }
         return Fix::display_only(format!(
             "move `{name}` from `args` to `secret = [\"type=env,id={name},env={name}\"]`, and read it with `{mount}`"
         ));
@@ -293,4 +325,404 @@ fn content_lines(text: &str, key: Span, span: Span, key_indent: usize) -> Vec<(u
         at = next;
     }
     found
+}
+
+/// `VAR` when `written` is exactly `${VAR}` or `$VAR` (optionally in
+/// matching quotes), or empty (`fallback`, the arg's own name).
+fn whole_variable(written: &str, fallback: &str) -> Option<String> {
+    let valid = |word: &str| {
+        !word.is_empty()
+            && !word.starts_with(|ch: char| ch.is_ascii_digit())
+            && word
+                .chars()
+                .all(|ch| ch.is_ascii_alphanumeric() || ch == '_')
+    };
+    if written.is_empty() {
+        return valid(fallback).then(|| fallback.to_string());
+    }
+    let unquoted = ['"', '\'']
+        .iter()
+        .find_map(|quote| {
+            written
+                .strip_prefix(*quote)
+                .and_then(|rest| rest.strip_suffix(*quote))
+        })
+        .unwrap_or(written);
+    let variable = unquoted
+        .strip_prefix("${")
+        .and_then(|braced| braced.strip_suffix('}'))
+        .or_else(|| unquoted.strip_prefix('$'))?;
+    valid(variable).then(|| variable.to_string())
+}
+
+/// Indentation (spaces only) of the line starting at `line_start`.
+fn indent_at(text: &str, line_start: usize) -> Option<&str> {
+    let line = &text[line_start..];
+    let width = line.len() - line.trim_start_matches(' ').len();
+    let indent = &line[..width];
+    (!line[width..].starts_with('\t')).then_some(indent)
+}
+
+/// The non-blank lines after the line holding `key_start`, while they are
+/// indented deeper than `key_indent`: (start, end without line end).
+fn block_lines(text: &str, key_start: usize, key_indent: usize) -> Vec<(usize, usize)> {
+    let mut found = Vec::new();
+    let (_, key_end) = line_of(text, key_start);
+    let mut at = after_line_end(text, key_end);
+    while at < text.len() {
+        let (start, end) = line_of(text, at);
+        let line = &text[start..end];
+        if !line.trim().is_empty() {
+            if line.len() - line.trim_start().len() <= key_indent {
+                break;
+            }
+            found.push((start, end));
+        }
+        let next = after_line_end(text, end);
+        if next == at {
+            break;
+        }
+        at = next;
+    }
+    found
+}
+
+/// Whether a block's lines hold anything this does not rewrite around:
+/// comments, anchors, aliases, merge keys, flow collections, tabs.
+fn plain_block(text: &str, lines: &[(usize, usize)]) -> bool {
+    lines.iter().all(|&(start, end)| {
+        let line = text[start..end].trim();
+        !line.contains(['#', '&', '*', '{', '}', '[', ']', '|', '>', '\t'])
+            && !line.starts_with("<<")
+    })
+}
+
+/// The edits that move a compose service's `build.args` entry to
+/// `build.secrets` and a top-level `secrets:` entry read from the
+/// environment. `None` when the file's shape is not a plain block one.
+fn compose_to_secrets(service: &str, argument: &BuildArg, text: &str) -> Option<Vec<Edit>> {
+    use super::yaml::{self, Node};
+    let documents = yaml::parse(text).ok()?;
+    let [document] = documents.as_slice() else {
+        return None;
+    };
+    // A document marker would put an appended top-level key elsewhere.
+    if text
+        .lines()
+        .any(|line| line.starts_with("---") || line.starts_with("..."))
+    {
+        return None;
+    }
+    let eol = crate::fix::edits::line_end(text);
+    let (services_key, services) = document
+        .entries()
+        .iter()
+        .find(|(key, _)| key.value == "services")?;
+    let (services_line, _) = line_of(text, services_key.span.start);
+    if services_line != services_key.span.start {
+        return None;
+    }
+    let (_, body) = services
+        .entries()
+        .iter()
+        .find(|(key, _)| key.value == service)?;
+    let (build_key, build) = body
+        .entries()
+        .iter()
+        .find(|(key, _)| key.value == "build")?;
+    let Node::Mapping(build_entries, _) = build else {
+        return None;
+    };
+    let (build_line, _) = line_of(text, build_key.span.start);
+    let build_indent = indent_at(text, build_line)?;
+    if build_line + build_indent.len() != build_key.span.start {
+        return None;
+    }
+    let key_line = |key: &yaml::Scalar, name: &str| -> Option<(usize, usize)> {
+        let (start, end) = line_of(text, key.span.start);
+        (text[start..end].trim() == format!("{name}:")).then_some((start, end))
+    };
+    let (args_key, _) = build_entries.iter().find(|(key, _)| key.value == "args")?;
+    let (args_line, _) = key_line(args_key, "args")?;
+    let args_indent = indent_at(text, args_line)?;
+    let args_lines = block_lines(text, args_line, args_indent.len());
+    let name = argument.name.as_str();
+    // The arg's own line, written in a form this reads back exactly.
+    let (entry_start, entry_end) = *args_lines
+        .iter()
+        .find(|&&(start, end)| start <= argument.span.start && argument.span.start <= end)?;
+    let entry = text[entry_start..entry_end].trim();
+    let variable = if let Some(item) = entry.strip_prefix("- ") {
+        let item = ['"', '\'']
+            .iter()
+            .find_map(|quote| {
+                item.strip_prefix(*quote)
+                    .and_then(|rest| rest.strip_suffix(*quote))
+            })
+            .unwrap_or(item);
+        match item.split_once('=') {
+            Some((written, value)) if written == name => whole_variable(value, name)?,
+            None if item == name => whole_variable("", name)?,
+            _ => return None,
+        }
+    } else {
+        let value = entry.strip_prefix(name)?.strip_prefix(':')?;
+        if !value.is_empty() && !value.starts_with(' ') {
+            return None;
+        }
+        whole_variable(value.trim(), name)?
+    };
+    let others: Vec<_> = args_lines
+        .iter()
+        .filter(|&&(start, _)| start != entry_start)
+        .copied()
+        .collect();
+    if !plain_block(text, &others) {
+        return None;
+    }
+    let entry_indent = indent_at(text, entry_start)?;
+    // The new sequence's items sit where the args' entries did.
+    let item_indent = entry_indent;
+    let only_entry = args_lines.len() == 1;
+    let args_block_end = after_line_end(text, args_lines.last()?.1);
+    let mut edits = Vec::new();
+    // build.secrets
+    match build_entries.iter().find(|(key, _)| key.value == "secrets") {
+        Some((secrets_key, secrets)) => {
+            if secrets
+                .items()
+                .iter()
+                .any(|item| item.as_str() == Some(name))
+            {
+                // Already there: only the arg goes.
+            } else {
+                let (secrets_line, _) = key_line(secrets_key, "secrets")?;
+                let secrets_indent = indent_at(text, secrets_line)?;
+                let lines = block_lines(text, secrets_line, secrets_indent.len());
+                if !plain_block(text, &lines) || lines.is_empty() {
+                    return None;
+                }
+                let &(last_start, last_end) = lines.last()?;
+                let last = &text[last_start..last_end];
+                if !last.trim_start().starts_with("- ") {
+                    return None;
+                }
+                let indent = indent_at(text, last_start)?;
+                edits.push(Edit::insert(last_end, format!("{eol}{indent}- {name}")));
+            }
+        }
+        None => {
+            let block = format!("{args_indent}secrets:{eol}{item_indent}- {name}{eol}");
+            if only_entry {
+                edits.push(Edit::replace(Span::new(args_line, args_block_end), block));
+            } else {
+                edits.push(Edit::insert(args_block_end, block));
+            }
+        }
+    }
+    if !edits.iter().any(|edit| edit.span.start == args_line) {
+        if only_entry {
+            edits.push(Edit::delete(Span::new(args_line, args_block_end)));
+        } else {
+            edits.push(Edit::delete(Span::new(
+                entry_start,
+                after_line_end(text, entry_end),
+            )));
+        }
+    }
+    // The top-level `secrets:` entry.
+    let unit = indent_at(
+        text,
+        line_of(text, services.entries().first()?.0.span.start).0,
+    )?;
+    if unit.is_empty() {
+        return None;
+    }
+    match document
+        .entries()
+        .iter()
+        .find(|(key, _)| key.value == "secrets")
+    {
+        Some((top_key, top)) => {
+            if let Some((_, declared)) = top.entries().iter().find(|(key, _)| key.value == name) {
+                // Declared already: only if it reads the same variable.
+                if declared.get("environment").and_then(Node::as_str) != Some(variable.as_str()) {
+                    return None;
+                }
+            } else {
+                let (top_line, _) = key_line(top_key, "secrets")?;
+                if top_line != top_key.span.start {
+                    return None;
+                }
+                let lines = block_lines(text, top_line, 0);
+                if !plain_block(text, &lines) || lines.is_empty() {
+                    return None;
+                }
+                let entry_unit = indent_at(text, lines[0].0)?;
+                let inner_unit = lines
+                    .get(1)
+                    .and_then(|&(start, _)| indent_at(text, start))
+                    .filter(|indent| indent.len() > entry_unit.len())
+                    .map_or_else(|| format!("{entry_unit}{entry_unit}"), str::to_string);
+                let &(_, last_end) = lines.last()?;
+                edits.push(Edit::insert(
+                    last_end,
+                    format!("{eol}{entry_unit}{name}:{eol}{inner_unit}environment: {variable}"),
+                ));
+            }
+        }
+        None => {
+            let lead = if text.is_empty() || text.ends_with('\n') {
+                ""
+            } else {
+                eol
+            };
+            edits.push(Edit::insert(
+                text.len(),
+                format!(
+                    "{lead}secrets:{eol}{unit}{name}:{eol}{unit}{unit}environment: {variable}{eol}"
+                ),
+            ));
+        }
+    }
+    edits.sort_by_key(|edit| (edit.span.start, !edit.span.is_empty()));
+    if edits
+        .windows(2)
+        .any(|pair| pair[0].span.end > pair[1].span.start)
+    {
+        return None;
+    }
+    Some(edits)
+}
+
+/// The edits that move a bake HCL target's `args` entry to its `secret`
+/// list (`id=NAME,env=VAR`). `None` for any other shape.
+fn bake_to_secret(target: &str, argument: &BuildArg, text: &str) -> Option<Vec<Edit>> {
+    use hcl_edit::expr::Expression;
+    use hcl_edit::structure::{BlockLabel, Structure};
+    use hcl_edit::Span as _;
+    let body = hcl_edit::parser::parse_body(text).ok()?;
+    let label = |block: &hcl_edit::structure::Block| {
+        block.labels.first().map(|label| match label {
+            BlockLabel::Ident(ident) => ident.as_str().to_string(),
+            BlockLabel::String(string) => string.as_str().to_string(),
+        })
+    };
+    let block = body.iter().find_map(|structure| match structure {
+        Structure::Block(block)
+            if block.ident.as_str() == "target" && label(block).as_deref() == Some(target) =>
+        {
+            Some(block)
+        }
+        _ => None,
+    })?;
+    let name = argument.name.as_str();
+    let args = block
+        .body
+        .attributes()
+        .find(|attribute| attribute.key.as_str() == "args")?;
+    let Expression::Object(object) = &args.value else {
+        return None;
+    };
+    let object_span = object.span()?;
+    let (args_line, args_line_end) = line_of(text, args.key.span()?.start);
+    let args_indent = indent_at(text, args_line)?;
+    if text[args_line..args_line_end].trim() != "args = {" {
+        return None;
+    }
+    let (close_line, close_end) = line_of(text, object_span.end.saturating_sub(1));
+    if text[close_line..close_end].trim() != "}" {
+        return None;
+    }
+    let (entry_start, entry_end) = line_of(text, argument.name_span.start);
+    let entry = text[entry_start..entry_end].trim();
+    let entry = entry.strip_suffix(',').unwrap_or(entry);
+    let (written_name, value) = entry.split_once('=')?;
+    let written_name = written_name.trim();
+    if written_name != name && written_name != format!("\"{name}\"") {
+        return None;
+    }
+    let value = value.trim();
+    let inner = value.strip_prefix('"')?.strip_suffix('"')?;
+    let variable = whole_variable(inner, name).filter(|_| inner.starts_with("${"))?;
+    // A bake variable with a default of its own is not the environment's.
+    let defaulted = body.iter().any(|structure| match structure {
+        Structure::Block(block) if block.ident.as_str() == "variable" => {
+            label(block).as_deref() == Some(variable.as_str())
+                && block.body.attributes().any(|attribute| {
+                    attribute.key.as_str() == "default"
+                        && !matches!(&attribute.value, Expression::String(s) if s.is_empty())
+                })
+        }
+        _ => false,
+    });
+    if defaulted {
+        return None;
+    }
+    let eol = crate::fix::edits::line_end(text);
+    let only_entry = object.len() == 1;
+    let args_end = after_line_end(text, close_end);
+    let secret = format!("\"id={name},env={variable}\"");
+    let mut edits = Vec::new();
+    match block
+        .body
+        .attributes()
+        .find(|attribute| attribute.key.as_str() == "secret")
+    {
+        Some(attribute) => {
+            let Expression::Array(array) = &attribute.value else {
+                return None;
+            };
+            let array_span = array.span()?;
+            let close = array_span.end.checked_sub(1)?;
+            if text.as_bytes().get(close) != Some(&b']') {
+                return None;
+            }
+            match array.iter().last() {
+                Some(last) => {
+                    let last_end = last.span()?.end;
+                    let between = &text[last_end..close];
+                    if between.contains(['#', '/']) {
+                        return None;
+                    }
+                    edits.push(Edit::insert(last_end, format!(", {secret}")));
+                }
+                None => {
+                    if !text[array_span.start + 1..close].trim().is_empty() {
+                        return None;
+                    }
+                    edits.push(Edit::replace(
+                        Span::new(array_span.start, array_span.end),
+                        format!("[{secret}]"),
+                    ));
+                }
+            }
+        }
+        None => {
+            let line = format!("{args_indent}secret = [{secret}]{eol}");
+            if only_entry {
+                edits.push(Edit::replace(Span::new(args_line, args_end), line));
+            } else {
+                edits.push(Edit::insert(args_end, line));
+            }
+        }
+    }
+    if !edits.iter().any(|edit| edit.span.start == args_line) {
+        if only_entry {
+            edits.push(Edit::delete(Span::new(args_line, args_end)));
+        } else {
+            edits.push(Edit::delete(Span::new(
+                entry_start,
+                after_line_end(text, entry_end),
+            )));
+        }
+    }
+    edits.sort_by_key(|edit| (edit.span.start, !edit.span.is_empty()));
+    if edits
+        .windows(2)
+        .any(|pair| pair[0].span.end > pair[1].span.start)
+    {
+        return None;
+    }
+    Some(edits)
 }
