@@ -174,12 +174,14 @@ fn what_is_not_mechanical_is_display_only() {
         "services:\n  web:\n    build:\n      context: .\n      args:\n        NPM_TOKEN: ${NPM_TOKEN} # from CI\n",
         "services:\n  web:\n    build:\n      context: .\n      args:\n        NPM_TOKEN: ${NPM_TOKEN:-x}\n",
         "services:\n  web:\n    build:\n      context: .\n      args:\n        NPM_TOKEN: ${NPM_TOKEN}\n      secrets: [npm]\n",
+        "services:\n  web:\n    build:\n      context: .\n      args:\n        NPM_TOKEN: ${NPM_TOKEN}\n# VERSION: 1\n        HOME_DIR: /app\n",
     ] {
         display("compose.yaml", Kind::Compose, compose, "build.secrets");
     }
     for bake in [
         "target \"app\" {\n  args = { NPM_TOKEN = \"${NPM_TOKEN}\" }\n}\n",
         "target \"app\" {\n  args = {\n    NPM_TOKEN = \"${NPM_TOKEN}\" // CI\n  }\n}\n",
+        "target \"app\" {\n  args = {\n    # from CI\n    NPM_TOKEN = \"${NPM_TOKEN}\"\n  }\n}\n",
         "variable \"NPM_TOKEN\" {\n  default = \"abc\"\n}\ntarget \"app\" {\n  args = {\n    NPM_TOKEN = \"${NPM_TOKEN}\"\n  }\n}\n",
     ] {
         display(

@@ -364,7 +364,8 @@ fn indent_at(text: &str, line_start: usize) -> Option<&str> {
 }
 
 /// The non-blank lines after the line holding `key_start`, while they are
-/// indented deeper than `key_indent`: (start, end without line end).
+/// indented deeper than `key_indent` or are comments: (start, end without
+/// line end).
 fn block_lines(text: &str, key_start: usize, key_indent: usize) -> Vec<(usize, usize)> {
     let mut found = Vec::new();
     let (_, key_end) = line_of(text, key_start);
@@ -373,7 +374,11 @@ fn block_lines(text: &str, key_start: usize, key_indent: usize) -> Vec<(usize, u
         let (start, end) = line_of(text, at);
         let line = &text[start..end];
         if !line.trim().is_empty() {
-            if line.len() - line.trim_start().len() <= key_indent {
+            // A comment belongs to the block whatever its indentation (and
+            // then makes it one this does not rewrite).
+            if line.len() - line.trim_start().len() <= key_indent
+                && !line.trim_start().starts_with('#')
+            {
                 break;
             }
             found.push((start, end));
@@ -661,6 +666,13 @@ fn bake_to_secret(target: &str, argument: &BuildArg, text: &str) -> Option<Vec<E
     }
     let eol = crate::fix::edits::line_end(text);
     let only_entry = object.len() == 1;
+    // Removing the whole `args` loses nothing else (a comment line).
+    if only_entry
+        && (after_line_end(text, args_line_end) != entry_start
+            || after_line_end(text, entry_end) != close_line)
+    {
+        return None;
+    }
     let args_end = after_line_end(text, close_end);
     let secret = format!("\"id={name},env={variable}\"");
     let mut edits = Vec::new();
