@@ -210,6 +210,22 @@ fn is_simple_glob(glob: &str) -> bool {
     !rest.is_empty() && !rest.contains(['*', '?', '[', ']', '{', '}', '\\', '/'])
 }
 
+/// Skips a glob's character class or alternation up to `closing` (`]` or
+/// `}`), the opening already read; a `]` right after `[` (or `[!`) is part
+/// of the class. False when the group is never closed.
+pub(crate) fn skip_glob_group(chars: &mut std::str::Chars<'_>, closing: char) -> bool {
+    let mut first = true;
+    loop {
+        match chars.next() {
+            None => return false,
+            Some('!' | '^') if first && closing == ']' => {}
+            Some(']') if first && closing == ']' => first = false,
+            Some(found) if found == closing => return true,
+            Some(_) => first = false,
+        }
+    }
+}
+
 /// The literal pieces of a glob that every path it matches contains: the
 /// text between wildcards (`*`, `?`), character classes and alternations,
 /// after a leading `**/`. A glob with a backslash escape gives none (no
@@ -239,17 +255,8 @@ fn required_literals(glob: &str) -> Vec<String> {
             literals.push(std::mem::take(&mut current));
         }
         if let Some(closing) = closing {
-            // Skip the class or alternation; a `]` right after `[` (or
-            // `[!`) is part of the class.
-            let mut first = true;
-            loop {
-                match chars.next() {
-                    None => return Vec::new(),
-                    Some('!' | '^') if first && closing == ']' => {}
-                    Some(']') if first && closing == ']' => first = false,
-                    Some(found) if found == closing => break,
-                    Some(_) => first = false,
-                }
+            if !skip_glob_group(&mut chars, closing) {
+                return Vec::new();
             }
         }
     }

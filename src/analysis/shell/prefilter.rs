@@ -393,15 +393,8 @@ fn glob_pieces(glob: &str) -> Vec<(String, bool)> {
         }
         whole = false;
         if let Some(closing) = closing {
-            let mut first = true;
-            loop {
-                match chars.next() {
-                    None => return Vec::new(),
-                    Some('!' | '^') if first && closing == ']' => {}
-                    Some(']') if first && closing == ']' => first = false,
-                    Some(found) if found == closing => break,
-                    Some(_) => first = false,
-                }
+            if !crate::secrets::files::skip_glob_group(&mut chars, closing) {
+                return Vec::new();
             }
         }
     }
