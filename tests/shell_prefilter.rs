@@ -154,6 +154,26 @@ patterns = ["**/.sesame"]
     assert_eq!(difference(Path::new("Dockerfile"), written, &config), None);
 }
 
+/// Secret names added by the configuration are not in the prefilter's
+/// literals: a RUN writing one (`sesame=…` into a file) is still read.
+#[test]
+fn configured_secret_names_widen_the_prefilter() {
+    let config = dockerleak::config::parse(
+        "secret-names = [\"SESAME\"]\n",
+        ".dockerleak.toml",
+        Path::new("/"),
+    )
+    .expect("the configuration is valid");
+    let text = "FROM alpine\nRUN echo \"sesame=Zq8vLw3xPk2m\" > /app/settings.ini\n";
+    let full = lint_source_with("Dockerfile", text, &config, ShellView::Full);
+    assert!(
+        full.findings.iter().any(|finding| finding.code == "DLK005"),
+        "{:?}",
+        full.findings
+    );
+    assert_eq!(difference(Path::new("Dockerfile"), text, &config), None);
+}
+
 /// Cases built to get past a careless prefilter: the credential is only
 /// visible through a WORKDIR, an ENV value, quotes, a removal of a whole
 /// directory, or a stage built on the one that added the file.

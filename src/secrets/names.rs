@@ -427,6 +427,12 @@ impl SecretNames {
         verdict
     }
 
+    /// Whether the configuration adds secret names (then
+    /// [`Self::name_literals`] is `None`).
+    pub(crate) fn has_extra_secret_names(&self) -> bool {
+        self.extra_secret_names.is_some()
+    }
+
     /// Literals one of which every secret-looking name holds (ASCII case
     /// aside): the secret words, the names always secret, the literal
     /// pieces of the convention globs and of the secret endings. `None`

@@ -446,7 +446,10 @@ impl<'a> FileFilter<'a> {
     ) -> FileFilter<'a> {
         let mut secret_names: Vec<&str> = Vec::new();
         let mut path_names: Vec<&str> = Vec::new();
-        let mut every_run = prefilter.always;
+        // The prefilter is cached per credential-file catalogue, so its
+        // written-text literals are the built-in names': with names added
+        // by the configuration, any text may be a secret-looking key.
+        let mut every_run = prefilter.always || catalog.names.has_extra_secret_names();
         for binding in &analysis.bindings {
             let name = binding.name.as_str();
             if !secret_names.contains(&name)
