@@ -1029,14 +1029,23 @@ impl ConfigError {
             }
             None => (None, None),
         };
+        // The file's text and what quotes it are shown: a token pasted
+        // into the configuration is masked like a secret in a Dockerfile.
+        let redactor = crate::redact::Redactor::of_tokens(text);
+        let shown = redactor.redacted_source(text);
+        let span = span.map(|span| {
+            let span = shown.map_span(crate::source::Span::new(span.start, span.end));
+            span.start..span.end
+        });
+        let mask = |text: &str| redactor.mask(text).into_owned();
         ConfigError::Invalid(Box::new(InvalidConfig {
             path: display.to_string(),
             line,
             column,
-            key,
-            message,
-            help,
-            source: NamedSource::new(display, text.to_string()),
+            key: key.as_deref().map(mask),
+            message: mask(&message),
+            help: help.as_deref().map(mask),
+            source: NamedSource::new(display, shown.text),
             span,
         }))
     }

@@ -103,6 +103,19 @@ impl Redactor {
         redactor
     }
 
+    /// The redactor of a text that is not a Dockerfile (a configuration
+    /// file, editor settings, a message quoting either): every secret of
+    /// a known token format in it. Such text has no rules run on it, so
+    /// this is what keeps a token pasted into `.dockerleak.toml` out of an
+    /// error message.
+    pub fn of_tokens(text: &str) -> Redactor {
+        let spans = crate::secrets::TokenScanner::builtin()
+            .scan(text)
+            .into_iter()
+            .map(|found| Span::new(found.range.start, found.range.end));
+        Redactor::new(text, spans)
+    }
+
     /// Whether there is nothing to mask.
     pub fn is_empty(&self) -> bool {
         self.ranges.is_empty() && self.values.is_empty()

@@ -239,6 +239,28 @@ fn an_unknown_key_is_reported_with_its_name() {
 }
 
 #[test]
+fn a_token_in_the_configuration_is_masked_in_its_error() {
+    let token = "ghp_Zq8xR2vN5mK7pL3wT9yB4cF6hJ1dS0aE8uQ2";
+    // Quoted by the message (the invalid value) and by the snippet.
+    let stderr = assert_config_error(
+        &format!("ignore = \"{token}\"\n"),
+        1,
+        Some("ignore"),
+        "invalid type: string \"ghp_…\"",
+    );
+    assert!(!stderr.contains(&token[4..12]), "{stderr}");
+    assert!(stderr.contains("ignore = \"ghp_…\""), "{stderr}");
+    // An unknown rule code that is a token.
+    let stderr = assert_config_error(
+        &format!("select = [\"{token}\"]\n"),
+        1,
+        Some("select[0]"),
+        "unknown rule code `ghp_…`",
+    );
+    assert!(!stderr.contains(&token[4..12]), "{stderr}");
+}
+
+#[test]
 fn an_unknown_rule_code_is_named() {
     assert_config_error(
         "select = [\"DLK001\", \"DLK999\"]\n",

@@ -793,6 +793,28 @@ fn configuration_changes_re_lint_open_documents() {
         codes(&client.diagnostics(&uri)),
         ["DLK003", "DLK004", "DLK005"]
     );
+    // A token pasted into the settings or the configuration file is
+    // masked in the messages that quote them.
+    let token = "ghp_Zq8xR2vN5mK7pL3wT9yB4cF6hJ1dS0aE8uQ2";
+    client.notify(
+        "workspace/didChangeConfiguration",
+        json!({"settings": {"ignore": [token]}}),
+    );
+    let warning = client.notification("window/showMessage");
+    let message = warning["params"]["message"].as_str().unwrap();
+    assert!(message.contains("ghp_…"), "{message}");
+    assert!(!message.contains(token), "{message}");
+    client.diagnostics(&uri);
+    std::fs::write(&config_path, format!("ignore = \"{token}\"\n")).unwrap();
+    client.notify(
+        "workspace/didChangeWatchedFiles",
+        json!({"changes": [{"uri": config_uri, "type": 2}]}),
+    );
+    let on_config = client.diagnostics(&config_uri);
+    assert!(!on_config.to_string().contains(token), "{on_config}");
+    let shown = client.notification("window/showMessage");
+    assert!(!shown.to_string().contains(token), "{shown}");
+    assert!(shown.to_string().contains("ghp_…"), "{shown}");
     assert_eq!(client.shutdown_and_exit(), 0);
 }
 

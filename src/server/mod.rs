@@ -1021,22 +1021,28 @@ impl<W: Write> Server<W> {
         )));
     }
 
+    /// Every message shown or logged quotes settings, a configuration or
+    /// a client's text at most: tokens in it are masked (documents' own
+    /// secrets are masked by their reports before a message is made).
     fn show_message(&mut self, kind: lsp_types::MessageType, message: &str) {
+        let message = crate::redact::Redactor::of_tokens(message)
+            .mask(message)
+            .into_owned();
         self.notify(
             notification::ShowMessage::METHOD,
-            json!(lsp_types::ShowMessageParams {
-                typ: kind,
-                message: message.to_string()
-            }),
+            json!(lsp_types::ShowMessageParams { typ: kind, message }),
         );
     }
 
     fn log(&mut self, message: &str) {
+        let message = crate::redact::Redactor::of_tokens(message)
+            .mask(message)
+            .into_owned();
         self.notify(
             notification::LogMessage::METHOD,
             json!(lsp_types::LogMessageParams {
                 typ: lsp_types::MessageType::LOG,
-                message: message.to_string()
+                message
             }),
         );
     }
