@@ -578,7 +578,24 @@ fn a_quickfix_mounts_the_secret() {
         "{ignored}"
     );
     client.change_full(&uri, 3, &ignored);
-    assert!(!codes(&client.diagnostics(&uri)).contains(&"DLK004".to_string()));
+    let remaining = client.diagnostics(&uri);
+    assert!(!codes(&remaining).contains(&"DLK004".to_string()));
+    // A second code on the same instruction joins the directive's list.
+    assert!(
+        codes(&remaining).contains(&"DLK005".to_string()),
+        "{remaining}"
+    );
+    {
+        let ignore = code_actions(&mut client, &uri, env_line + 1)
+            .into_iter()
+            .find(|action| action["title"] == "Ignore DLK005 for this instruction")
+            .expect("an ignore action for DLK005");
+        let both = apply(&ignored, &ignore["edit"], &uri);
+        assert!(
+            both.contains("\n# dockerleak ignore=DLK004,DLK005\nENV AWS_SECRET_ACCESS_KEY"),
+            "{both}"
+        );
+    }
     // An executeCommand whose argument holds the secret: masked.
     let leaked = client.request(
         "workspace/executeCommand",

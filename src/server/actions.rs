@@ -187,16 +187,24 @@ fn ignore_action(
         .chars()
         .take_while(|character| *character == ' ' || *character == '\t')
         .collect();
-    let newline = crate::fix::edits::line_end(text);
-    let directive = format!(
-        "{indent}{marker} dockerleak ignore={}{newline}",
-        finding.code
-    );
+    // A directive already on the line above gets the code added to its
+    // list (`ignore=DLK003,DLK004 reason`), not a second directive line.
+    let above = line
+        .checked_sub(1)
+        .and_then(|above| directive_list_end(text, index.line_start(above), line_start, marker));
+    let (at, insert) = match above {
+        Some(end) => (end, format!(",{}", finding.code)),
+        None => {
+            let newline = crate::fix::edits::line_end(text);
+            let directive = format!(
+                "{indent}{marker} dockerleak ignore={}{newline}",
+                finding.code
+            );
+            (line_start, directive)
+        }
+    };
     let mut edit = Edits::default();
-    edit.document(
-        context,
-        std::iter::once((Span::empty(line_start), directive)),
-    );
+    edit.document(context, std::iter::once((Span::empty(at), insert)));
     Some(CodeAction {
         title: format!("Ignore {} for this {what}", finding.code),
         kind: Some(CodeActionKind::QUICKFIX),
@@ -207,6 +215,28 @@ fn ignore_action(
         disabled: None,
         data: None,
     })
+}
+
+/// Where the code list of a `<marker> dockerleak ignore=…` directive that
+/// fills `text[start..end]` (one line) ends; `None` when the line is no
+/// such directive (a `global` one included: that is the whole file's).
+fn directive_list_end(text: &str, start: usize, end: usize, marker: &str) -> Option<usize> {
+    let line = text.get(start..end)?;
+    let body = line.trim_start_matches([' ', '\t']);
+    let rest = body.strip_prefix(marker)?.trim_start_matches([' ', '\t']);
+    let rest = rest.strip_prefix("dockerleak")?;
+    let list = rest
+        .strip_prefix([' ', '\t'])?
+        .trim_start_matches([' ', '\t'])
+        .strip_prefix("ignore=")?;
+    let length = list
+        .find(|character: char| character.is_whitespace())
+        .unwrap_or(list.len());
+    if length == 0 || list[..length].ends_with(',') {
+        return None;
+    }
+    let list_start = start + (line.len() - list.len());
+    Some(list_start + length)
 }
 
 fn fix_all_action(
