@@ -148,6 +148,12 @@ pub struct ConfigArgs {
     #[arg(long)]
     pub show: bool,
 
+    /// Show the configuration that applies to this file or directory (the
+    /// nearest .dockerleak.toml in its directory or above) instead of the
+    /// current directory's.
+    #[arg(value_name = "PATH")]
+    pub path: Option<PathBuf>,
+
     #[command(flatten)]
     pub source: ConfigSourceArgs,
 }
@@ -1013,8 +1019,36 @@ fn run_config(arguments: &ConfigArgs) -> i32 {
             return EXIT_ERROR;
         }
     };
-    let Some(loaded) = load_config(&arguments.source, &paths) else {
-        return EXIT_ERROR;
+    let search = match &arguments.path {
+        None => paths.working_directory.clone(),
+        Some(path) => {
+            let absolute = paths.working_directory.join(path);
+            match std::fs::metadata(&absolute) {
+                Ok(metadata) if metadata.is_dir() => absolute,
+                Ok(_) => absolute
+                    .parent()
+                    .map_or_else(|| paths.working_directory.clone(), Path::to_path_buf),
+                Err(error) => {
+                    print_error(
+                        &path.display().to_string(),
+                        &input::describe_io_error(&error),
+                    );
+                    return EXIT_ERROR;
+                }
+            }
+        }
+    };
+    let loaded = match config::load_searching(
+        arguments.source.config.as_deref(),
+        arguments.source.no_config,
+        &paths.working_directory,
+        &search,
+    ) {
+        Ok(loaded) => loaded,
+        Err(error) => {
+            print_config_error(&error);
+            return EXIT_ERROR;
+        }
     };
     let shown = config::show(&loaded);
     if write_output(None, |output| output.write_all(shown.as_bytes())) {

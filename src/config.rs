@@ -301,35 +301,36 @@ pub fn normalize_lexically(path: &Path) -> PathBuf {
 /// Where the configuration of a run came from.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum ConfigSource {
-    /// No file: the defaults (none found, or `--no-config`).
-    Defaults { searched: bool },
-    /// A file, named by `--config` or found upward from the current
-    /// directory. `display` is how messages name it.
+    /// No file: the defaults (none found upward from `searched`, as
+    /// messages name that directory; `None`: `--no-config`).
+    Defaults { searched: Option<String> },
+    /// A file, named by `--config` (`found_from` is `None`) or found upward
+    /// from a directory (named as messages name it, "the current
+    /// directory" for a run's). `display` is how messages name the file.
     File {
         path: PathBuf,
         display: String,
-        discovered: bool,
+        found_from: Option<String>,
     },
 }
 
 impl fmt::Display for ConfigSource {
     fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            ConfigSource::Defaults { searched: true } => write!(
+            ConfigSource::Defaults {
+                searched: Some(directory),
+            } => write!(
                 formatter,
-                "defaults (no {CONFIG_FILE_NAME} in the current directory or above)"
+                "defaults (no {CONFIG_FILE_NAME} in {directory} or above)"
             ),
-            ConfigSource::Defaults { searched: false } => {
+            ConfigSource::Defaults { searched: None } => {
                 write!(formatter, "defaults (--no-config)")
             }
             ConfigSource::File {
                 display,
-                discovered: true,
+                found_from: Some(directory),
                 ..
-            } => write!(
-                formatter,
-                "{display} (found from the current directory upward)"
-            ),
+            } => write!(formatter, "{display} (found from {directory} upward)"),
             ConfigSource::File { display, .. } => write!(formatter, "{display} (--config)"),
         }
     }
@@ -360,24 +361,43 @@ pub fn load(
     no_config: bool,
     working_directory: &Path,
 ) -> Result<LoadedConfig, ConfigError> {
-    let (path, display, discovered) = match explicit {
+    load_searching(explicit, no_config, working_directory, working_directory)
+}
+
+/// [`load`], searching for the nearest `.dockerleak.toml` from `search`
+/// (absolute: the directory of a file whose configuration is asked for)
+/// instead of the working directory; names stay relative to the latter.
+pub fn load_searching(
+    explicit: Option<&Path>,
+    no_config: bool,
+    working_directory: &Path,
+    search: &Path,
+) -> Result<LoadedConfig, ConfigError> {
+    let from = if search == working_directory {
+        "the current directory".to_string()
+    } else {
+        format!("`{}`", pathdiff(search, working_directory))
+    };
+    let (path, display, found_from) = match explicit {
         _ if no_config => {
             return Ok(LoadedConfig {
                 config: Config::default(),
-                source: ConfigSource::Defaults { searched: false },
+                source: ConfigSource::Defaults { searched: None },
                 text: None,
             })
         }
-        Some(path) => (path.to_path_buf(), path.display().to_string(), false),
-        None => match find_config_file(working_directory) {
+        Some(path) => (path.to_path_buf(), path.display().to_string(), None),
+        None => match find_config_file(search) {
             Some(path) => {
                 let display = pathdiff(&path, working_directory);
-                (path, display, true)
+                (path, display, Some(from))
             }
             None => {
                 return Ok(LoadedConfig {
                     config: Config::default(),
-                    source: ConfigSource::Defaults { searched: true },
+                    source: ConfigSource::Defaults {
+                        searched: Some(from),
+                    },
                     text: None,
                 })
             }
@@ -400,7 +420,7 @@ pub fn load(
         source: ConfigSource::File {
             path,
             display,
-            discovered,
+            found_from,
         },
         text: Some(text),
     })

@@ -336,6 +336,52 @@ fn an_unreadable_config_is_an_error() {
 }
 
 #[test]
+fn config_show_of_a_path_uses_that_files_nearest_configuration() {
+    let root = project("ignore = [\"DLK004\"]\n");
+    write(
+        &root.path().join("app/sub/.dockerleak.toml"),
+        "ignore = [\"DLK003\"]\n",
+    );
+    write(&root.path().join("app/sub/Dockerfile"), LEAKY);
+    let show = |arguments: &[&str]| {
+        let output = dockerleak_in(&root.path().join("app"))
+            .args(["config"])
+            .args(arguments)
+            .output()
+            .expect("run");
+        (
+            output.status.code(),
+            String::from_utf8_lossy(&output.stdout).into_owned(),
+            String::from_utf8_lossy(&output.stderr).into_owned(),
+        )
+    };
+    let (code, shown, _) = show(&["sub/Dockerfile"]);
+    assert_eq!(code, Some(0));
+    assert!(
+        shown.starts_with(
+            "# dockerleak configuration from sub/.dockerleak.toml (found from `sub` upward)\n"
+        ),
+        "{shown}"
+    );
+    assert!(
+        shown.lines().any(|line| line == "ignore = [\"DLK003\"]"),
+        "{shown}"
+    );
+    // A directory is searched from itself; the current one is the default.
+    assert_eq!(show(&["sub"]).1, shown);
+    let (_, here, _) = show(&["--show"]);
+    assert!(
+        here.lines().any(|line| line == "ignore = [\"DLK004\"]"),
+        "{here}"
+    );
+    // A path that does not exist is an error naming it.
+    let (code, shown, stderr) = show(&["no-such-file"]);
+    assert_eq!(code, Some(2));
+    assert!(shown.is_empty());
+    assert!(stderr.contains("no-such-file"), "{stderr}");
+}
+
+#[test]
 fn config_show_prints_the_effective_configuration() {
     let root = project(
         "ignore = [\"secret-in-arg\"]\nexclude = [\"vendor\"]\n\n[severity]\nDLK001 = \"warning\"\n\n[[token-formats]]\nid = \"acme-token\"\ndescription = \"ACME\"\nregex = 'acme_[0-9]{8}'\nkeywords = [\"acme_\"]\n",
