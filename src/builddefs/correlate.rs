@@ -461,7 +461,7 @@ fn dockerfile_facts(index: usize, text: String) -> DockerfileFacts {
 
 /// Where `invocation` (of a definition at `path`, of `kind`) finds its
 /// Dockerfile, when it says so in plain words (no `$VAR`, no `${{ }}`).
-fn dockerfile_of(kind: Kind, path: &Path, invocation: &Invocation) -> Option<PathBuf> {
+pub(crate) fn dockerfile_of(kind: Kind, path: &Path, invocation: &Invocation) -> Option<PathBuf> {
     let directory = path.parent()?;
     // Where the build runs: a workflow's steps at the repository root (the
     // folder that holds `.github`), everything else next to the file.

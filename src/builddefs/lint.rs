@@ -86,6 +86,7 @@ pub fn lint_definition(
         match super::read(kind, path, text) {
             Ok(definition) => {
                 findings = check_definition(kind, &definition, text, config.catalog());
+                pair_fixes(kind, path, &definition, &mut findings, config);
             }
             Err(error) => errors.push(FileError {
                 message: format!(
@@ -200,6 +201,39 @@ pub fn lint_definition(
         findings: kept,
         errors,
         redactor,
+    }
+}
+
+/// Gives each DLK011 fix its Dockerfile side
+/// ([`super::fixes::pair_with_dockerfile`]).
+fn pair_fixes(
+    kind: Kind,
+    path: &str,
+    definition: &super::Definition,
+    findings: &mut [DefinitionFinding],
+    config: &Config,
+) {
+    for found in findings {
+        let Some(fix) = found.finding.fix.take() else {
+            continue;
+        };
+        let located = definition
+            .invocations
+            .iter()
+            .filter(|invocation| invocation.span == found.invocation)
+            .find_map(|invocation| {
+                let argument = invocation
+                    .build_args
+                    .iter()
+                    .find(|argument| argument.span == found.finding.span)?;
+                Some((invocation, argument))
+            });
+        found.finding.fix = Some(match located {
+            Some((invocation, argument)) => {
+                super::fixes::pair_with_dockerfile(kind, path, invocation, argument, fix, config)
+            }
+            None => fix,
+        });
     }
 }
 
