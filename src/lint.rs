@@ -399,6 +399,18 @@ fn mask_findings(
 }
 
 /// The instruction whose source holds `span` (its first byte).
+/// Whether an inline directive of the Dockerfile `text` silences `code`
+/// for a finding at `span`, as [`lint_source`] reads them (nothing does
+/// under `--no-inline-ignores`). For findings made after the file is
+/// linted (the correlation notes of [`crate::builddefs::correlate`]).
+pub(crate) fn silenced_inline(text: &str, code: &str, span: Span, config: &Config) -> bool {
+    if config.no_inline_ignores {
+        return false;
+    }
+    let dockerfile = syntax::parse(text);
+    Suppressions::new(&dockerfile).is_suppressed(code, instruction_index(&dockerfile, span))
+}
+
 fn instruction_index(dockerfile: &syntax::Dockerfile, span: Span) -> Option<usize> {
     let index = dockerfile
         .instructions

@@ -237,6 +237,24 @@ fn pair_fixes(
     }
 }
 
+/// Whether an inline directive of the definition `text` (of `kind`)
+/// silences `code` for a finding at one of `offsets`, as
+/// [`lint_definition`] reads them (nothing does under
+/// `--no-inline-ignores`). For findings made after the file is linted
+/// (the correlation notes).
+pub(crate) fn silenced_inline(
+    text: &str,
+    kind: Kind,
+    code: &str,
+    offsets: &[usize],
+    config: &Config,
+) -> bool {
+    if config.no_inline_ignores {
+        return false;
+    }
+    CommentDirectives::new(text, kind).silences(code, offsets, text, &LineIndex::new(text))
+}
+
 fn describe(kind: Kind) -> &'static str {
     match kind {
         Kind::GithubActions => "GitHub Actions",
