@@ -508,6 +508,12 @@ fn run_check(arguments: &CheckArgs) -> i32 {
         }
         reports.extend(group);
     }
+    // A Dockerfile that a definition's fix rewrote is reported as it is now.
+    fixing.refresh(
+        &mut reports,
+        &|path| report_configs.get(path).cloned(),
+        &paths,
+    );
     // Local files that a `.gitlab-ci.yml` includes build as it does.
     for (report, parent) in crate::builddefs::correlate::gitlab_includes(
         &reports,

@@ -164,6 +164,50 @@ pub fn detect_secrets(text: &str, config: &Config) -> Redactor {
     Redactor::new(text, secrets)
 }
 
+/// The Dockerfile side of a DLK011 fix for the Dockerfile `text` (at
+/// `path`): [`crate::fix::rewrites::named_arg_to_secret_mount`] of `name`,
+/// with what the rules find in the file (DLK006's implicit readers) and the
+/// same checks as a rule's own fix: display-only when it would edit an
+/// `ONBUILD`, when the result would not parse, or when the file has syntax
+/// errors. `None` when the file declares no `ARG name`.
+pub fn arg_secret_fix(
+    path: &str,
+    text: &str,
+    name: &str,
+    config: &Config,
+) -> Option<crate::fix::Fix> {
+    let dockerfile = syntax::parse(text);
+    let analysis = analyse(&dockerfile, config, ShellView::Prefiltered);
+    let texts = Texts::default();
+    let context = RuleContext {
+        path,
+        text,
+        dockerfile: analysis.dockerfile(&dockerfile),
+        analysis: &analysis,
+        catalog: config.catalog(),
+        config,
+        texts: &texts,
+    };
+    let mut findings = Vec::new();
+    let mut secrets = Vec::new();
+    run_rules(&context, &mut findings, &mut secrets);
+    let fix = crate::fix::rewrites::named_arg_to_secret_mount(&context, name, &findings)?;
+    let by_hand = |fix: &crate::fix::Fix, why: &str| {
+        crate::fix::Fix::display_only(format!("{} ({why})", fix.message))
+    };
+    if !dockerfile.errors.is_empty() {
+        return Some(by_hand(&fix, "the Dockerfile has syntax errors"));
+    }
+    let fix = keep_out_of_triggers(&dockerfile, fix);
+    if fix.applicability != crate::fix::Applicability::DisplayOnly {
+        let fixed = crate::fix::apply_edits(text, fix.own_edits());
+        if !syntax::parse(&fixed).errors.is_empty() {
+            return Some(by_hand(&fix, "the rewritten Dockerfile would not parse"));
+        }
+    }
+    Some(fix)
+}
+
 /// Runs every enabled rule into `findings`, and collects into `secrets`
 /// the secret spans of every rule that can find secret values, enabled or
 /// not: what is masked never depends on what is reported
@@ -355,6 +399,18 @@ fn mask_findings(
 }
 
 /// The instruction whose source holds `span` (its first byte).
+/// Whether an inline directive of the Dockerfile `text` silences `code`
+/// for a finding at `span`, as [`lint_source`] reads them (nothing does
+/// under `--no-inline-ignores`). For findings made after the file is
+/// linted (the correlation notes of [`crate::builddefs::correlate`]).
+pub(crate) fn silenced_inline(text: &str, code: &str, span: Span, config: &Config) -> bool {
+    if config.no_inline_ignores {
+        return false;
+    }
+    let dockerfile = syntax::parse(text);
+    Suppressions::new(&dockerfile).is_suppressed(code, instruction_index(&dockerfile, span))
+}
+
 fn instruction_index(dockerfile: &syntax::Dockerfile, span: Span) -> Option<usize> {
     let index = dockerfile
         .instructions

@@ -922,3 +922,88 @@ fn local_files_a_gitlab_ci_includes_are_read_as_gitlab_ci() {
         "each file once:\n{stdout}"
     );
 }
+
+/// The notes of the correlation ("provides secret … never mounted", "no
+/// build … provides secret …") for a run over `root`, as (path, message).
+fn correlation_notes(root: &std::path::Path, extra: &[&str]) -> Vec<(String, String)> {
+    let output = dockerleak_in(root)
+        .args(["--format", "json", "."])
+        .args(extra)
+        .output()
+        .expect("run");
+    let document: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    document["findings"]
+        .as_array()
+        .expect("findings")
+        .iter()
+        .filter(|f| f["code"] == "DLK011" && f["severity"] == "note")
+        .map(|f| {
+            (
+                f["path"]
+                    .as_str()
+                    .unwrap()
+                    .trim_start_matches("./")
+                    .to_string(),
+                f["message"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn correlation_notes_are_silenced_by_inline_directives_and_config() {
+    let directory = tempfile::tempdir().expect("tempdir");
+    let root = directory.path();
+    std::fs::create_dir(root.join(".git")).expect("a repository root");
+    // Two secrets provided and never mounted, two mounts never provided:
+    // one of each pair is silenced inline, the other is the control.
+    write(
+        &root.join("build.sh"),
+        "#!/bin/sh\n# dockerleak ignore=DLK011 read by a later build of the same context\ndocker build --secret id=SENTRY,env=SENTRY -f web/Dockerfile web\ndocker build --secret id=STRIPE,env=STRIPE -f web/Dockerfile web\n",
+    );
+    write(
+        &root.join(".github/workflows/ci.yml"),
+        "on: push\njobs:\n  b:\n    runs-on: ubuntu-latest\n    steps:\n      # dockerleak ignore=DLK011 the Dockerfile of the next release reads it\n      - uses: docker/build-push-action@v6\n        with:\n          context: web\n          secrets: |\n            UNUSED=${{ secrets.UNUSED }}\n      - uses: docker/build-push-action@v6\n        with:\n          context: web\n          secrets: |\n            ALSO_UNUSED=${{ secrets.ALSO_UNUSED }}\n",
+    );
+    write(
+        &root.join("web/Dockerfile"),
+        "FROM alpine\n# dockerleak ignore=DLK011 provided by the deploy job, not in this repo\nRUN --mount=type=secret,id=db,required=true ./migrate\nRUN --mount=type=secret,id=cache ./warm\n",
+    );
+    let notes = correlation_notes(root, &["--no-config"]);
+    let has = |path: &str, says: &str| notes.iter().any(|(p, m)| p == path && m.contains(says));
+    assert!(has("build.sh", "provides secret `STRIPE`"), "{notes:#?}");
+    assert!(!has("build.sh", "`SENTRY`"), "{notes:#?}");
+    assert!(
+        has(".github/workflows/ci.yml", "provides secret `ALSO_UNUSED`"),
+        "{notes:#?}"
+    );
+    assert!(!has(".github/workflows/ci.yml", "`UNUSED`"), "{notes:#?}");
+    assert!(
+        has("web/Dockerfile", "provides secret `cache`"),
+        "{notes:#?}"
+    );
+    assert!(!has("web/Dockerfile", "provides secret `db`"), "{notes:#?}");
+    assert_eq!(notes.len(), 3, "{notes:#?}");
+    // `--no-inline-ignores`: every note is back.
+    assert_eq!(
+        correlation_notes(root, &["--no-config", "--no-inline-ignores"]).len(),
+        6
+    );
+    // Config: `ignore` in the Dockerfile's folder silences its notes only.
+    write(
+        &root.join("web/.dockerleak.toml"),
+        "ignore = [\"DLK011\"]\n",
+    );
+    let notes = correlation_notes(root, &["--no-inline-ignores"]);
+    assert!(
+        notes.iter().all(|(path, _)| path != "web/Dockerfile"),
+        "{notes:#?}"
+    );
+    assert_eq!(notes.len(), 4, "{notes:#?}");
+    // …and at the root, all of them.
+    write(&root.join(".dockerleak.toml"), "ignore = [\"DLK011\"]\n");
+    assert_eq!(
+        correlation_notes(root, &["--no-inline-ignores"]),
+        Vec::new()
+    );
+}

@@ -40,6 +40,7 @@ struct DockerfileFacts {
 /// One invocation that builds a Dockerfile of the run.
 struct Link {
     definition: usize,
+    kind: Kind,
     invocation: Invocation,
     dockerfile: usize,
 }
@@ -96,6 +97,7 @@ pub fn correlate(
             if let Some(&dockerfile) = dockerfiles.get(&target) {
                 links.push(Link {
                     definition: index,
+                    kind,
                     invocation,
                     dockerfile,
                 });
@@ -171,13 +173,24 @@ pub fn correlate(
             }
         }
         // A secret provided and never mounted.
-        let enabled = config_of(&definition_path)
-            .is_some_and(|config| config.is_enabled(SecretPassedAsBuildArg::META.code));
+        let code = SecretPassedAsBuildArg::META.code;
+        let config = config_of(&definition_path).filter(|config| config.is_enabled(code));
         for secret in &link.invocation.secrets {
             if facts.mounts.iter().any(|(id, _, _)| *id == secret.id) {
                 continue;
             }
-            if enabled {
+            // `# dockerleak ignore=DLK011` above the secret or the
+            // invocation silences the note, as it does a finding.
+            let reported = config.as_deref().is_some_and(|config| {
+                !super::lint::silenced_inline(
+                    &definition_text,
+                    link.kind,
+                    code,
+                    &[secret.span.start, link.invocation.span.start],
+                    config,
+                )
+            });
+            if reported {
                 additions.push((
                     link.definition,
                     note(
@@ -196,11 +209,10 @@ pub fn correlate(
     // A secret mounted and provided by no invocation of the run.
     for (dockerfile, facts) in &facts {
         let path = reports[*dockerfile].path.clone();
-        let enabled = config_of(&path)
-            .is_some_and(|config| config.is_enabled(SecretPassedAsBuildArg::META.code));
-        if !enabled {
+        let code = SecretPassedAsBuildArg::META.code;
+        let Some(config) = config_of(&path).filter(|config| config.is_enabled(code)) else {
             continue;
-        }
+        };
         let builders: Vec<&Link> = links
             .iter()
             .filter(|link| link.dockerfile == *dockerfile)
@@ -218,7 +230,8 @@ pub fn correlate(
                     .iter()
                     .any(|secret| secret.id == *id)
             });
-            if provided {
+            // `# dockerleak ignore=DLK011` above the RUN silences the note.
+            if provided || crate::lint::silenced_inline(&facts.text, code, *span, &config) {
                 continue;
             }
             let consequence = if *required {
@@ -461,7 +474,7 @@ fn dockerfile_facts(index: usize, text: String) -> DockerfileFacts {
 
 /// Where `invocation` (of a definition at `path`, of `kind`) finds its
 /// Dockerfile, when it says so in plain words (no `$VAR`, no `${{ }}`).
-fn dockerfile_of(kind: Kind, path: &Path, invocation: &Invocation) -> Option<PathBuf> {
+pub(crate) fn dockerfile_of(kind: Kind, path: &Path, invocation: &Invocation) -> Option<PathBuf> {
     let directory = path.parent()?;
     // Where the build runs: a workflow's steps at the repository root (the
     // folder that holds `.github`), everything else next to the file.

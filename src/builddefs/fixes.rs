@@ -137,6 +137,82 @@ pub fn fix_for(
     ))
 }
 
+/// `fix` (of a DLK011 finding on `argument` of `invocation`, in the
+/// definition at `path`) with its Dockerfile side, so that one run leaves
+/// a consistent pair: when the Dockerfile the invocation builds is found
+/// on disk and declares `ARG NAME`, that ARG's rewrite to
+/// `--mount=type=secret,id=NAME,env=NAME`
+/// ([`crate::fix::rewrites::named_arg_to_secret_mount`], whatever the ARG
+/// is named: DLK003 may not report it) joins the fix as edits of that
+/// file. When the Dockerfile side cannot be rewritten, the fix becomes
+/// display-only and says why: the definition is not changed alone. A
+/// Dockerfile that declares no such ARG (or was fixed already) leaves the
+/// fix as it is, and so does a display-only fix.
+pub fn pair_with_dockerfile(
+    kind: Kind,
+    path: &str,
+    invocation: &Invocation,
+    argument: &BuildArg,
+    fix: Fix,
+    config: &crate::config::Config,
+) -> Fix {
+    if !fix.applies(true) || path == "<stdin>" || path.is_empty() {
+        return fix;
+    }
+    let Some(target) =
+        super::correlate::dockerfile_of(kind, std::path::Path::new(path), invocation)
+    else {
+        return fix;
+    };
+    let target = crate::config::normalize_lexically(&target);
+    if std::path::absolute(&target).is_ok_and(|absolute| {
+        config
+            .exclude
+            .is_excluded(&crate::config::normalize_lexically(&absolute))
+    }) {
+        return fix;
+    }
+    let Ok(docker_text) = std::fs::read_to_string(&target) else {
+        return fix;
+    };
+    let shown = target.to_string_lossy().into_owned();
+    let Some(side) = crate::lint::arg_secret_fix(&shown, &docker_text, &argument.name, config)
+    else {
+        return fix;
+    };
+    if !side.applies(true) {
+        let mut by_hand = Fix::display_only(format!(
+            "{} (not applied: the Dockerfile side in `{shown}` must be done by hand too: {})",
+            fix.message, side.message
+        ));
+        by_hand.build_note = fix.build_note;
+        return by_hand;
+    }
+    let lines = crate::source::LineIndex::new(&docker_text);
+    let mut edits = fix.edits;
+    edits.extend(side.edits.into_iter().map(|edit| {
+        let start = lines.position(&docker_text, edit.span.start);
+        let end = lines.position(&docker_text, edit.span.end);
+        Edit {
+            file: Some(crate::fix::OtherFile {
+                path: shown.clone(),
+                line: start.line,
+                column: start.column,
+                end_line: end.line,
+                end_column: end.column,
+            }),
+            ..edit
+        }
+    }));
+    let mut paired = Fix::new(
+        fix.applicability,
+        format!("{}; in `{shown}`: {}", fix.message, side.message),
+        edits,
+    );
+    paired.build_note = fix.build_note;
+    paired
+}
+
 /// `VAR` when the source of `argument` is `--build-arg NAME=$VAR` (one
 /// word or two, `=` after the flag, `${VAR}`, double quotes around
 /// `NAME=…`) or `--build-arg NAME`: the value is exactly one environment

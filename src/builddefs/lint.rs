@@ -86,6 +86,7 @@ pub fn lint_definition(
         match super::read(kind, path, text) {
             Ok(definition) => {
                 findings = check_definition(kind, &definition, text, config.catalog());
+                pair_fixes(kind, path, &definition, &mut findings, config);
             }
             Err(error) => errors.push(FileError {
                 message: format!(
@@ -201,6 +202,57 @@ pub fn lint_definition(
         errors,
         redactor,
     }
+}
+
+/// Gives each DLK011 fix its Dockerfile side
+/// ([`super::fixes::pair_with_dockerfile`]).
+fn pair_fixes(
+    kind: Kind,
+    path: &str,
+    definition: &super::Definition,
+    findings: &mut [DefinitionFinding],
+    config: &Config,
+) {
+    for found in findings {
+        let Some(fix) = found.finding.fix.take() else {
+            continue;
+        };
+        let located = definition
+            .invocations
+            .iter()
+            .filter(|invocation| invocation.span == found.invocation)
+            .find_map(|invocation| {
+                let argument = invocation
+                    .build_args
+                    .iter()
+                    .find(|argument| argument.span == found.finding.span)?;
+                Some((invocation, argument))
+            });
+        found.finding.fix = Some(match located {
+            Some((invocation, argument)) => {
+                super::fixes::pair_with_dockerfile(kind, path, invocation, argument, fix, config)
+            }
+            None => fix,
+        });
+    }
+}
+
+/// Whether an inline directive of the definition `text` (of `kind`)
+/// silences `code` for a finding at one of `offsets`, as
+/// [`lint_definition`] reads them (nothing does under
+/// `--no-inline-ignores`). For findings made after the file is linted
+/// (the correlation notes).
+pub(crate) fn silenced_inline(
+    text: &str,
+    kind: Kind,
+    code: &str,
+    offsets: &[usize],
+    config: &Config,
+) -> bool {
+    if config.no_inline_ignores {
+        return false;
+    }
+    CommentDirectives::new(text, kind).silences(code, offsets, text, &LineIndex::new(text))
 }
 
 fn describe(kind: Kind) -> &'static str {

@@ -11,7 +11,6 @@ use crate::config::Config;
 use crate::finding::FileReport;
 use crate::fix::{self, AppliedFix, Edit, FixOutcome};
 use crate::input;
-use crate::lint::lint_source_as;
 use crate::redact::Redactor;
 use crate::report::PathContext;
 use std::io::{self, Write};
@@ -43,6 +42,10 @@ pub struct Fixing {
     /// Fixed standard input, printed at the end.
     stdin_text: Option<String>,
     failed: bool,
+    /// Other files that fixes wrote (a Dockerfile that a DLK011 fix
+    /// rewrote with its definition), canonical: their reports, if made
+    /// before, are of the old text.
+    written: Vec<PathBuf>,
 }
 
 impl Fixing {
@@ -52,6 +55,7 @@ impl Fixing {
             changed: Vec::new(),
             stdin_text: None,
             failed: false,
+            written: Vec::new(),
         }
     }
 
@@ -152,7 +156,11 @@ impl Fixing {
                         continue;
                     }
                     for (path, _, new) in &other_files {
-                        if let Err(error) = write_fixed(Path::new(path), new) {
+                        let written = write_fixed(Path::new(path), new);
+                        if let Ok(canonical) = std::fs::canonicalize(path) {
+                            self.written.push(canonical);
+                        }
+                        if let Err(error) = written {
                             print_error(
                                 path,
                                 &format!(
@@ -169,7 +177,16 @@ impl Fixing {
                         context_scans: None,
                         ..config.clone()
                     };
-                    let mut left = lint_source_as(&normal, &identity, &outcome.text, &fresh);
+                    // A build definition is linted again as one.
+                    let kind =
+                        crate::builddefs::lint::file_kind(input.display(), &outcome.text, config);
+                    let mut left = crate::builddefs::lint::lint_as_kind(
+                        &normal,
+                        &identity,
+                        &outcome.text,
+                        kind,
+                        &fresh,
+                    );
                     left.path = input.display().to_string();
                     left.release_source_if_clean();
                     self.changed.push(Changed {
@@ -182,6 +199,49 @@ impl Fixing {
             }
         }
         reports
+    }
+
+    /// Lints again, from disk, the reports of files that a fix of another
+    /// file rewrote after they were linted (the Dockerfile of a DLK011
+    /// fix), each with the configuration it was linted with.
+    pub fn refresh(
+        &self,
+        reports: &mut [FileReport],
+        config_of: &dyn Fn(&str) -> Option<std::sync::Arc<Config>>,
+        paths: &PathContext,
+    ) {
+        if self.written.is_empty() {
+            return;
+        }
+        let identities = FileIdentities::new(paths);
+        for report in reports.iter_mut() {
+            let absolute = paths.absolute(&report.path);
+            let Ok(canonical) = std::fs::canonicalize(&absolute) else {
+                continue;
+            };
+            if !self.written.contains(&canonical) {
+                continue;
+            }
+            let (Some(config), Ok(text)) =
+                (config_of(&report.path), std::fs::read_to_string(&absolute))
+            else {
+                continue;
+            };
+            let normal = super::normal_path(&report.path);
+            let identity = identities
+                .of(&report.path)
+                .unwrap_or_else(|| normal.clone());
+            let fresh = Config {
+                context_scans: None,
+                ..(*config).clone()
+            };
+            let kind = crate::builddefs::lint::file_kind(&report.path, &text, &fresh);
+            let mut left =
+                crate::builddefs::lint::lint_as_kind(&normal, &identity, &text, kind, &fresh);
+            left.path = report.path.clone();
+            left.release_source_if_clean();
+            *report = left;
+        }
     }
 
     /// Prints the diffs (`--diff`) or the fixed standard input, and says on

@@ -194,8 +194,10 @@ fn overlaps(left: &Edit, right: &Edit) -> bool {
 }
 
 /// The new text of another file: `existing` (`None` when it does not exist)
-/// with `edits` (all of that file) applied; a line that an insertion adds
-/// and the file (or an earlier insertion) already has is not added again.
+/// with `edits` (all of that file) applied; a line that an insertion at
+/// the end adds (a `.dockerignore` pattern) and the file (or an earlier
+/// insertion) already has is not added again. Edits elsewhere (the
+/// Dockerfile side of a DLK011 fix) apply as they are.
 pub fn apply_other_file(existing: Option<&str>, edits: &[&Edit]) -> String {
     let existing = existing.unwrap_or("");
     let mut seen: Vec<String> = existing
@@ -204,6 +206,10 @@ pub fn apply_other_file(existing: Option<&str>, edits: &[&Edit]) -> String {
         .collect();
     let mut kept: Vec<Edit> = Vec::new();
     for edit in edits {
+        if !(edit.span.is_empty() && edit.span.start >= existing.len()) {
+            kept.push((*edit).clone());
+            continue;
+        }
         let mut content = String::new();
         for line in edit.content.split_inclusive('\n') {
             let bare = line.trim();

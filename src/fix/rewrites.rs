@@ -387,6 +387,59 @@ pub fn arg_to_secret_mount(
     }
 }
 
+/// The Dockerfile side of a DLK011 fix: every `ARG name` of the file
+/// (whether DLK003 reports it or not: the build definition passes it as a
+/// secret) becomes `--mount=type=secret,id=name,env=name` on each `RUN`
+/// that reads it, as [`arg_to_secret_mount`] does for one declaration.
+/// `None` when the file declares no `ARG name`. Display-only when any
+/// declaration cannot be rewritten (the reason is in the message).
+pub fn named_arg_to_secret_mount(
+    context: &RuleContext<'_>,
+    name: &str,
+    findings: &[Finding],
+) -> Option<Fix> {
+    let declarations: Vec<&Binding> = context
+        .analysis
+        .bindings
+        .iter()
+        .filter(|binding| binding.kind == BindingKind::Arg && binding.name == name)
+        .collect();
+    if declarations.is_empty() {
+        return None;
+    }
+    let title = format!(
+        "pass `{name}` as a secret: `--mount=type=secret,id={name},env={name}` on each `RUN` that reads it, and remove the `ARG`"
+    );
+    let mut edits = Vec::new();
+    let mut secrets = BTreeMap::new();
+    for binding in declarations {
+        match plan_secret_env(context, findings, binding, None) {
+            Plan::Edits {
+                edits: more,
+                secrets: more_secrets,
+            } => {
+                edits.extend(more);
+                secrets.extend(more_secrets);
+            }
+            by_hand @ Plan::ByHand(_) => return Some(finish(by_hand, title)),
+        }
+    }
+    // The same `# syntax=` edit from each declaration is one edit; any
+    // other overlap means the declarations' rewrites collide.
+    edits.sort_by_key(|edit| edit.span);
+    edits.dedup();
+    if edits
+        .windows(2)
+        .any(|pair| pair[0].span.end > pair[1].span.start || pair[0].span == pair[1].span)
+    {
+        return Some(finish(
+            Plan::ByHand(format!("the declarations of `{name}` overlap")),
+            title,
+        ));
+    }
+    Some(finish(Plan::Edits { edits, secrets }, title))
+}
+
 /// DLK004: `ARG T` + `ENV NAME=$T` becomes a secret mount on each RUN that
 /// reads `NAME` (or `T`); the ENV goes, and the ARG when nothing else uses
 /// it.
