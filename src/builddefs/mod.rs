@@ -19,6 +19,7 @@ pub mod bake;
 pub mod commands;
 pub mod compose;
 pub mod correlate;
+mod fix_forms;
 pub mod fixes;
 pub mod github;
 pub mod gitlab;
