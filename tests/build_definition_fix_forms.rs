@@ -256,3 +256,50 @@ fn bake_json_with_a_defaulted_variable_stays_display_only() {
         assert!(!fix_source("docker-bake.json", "docker-bake.json", text, &Config::default(), true).changed());
     }
 }
+
+#[test]
+fn cut_and_spliced_inputs_never_panic_and_applied_fixes_keep_the_file_valid() {
+    // Every prefix of each shape, and each with one byte replaced by a
+    // character that matters to the scanners: whatever is applied leaves
+    // a file that still parses.
+    let shapes: [(&str, Kind, &str); 4] = [
+        ("compose.yaml", Kind::Compose, "services:\n  web:\n    build:\n      args: {NPM_TOKEN: \"${NPM_TOKEN}\", V: \"1\"}\n      secrets: [npm, {source: b, target: c}]\nsecrets: {npm: {file: ./n}}\n"),
+        ("compose.yaml", Kind::Compose, "services:\n  api:\n    build:\n      args: [GH_TOKEN=$GH_TOKEN, 'A=b']\n      secrets:\n        - source: npm\n          target: /r\nsecrets:\n  npm: {file: x}\n"),
+        ("docker-bake.json", Kind::Bake, "{\"target\": {\"app\": {\"args\": {\"V\": \"1\", \"NPM_TOKEN\": \"${NPM_TOKEN}\"}, \"secret\": [\"id=a\"]}}}\n"),
+        ("docker-bake.json", Kind::Bake, "{\n  \"target\": {\n    \"app\": {\n      \"args\": {\"NPM_TOKEN\": \"${NPM_TOKEN}\"}\n    }\n  }\n}\n"),
+    ];
+    let config = Config::default();
+    for (path, kind, text) in shapes {
+        let mut variants: Vec<String> = (0..=text.len())
+            .map(|end| text[..end].to_string())
+            .collect();
+        for at in 0..text.len() {
+            for replacement in ["{", "}", ",", "\"", "#", "*", "\n", "é"] {
+                variants.push(format!("{}{replacement}{}", &text[..at], &text[at + 1..]));
+            }
+        }
+        let mut applied = 0;
+        for variant in variants {
+            let outcome = fix_source(path, path, &variant, &config, true);
+            if !outcome.changed() {
+                continue;
+            }
+            applied += 1;
+            if kind == Kind::Bake {
+                assert!(
+                    serde_json::from_str::<serde_json::Value>(&outcome.text).is_ok(),
+                    "invalid JSON from:\n{variant}\n->\n{}",
+                    outcome.text
+                );
+            } else {
+                assert!(
+                    parse(&outcome.text).is_ok(),
+                    "invalid YAML from:\n{variant}\n->\n{}",
+                    outcome.text
+                );
+            }
+        }
+        // (Not vacuous: the shape itself and many variants are fixed.)
+        assert!(applied > text.len(), "{path}: only {applied} fixed");
+    }
+}
