@@ -149,6 +149,13 @@ fn anchors_aliases_and_comments_in_the_way_stay_display_only() {
         // A comment in the long-form secrets, an alias in flow secrets.
         "services:\n  web:\n    build:\n      args: {NPM_TOKEN: \"${NPM_TOKEN}\"}\n      secrets:\n        # the npmrc\n        - source: npm\n",
         "x-s: &s npm\nservices:\n  web:\n    build:\n      args: [NPM_TOKEN]\n      secrets: [*s]\n",
+        // `build` or its `args` through an alias or a merge key: an edit
+        // would change the anchor, for every service that uses it.
+        "x-build: &build\n  context: .\n  args:\n    NPM_TOKEN: ${NPM_TOKEN}\nservices:\n  web:\n    build: *build\n",
+        "x-build: &build\n  context: .\n  args: {NPM_TOKEN: \"${NPM_TOKEN}\"}\nservices:\n  web:\n    build: *build\n",
+        "x-args: &args\n  NPM_TOKEN: ${NPM_TOKEN}\nservices:\n  web:\n    build:\n      context: .\n      args: *args\n",
+        "x-b: &b\n  args:\n    NPM_TOKEN: ${NPM_TOKEN}\nservices:\n  web:\n    build:\n      <<: *b\n      context: .\n",
+        "services:\n  web:\n    build: &web\n      args:\n        NPM_TOKEN: ${NPM_TOKEN}\n  worker:\n    build: *web\n",
         // A default, and `NPM_TOKEN` declared from a file.
         "services:\n  web:\n    build:\n      args: {NPM_TOKEN: \"${NPM_TOKEN:-x}\"}\n",
         "services:\n  web:\n    build:\n      args: [NPM_TOKEN]\nsecrets: {NPM_TOKEN: {file: ./token}}\n",

@@ -144,6 +144,19 @@ fn appendable(text: &str, lines: &[(usize, usize)]) -> bool {
         })
 }
 
+/// Whether each key of a path (`services` → the service → `build` →
+/// `args`) is written after the one before, with no anchor, alias or merge
+/// key between them: the nodes are the file's own, not copies of an
+/// anchor's (which an edit would change for every user of the anchor).
+pub(super) fn in_place(text: &str, keys: &[Span]) -> bool {
+    keys.windows(2).all(|pair| {
+        pair[0].end <= pair[1].start
+            && text
+                .get(pair[0].end..pair[1].start)
+                .is_some_and(|between| !between.contains(['&', '*']) && !between.contains("<<"))
+    })
+}
+
 /// Whether only spaces follow `at` on its line.
 fn rest_of_line_blank(text: &str, at: usize) -> bool {
     let (_, end) = line_of(text, at);
@@ -183,11 +196,11 @@ pub(super) fn compose_to_secrets(
     if unit.is_empty() {
         return None;
     }
-    let (_, body) = services
+    let (service_key, body) = services
         .entries()
         .iter()
         .find(|(key, _)| key.value == service)?;
-    let (_, build) = body
+    let (build_key, build) = body
         .entries()
         .iter()
         .find(|(key, _)| key.value == "build")?;
@@ -195,6 +208,17 @@ pub(super) fn compose_to_secrets(
         return None;
     };
     let (args_key, _) = build_entries.iter().find(|(key, _)| key.value == "args")?;
+    if !in_place(
+        text,
+        &[
+            services_key.span,
+            service_key.span,
+            build_key.span,
+            args_key.span,
+        ],
+    ) {
+        return None;
+    }
     let (args_line, _) = line_of(text, args_key.span.start);
     let args_indent = indent_at(text, args_line)?;
     // `build:` is a block mapping: its `args` key starts a line.
@@ -299,6 +323,9 @@ pub(super) fn compose_to_secrets(
     let mut replaces_args = false;
     match build_entries.iter().find(|(key, _)| key.value == "secrets") {
         Some((secrets_key, secrets)) => {
+            if !in_place(text, &[build_key.span, secrets_key.span]) {
+                return None;
+            }
             let listed = secrets.items().iter().any(|item| {
                 item.as_str() == Some(name)
                     || item.get("source").and_then(Node::as_str) == Some(name)

@@ -432,7 +432,7 @@ fn compose_to_secrets(service: &str, argument: &BuildArg, text: &str) -> Option<
     if services_line != services_key.span.start {
         return None;
     }
-    let (_, body) = services
+    let (service_key, body) = services
         .entries()
         .iter()
         .find(|(key, _)| key.value == service)?;
@@ -453,6 +453,11 @@ fn compose_to_secrets(service: &str, argument: &BuildArg, text: &str) -> Option<
         (text[start..end].trim() == format!("{name}:")).then_some((start, end))
     };
     let (args_key, _) = build_entries.iter().find(|(key, _)| key.value == "args")?;
+    // Not through an anchor (an edit would change every user of it).
+    let path = [services_key.span, service_key.span, build_key.span];
+    if !super::fix_forms::in_place(text, &[&path[..], &[args_key.span]].concat()) {
+        return None;
+    }
     let (args_line, _) = key_line(args_key, "args")?;
     let args_indent = indent_at(text, args_line)?;
     let args_lines = block_lines(text, args_line, args_indent.len());
@@ -499,6 +504,9 @@ fn compose_to_secrets(service: &str, argument: &BuildArg, text: &str) -> Option<
     // build.secrets
     match build_entries.iter().find(|(key, _)| key.value == "secrets") {
         Some((secrets_key, secrets)) => {
+            if !super::fix_forms::in_place(text, &[build_key.span, secrets_key.span]) {
+                return None;
+            }
             if secrets
                 .items()
                 .iter()
