@@ -651,6 +651,9 @@ fn the_build_definition_pre_commit_hook_matches_the_names_the_walk_reads() {
         "docker-compose.prod.yml",
         "docker-bake.hcl",
         "docker-bake.override.json",
+        "cloudbuild.yaml",
+        "ci/cloudbuild-prod.yml",
+        "cloudbuild.json",
         "scripts/build.sh",
         "build.bash",
         "Makefile",
@@ -668,6 +671,7 @@ fn the_build_definition_pre_commit_hook_matches_the_names_the_walk_reads() {
         "config.yml",
         "compose.txt",
         "docker-bake.txt",
+        "cloudbuild.md",
         "build.shx",
     ] {
         let walked = Kind::by_path(Path::new(path)).is_some();

@@ -274,8 +274,8 @@ pub fn correlate(
 }
 
 /// The local files that the run's `.gitlab-ci.yml` files `include:`
-/// (`include: 'ci/build.yml'`, `- local: /ci/build.yml`, recursively, no
-/// wildcards), linted as GitLab CI when the run does not already check
+/// (`include: 'ci/build.yml'`, `- local: /ci/build.yml`, `local:
+/// 'ci/*.yml'`, recursively), linted as GitLab CI when the run does not already check
 /// them: their jobs build as the including file's do. Paths are relative
 /// to the including file's folder (the project root). Each report comes
 /// with the path of the file that included it (for its configuration).
@@ -284,7 +284,9 @@ pub fn gitlab_includes(
     absolute: &dyn Fn(&str) -> PathBuf,
     config_of: &dyn Fn(&str) -> Option<std::sync::Arc<Config>>,
 ) -> Vec<(FileReport, String)> {
-    let mut queue: Vec<(String, String, String, usize)> = Vec::new();
+    // (display path, including file, project root shown, project root on
+    // disk, depth)
+    let mut queue: Vec<(String, String, String, PathBuf, usize)> = Vec::new();
     for report in reports {
         let Some(config) = config_of(&report.path) else {
             continue;
@@ -302,12 +304,17 @@ pub fn gitlab_includes(
             .parent()
             .map(Path::to_path_buf)
             .unwrap_or_default();
-        for local in local_includes(&text) {
-            let display = root.join(local.trim_start_matches('/'));
+        let disk_root = absolute(&report.path)
+            .parent()
+            .map(Path::to_path_buf)
+            .unwrap_or_default();
+        for local in included_files(&text, &disk_root) {
+            let display = root.join(&local);
             queue.push((
                 display.to_string_lossy().into_owned(),
                 report.path.clone(),
                 root.to_string_lossy().into_owned(),
+                disk_root.clone(),
                 0,
             ));
         }
@@ -320,7 +327,7 @@ pub fn gitlab_includes(
         .filter_map(|report| std::fs::canonicalize(absolute(&report.path)).ok())
         .collect();
     let mut found = Vec::new();
-    while let Some((display, parent, root, depth)) = queue.pop() {
+    while let Some((display, parent, root, disk_root, depth)) = queue.pop() {
         let Some(config) = config_of(&parent) else {
             continue;
         };
@@ -335,12 +342,13 @@ pub fn gitlab_includes(
             continue;
         };
         if depth < 8 {
-            for local in local_includes(&text) {
-                let next = Path::new(&root).join(local.trim_start_matches('/'));
+            for local in included_files(&text, &disk_root) {
+                let next = Path::new(&root).join(&local);
                 queue.push((
                     next.to_string_lossy().into_owned(),
                     parent.clone(),
                     root.clone(),
+                    disk_root.clone(),
                     depth + 1,
                 ));
             }
@@ -353,7 +361,26 @@ pub fn gitlab_includes(
     found
 }
 
-/// The local files an `include:` names.
+/// The files of the project (relative to `root`, its folder on disk) that
+/// the `include:` of `text` names: local paths as written, wildcard ones
+/// (`ci/*.yml`, `ci/**.yml`) expanded as GitLab does.
+fn included_files(text: &str, root: &Path) -> Vec<String> {
+    let mut files = Vec::new();
+    for local in local_includes(text) {
+        if local.contains('*') {
+            files.extend(super::gitlab::wildcard_include(root, &local));
+        } else {
+            files.push(local.trim_start_matches('/').to_string());
+        }
+    }
+    files
+}
+
+/// The local paths an `include:` names (`include: path`, a list of
+/// paths, `local: path` maps, alone or in a list; wildcards kept). What
+/// cannot be read offline is left out: `remote:` and `https://…` paths,
+/// `project:`, `template:`, `component:`, paths with `$VARIABLES` (and
+/// `..`, which leaves the project).
 fn local_includes(text: &str) -> Vec<String> {
     let Ok(documents) = super::yaml::parse(text) else {
         return Vec::new();
@@ -362,8 +389,8 @@ fn local_includes(text: &str) -> Vec<String> {
     let local = |value: &str| {
         let value = value.trim();
         let remote = value.contains("://");
-        let wildcard = value.contains('*');
-        (!value.is_empty() && !remote && !wildcard && !value.contains("$"))
+        let outside = value.split('/').any(|part| part == "..");
+        (!value.is_empty() && !remote && !outside && !value.contains('$'))
             .then(|| value.to_string())
     };
     for document in &documents {

@@ -19,12 +19,13 @@
 //!   (or no value: the variable `NAME`) → `build.secrets: [NAME]` (created
 //!   or appended) and a top-level `secrets:` entry `NAME: {environment:
 //!   VAR}` (created or appended), in block style, with the file's
-//!   indentation and line ends. Unsafe. Flow style, anchors, comments in
-//!   the blocks touched, or a `NAME` secret declared otherwise: display-only.
+//!   indentation and line ends. Unsafe. Flow style and long-form secrets:
+//!   [`super::fix_forms`]. Anchors, comments in the blocks touched, or a
+//!   `NAME` secret declared otherwise: display-only.
 //! - A bake HCL target's `args = { NAME = "${VAR}" }` entry → `secret =
 //!   ["id=NAME,env=VAR"]` (created or appended). Unsafe. A bake variable
-//!   with a default of its own, comments in the way, one-line objects, and
-//!   bake JSON: display-only.
+//!   with a default of its own, comments in the way, one-line objects:
+//!   display-only. Bake JSON: [`super::fix_forms`].
 
 use super::{BuildArg, Definition, Invocation, Kind};
 use crate::fix::{Applicability, Edit, Fix};
@@ -81,7 +82,9 @@ pub fn fix_for(
     }
     if let Some(service) = tool.strip_prefix("compose service ") {
         if kind == Kind::Compose {
-            if let Some(edits) = compose_to_secrets(service, argument, text) {
+            if let Some(edits) = compose_to_secrets(service, argument, text)
+                .or_else(|| super::fix_forms::compose_to_secrets(service, argument, text))
+            {
                 return Fix::new(
                     Applicability::Unsafe,
                     format!(
@@ -97,7 +100,9 @@ pub fn fix_for(
     }
     if let Some(target) = tool.strip_prefix("bake target ") {
         if kind == Kind::Bake {
-            if let Some(edits) = bake_to_secret(target, argument, text) {
+            if let Some(edits) = bake_to_secret(target, argument, text)
+                .or_else(|| super::fix_forms::bake_json_to_secret(target, argument, text))
+            {
                 return Fix::new(
                     Applicability::Unsafe,
                     format!(
@@ -351,7 +356,7 @@ fn block_literal(text: &str, key: Span, value: Span) -> bool {
 }
 
 /// The byte range of the line holding `offset`, without its line end.
-fn line_of(text: &str, offset: usize) -> (usize, usize) {
+pub(super) fn line_of(text: &str, offset: usize) -> (usize, usize) {
     let start = text[..offset].rfind('\n').map_or(0, |at| at + 1);
     let end = text[offset..]
         .find('\n')
@@ -365,7 +370,7 @@ fn line_of(text: &str, offset: usize) -> (usize, usize) {
 }
 
 /// Past the line end at `end` (CRLF or LF), if any.
-fn after_line_end(text: &str, end: usize) -> usize {
+pub(super) fn after_line_end(text: &str, end: usize) -> usize {
     let rest = &text[end..];
     if rest.starts_with("\r\n") {
         end + 2
@@ -405,7 +410,7 @@ fn content_lines(text: &str, key: Span, span: Span, key_indent: usize) -> Vec<(u
 
 /// `VAR` when `written` is exactly `${VAR}` or `$VAR` (optionally in
 /// matching quotes), or empty (`fallback`, the arg's own name).
-fn whole_variable(written: &str, fallback: &str) -> Option<String> {
+pub(super) fn whole_variable(written: &str, fallback: &str) -> Option<String> {
     let valid = |word: &str| {
         !word.is_empty()
             && !word.starts_with(|ch: char| ch.is_ascii_digit())
@@ -432,7 +437,7 @@ fn whole_variable(written: &str, fallback: &str) -> Option<String> {
 }
 
 /// Indentation (spaces only) of the line starting at `line_start`.
-fn indent_at(text: &str, line_start: usize) -> Option<&str> {
+pub(super) fn indent_at(text: &str, line_start: usize) -> Option<&str> {
     let line = &text[line_start..];
     let width = line.len() - line.trim_start_matches(' ').len();
     let indent = &line[..width];
@@ -442,7 +447,7 @@ fn indent_at(text: &str, line_start: usize) -> Option<&str> {
 /// The non-blank lines after the line holding `key_start`, while they are
 /// indented deeper than `key_indent` or are comments: (start, end without
 /// line end).
-fn block_lines(text: &str, key_start: usize, key_indent: usize) -> Vec<(usize, usize)> {
+pub(super) fn block_lines(text: &str, key_start: usize, key_indent: usize) -> Vec<(usize, usize)> {
     let mut found = Vec::new();
     let (_, key_end) = line_of(text, key_start);
     let mut at = after_line_end(text, key_end);
@@ -470,7 +475,7 @@ fn block_lines(text: &str, key_start: usize, key_indent: usize) -> Vec<(usize, u
 
 /// Whether a block's lines hold anything this does not rewrite around:
 /// comments, anchors, aliases, merge keys, flow collections, tabs.
-fn plain_block(text: &str, lines: &[(usize, usize)]) -> bool {
+pub(super) fn plain_block(text: &str, lines: &[(usize, usize)]) -> bool {
     lines.iter().all(|&(start, end)| {
         let line = text[start..end].trim();
         !line.contains(['#', '&', '*', '{', '}', '[', ']', '|', '>', '\t'])
@@ -503,7 +508,7 @@ fn compose_to_secrets(service: &str, argument: &BuildArg, text: &str) -> Option<
     if services_line != services_key.span.start {
         return None;
     }
-    let (_, body) = services
+    let (service_key, body) = services
         .entries()
         .iter()
         .find(|(key, _)| key.value == service)?;
@@ -524,6 +529,11 @@ fn compose_to_secrets(service: &str, argument: &BuildArg, text: &str) -> Option<
         (text[start..end].trim() == format!("{name}:")).then_some((start, end))
     };
     let (args_key, _) = build_entries.iter().find(|(key, _)| key.value == "args")?;
+    // Not through an anchor (an edit would change every user of it).
+    let path = [services_key.span, service_key.span, build_key.span];
+    if !super::fix_forms::in_place(text, &[&path[..], &[args_key.span]].concat()) {
+        return None;
+    }
     let (args_line, _) = key_line(args_key, "args")?;
     let args_indent = indent_at(text, args_line)?;
     let args_lines = block_lines(text, args_line, args_indent.len());
@@ -570,6 +580,9 @@ fn compose_to_secrets(service: &str, argument: &BuildArg, text: &str) -> Option<
     // build.secrets
     match build_entries.iter().find(|(key, _)| key.value == "secrets") {
         Some((secrets_key, secrets)) => {
+            if !super::fix_forms::in_place(text, &[build_key.span, secrets_key.span]) {
+                return None;
+            }
             if secrets
                 .items()
                 .iter()

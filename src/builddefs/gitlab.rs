@@ -71,10 +71,114 @@ fn read_variables(node: Option<&Node>, source: &str, definition: &mut Definition
     }
 }
 
+/// The files of the project under `root` that a wildcard `include:
+/// local:` path names, as GitLab matches them: the path is relative to the
+/// project root (a leading `/` ignored), `**` matches anything (`/`
+/// included: `ci/**.yml` is every `.yml` under `ci/`), `*` anything but
+/// `/`. Relative paths with `/`, sorted; at most [`MAX_WILDCARD_MATCHES`]
+/// (GitLab allows 150 includes in all), symbolic links not followed,
+/// `.git` not entered.
+pub fn wildcard_include(root: &std::path::Path, pattern: &str) -> Vec<String> {
+    let pattern = pattern.trim().trim_start_matches('/');
+    if pattern.is_empty() || pattern.split('/').any(|part| part == "..") {
+        return Vec::new();
+    }
+    let mut expression = String::from("^");
+    let mut rest = pattern;
+    while let Some(at) = rest.find('*') {
+        expression.push_str(&regex::escape(&rest[..at]));
+        if rest[at..].starts_with("**") {
+            expression.push_str(".*?");
+            rest = &rest[at + 2..];
+        } else {
+            expression.push_str("[^/]*?");
+            rest = &rest[at + 1..];
+        }
+    }
+    expression.push_str(&regex::escape(rest));
+    expression.push('$');
+    let Ok(matcher) = regex::Regex::new(&expression) else {
+        return Vec::new();
+    };
+    // Walk from the folder before the first wildcard.
+    let literal = &pattern[..pattern.find('*').unwrap_or(pattern.len())];
+    let base = literal.rfind('/').map_or("", |at| &literal[..at]);
+    let mut found = Vec::new();
+    let mut visited = 0usize;
+    let mut stack = vec![(base.to_string(), 0usize)];
+    while let Some((folder, depth)) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(root.join(&folder)) else {
+            continue;
+        };
+        for entry in entries.flatten() {
+            visited += 1;
+            if visited > MAX_WILDCARD_VISITS {
+                break;
+            }
+            let Ok(kind) = entry.file_type() else {
+                continue;
+            };
+            let name = entry.file_name();
+            let Some(name) = name.to_str() else {
+                continue;
+            };
+            let relative = if folder.is_empty() {
+                name.to_string()
+            } else {
+                format!("{folder}/{name}")
+            };
+            if kind.is_dir() {
+                if name != ".git" && depth < 32 {
+                    stack.push((relative, depth + 1));
+                }
+            } else if kind.is_file() && matcher.is_match(&relative) {
+                found.push(relative);
+            }
+        }
+    }
+    found.sort();
+    found.truncate(MAX_WILDCARD_MATCHES);
+    found
+}
+
+/// At most this many files for one wildcard `include:`.
+pub const MAX_WILDCARD_MATCHES: usize = 150;
+/// At most this many folder entries looked at for one wildcard `include:`.
+const MAX_WILDCARD_VISITS: usize = 20_000;
+
 #[cfg(test)]
 mod tests {
     use super::*;
     use crate::builddefs::Origin;
+
+    #[test]
+    fn wildcard_includes_match_as_gitlab_does() {
+        let directory = tempfile::tempdir().expect("tempdir");
+        let root = directory.path();
+        for file in [
+            "ci/a.yml",
+            "ci/b.yaml",
+            "ci/sub/c.yml",
+            "ci/sub/deep/d.yml",
+            "other/e.yml",
+            "top.yml",
+        ] {
+            let path = root.join(file);
+            std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+            std::fs::write(path, "x: 1\n").expect("write");
+        }
+        let names = |pattern: &str| wildcard_include(root, pattern);
+        assert_eq!(names("ci/*.yml"), ["ci/a.yml"]);
+        assert_eq!(names("/ci/*.y*ml"), ["ci/a.yml", "ci/b.yaml"]);
+        assert_eq!(
+            names("ci/**.yml"),
+            ["ci/a.yml", "ci/sub/c.yml", "ci/sub/deep/d.yml"]
+        );
+        assert_eq!(names("ci/**/*.yml"), ["ci/sub/c.yml", "ci/sub/deep/d.yml"]);
+        assert_eq!(names("*.yml"), ["top.yml"]);
+        assert!(names("../*.yml").is_empty());
+        assert!(names("missing/*.yml").is_empty());
+    }
 
     #[test]
     fn scripts_and_option_variables_are_read() {

@@ -28,7 +28,7 @@ impl FileKind {
 
 /// The `--kind` values, for messages.
 pub const KIND_NAMES: &str =
-    "dockerfile, github, gitlab, jenkins, compose, bake, shell, make, just";
+    "dockerfile, github, gitlab, jenkins, compose, bake, cloudbuild, shell, make, just";
 
 /// A kind of build definition.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -38,18 +38,20 @@ pub enum Kind {
     Jenkins,
     Compose,
     Bake,
+    CloudBuild,
     Shell,
     Make,
     Just,
 }
 
 impl Kind {
-    pub const ALL: [Kind; 8] = [
+    pub const ALL: [Kind; 9] = [
         Kind::GithubActions,
         Kind::GitlabCi,
         Kind::Jenkins,
         Kind::Compose,
         Kind::Bake,
+        Kind::CloudBuild,
         Kind::Shell,
         Kind::Make,
         Kind::Just,
@@ -64,6 +66,7 @@ impl Kind {
             Kind::Jenkins => "jenkins",
             Kind::Compose => "compose",
             Kind::Bake => "bake",
+            Kind::CloudBuild => "cloudbuild",
             Kind::Shell => "shell",
             Kind::Make => "make",
             Kind::Just => "just",
@@ -81,6 +84,7 @@ impl Kind {
             "gitlab-ci" => "gitlab",
             "jenkinsfile" | "groovy" => "jenkins",
             "docker-compose" => "compose",
+            "cloud-build" | "gcb" => "cloudbuild",
             "sh" | "bash" => "shell",
             "makefile" => "make",
             "justfile" => "just",
@@ -92,7 +96,8 @@ impl Kind {
     /// The kind a walk gives a file by its path, from the conventional
     /// names: `.github/workflows/*.y*ml`, `action.y*ml`, `.gitlab-ci.yml`,
     /// `Jenkinsfile*`, `vars/*.groovy`, `compose*.y*ml`,
-    /// `docker-compose*.y*ml`, `docker-bake*.hcl`/`.json`, `*.sh`,
+    /// `docker-compose*.y*ml`, `docker-bake*.hcl`/`.json`,
+    /// `cloudbuild*.y*ml`/`.json`, `*.sh`,
     /// `Makefile`, `*.mk`, `justfile`.
     pub fn by_path(path: &Path) -> Option<Kind> {
         let name = path.file_name()?.to_str()?;
@@ -132,6 +137,9 @@ impl Kind {
         {
             return Some(Kind::Bake);
         }
+        if lowered.starts_with("cloudbuild") && (yaml || lowered.ends_with(".json")) {
+            return Some(Kind::CloudBuild);
+        }
         if lowered.ends_with(".sh") || lowered.ends_with(".bash") {
             return Some(Kind::Shell);
         }
@@ -153,7 +161,8 @@ impl Kind {
 
     /// The kind of a file named on the command line whose name says
     /// nothing, from its content: a workflow's `on:` and `jobs:`, compose
-    /// `services:`, bake `target "…" {`, a Jenkins `pipeline {` or
+    /// `services:`, bake `target "…" {`, Cloud Build `steps:` with a
+    /// `gcr.io/cloud-builders/` image, a Jenkins `pipeline {` or
     /// `node {`, a shell shebang. A file that looks like a Dockerfile (a
     /// `FROM` line) is none of these.
     pub fn by_content(text: &str) -> Option<Kind> {
@@ -162,6 +171,8 @@ impl Kind {
         let mut services = false;
         let mut stages = false;
         let mut script = false;
+        let mut steps = false;
+        let mut builders = false;
         let first = text.lines().next().unwrap_or("");
         let looks_like_dockerfile = text.lines().take(2000).any(|line| {
             line.get(..5)
@@ -177,6 +188,8 @@ impl Kind {
             services |= trimmed.starts_with("services:");
             stages |= trimmed.starts_with("stages:");
             script |= trimmed.trim_start().starts_with("script:");
+            steps |= trimmed.starts_with("steps:") || trimmed.starts_with("\"steps\":");
+            builders |= trimmed.contains("gcr.io/cloud-builders/");
             let code = trimmed.trim_start();
             if code.starts_with("target \"") && code.ends_with('{') {
                 return Some(Kind::Bake);
@@ -193,6 +206,9 @@ impl Kind {
         }
         if services {
             return Some(Kind::Compose);
+        }
+        if steps && builders {
+            return Some(Kind::CloudBuild);
         }
         if stages && script {
             return Some(Kind::GitlabCi);
@@ -245,6 +261,10 @@ mod tests {
             ("docker-compose.prod.yml", Some(Kind::Compose)),
             ("docker-bake.hcl", Some(Kind::Bake)),
             ("docker-bake.override.json", Some(Kind::Bake)),
+            ("cloudbuild.yaml", Some(Kind::CloudBuild)),
+            ("deploy/cloudbuild.prod.yml", Some(Kind::CloudBuild)),
+            ("cloudbuild.json", Some(Kind::CloudBuild)),
+            ("cloudbuild.md", None),
             ("scripts/build.sh", Some(Kind::Shell)),
             ("Makefile", Some(Kind::Make)),
             ("build/docker.mk", Some(Kind::Make)),
@@ -268,6 +288,10 @@ mod tests {
             Some(Kind::Compose)
         );
         assert_eq!(Kind::by_content("target \"app\" {\n}\n"), Some(Kind::Bake));
+        assert_eq!(
+            Kind::by_content("steps:\n- name: gcr.io/cloud-builders/docker\n"),
+            Some(Kind::CloudBuild)
+        );
         assert_eq!(Kind::by_content("pipeline {\n}\n"), Some(Kind::Jenkins));
         assert_eq!(
             Kind::by_content("#!/bin/bash\ndocker build .\n"),

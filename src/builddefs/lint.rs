@@ -262,6 +262,7 @@ fn describe(kind: Kind) -> &'static str {
         Kind::Jenkins => "Jenkinsfile",
         Kind::Compose => "compose",
         Kind::Bake => "bake",
+        Kind::CloudBuild => "Cloud Build",
         Kind::Shell => "shell",
         Kind::Make => "Makefile",
         Kind::Just => "justfile",

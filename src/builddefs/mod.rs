@@ -16,9 +16,11 @@
 //! [`kind::Kind`]'s business; the walk asks it ([`crate::discover`]).
 
 pub mod bake;
+pub mod cloudbuild;
 pub mod commands;
 pub mod compose;
 pub mod correlate;
+mod fix_forms;
 pub mod fixes;
 pub mod github;
 pub mod gitlab;
@@ -154,6 +156,7 @@ pub fn read(kind: Kind, path: &str, text: &str) -> Result<Definition, ReadError>
                 bake::read_hcl(text)
             }
         }
+        Kind::CloudBuild => cloudbuild::read(text),
         Kind::Shell => Ok(script::read_shell(text)),
         Kind::Make => Ok(script::read_make(text)),
         Kind::Just => Ok(script::read_just(text)),

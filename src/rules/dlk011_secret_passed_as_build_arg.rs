@@ -12,7 +12,9 @@ declare_rule! {
     /// --build-arg` in a `run:` step), `.gitlab-ci.yml` (scripts, kaniko,
     /// options held in `variables:`), a Jenkinsfile (`sh "docker build …"`,
     /// `docker.build(…)`), a compose file (`build.args`), a bake file
-    /// (`args`), a shell script, Makefile or justfile (`docker build`,
+    /// (`args`), a Google Cloud Build configuration (docker steps'
+    /// `args`, shell steps; `secretEnv` names its secrets), a shell
+    /// script, Makefile or justfile (`docker build`,
     /// `docker buildx build`, `podman build`, `buildah bud`, kaniko's
     /// `--build-arg`, `flyctl deploy --build-arg`, `buildctl --opt
     /// build-arg:`).
