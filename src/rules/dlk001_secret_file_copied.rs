@@ -239,8 +239,8 @@ impl Rule for SecretFileCopied {
                     && !destination_hidden
                     && !source_hidden
                     && effective.flag("from").is_none()
-                    && !SecretFileNames::builtin().is_look_alike(&source_path)
                     && SecretFileNames::builtin().destination_says_secret(&destination_path)
+                    && !SecretFileNames::builtin().is_look_alike(&source_path)
                 {
                     // The name it lands under says it is a secret
                     // (`COPY app.env /run/config/db-password`, `ADD

@@ -7,7 +7,7 @@
 //! source code about secrets, tokenizers, `passwd`). Only the last path
 //! component is matched, lower-cased.
 
-use std::sync::LazyLock;
+use std::sync::{LazyLock, OnceLock};
 
 use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
 use serde::Deserialize;
@@ -28,10 +28,15 @@ struct Data {
     false_examples: Vec<String>,
 }
 
-/// The compiled name list.
+/// The name list. Its globs are compiled on first use (both sets were a
+/// fifth of a one-file run, which mostly copies no file whose name holds
+/// a piece of a pattern).
 pub struct SecretFileNames {
-    patterns: GlobSet,
-    exclude: GlobSet,
+    patterns: OnceLock<GlobSet>,
+    exclude: OnceLock<GlobSet>,
+    /// Literals outside wildcards, classes and alternations, one of which
+    /// every name a pattern matches holds (`None`: a pattern has none).
+    required: Option<Vec<String>>,
     directory_names: Vec<String>,
     entry: CredentialFilePattern,
 }
@@ -51,6 +56,34 @@ fn compile(globs: &[String]) -> GlobSet {
         .expect("rules/secret-file-names.toml globs compile (checked by the unit tests)")
 }
 
+/// The literal pieces of `glob` outside wildcards, `[…]` and `{…}`
+/// (lower-cased): each is in every name the glob matches.
+fn required_pieces(glob: &str) -> Vec<String> {
+    let mut pieces = Vec::new();
+    let mut current = String::new();
+    let mut depth = 0usize;
+    for ch in glob.to_lowercase().chars() {
+        match ch {
+            '[' | '{' => depth += 1,
+            ']' | '}' => depth = depth.saturating_sub(1),
+            '*' | '?' => {}
+            '\\' => return Vec::new(),
+            _ if depth == 0 => {
+                current.push(ch);
+                continue;
+            }
+            _ => {}
+        }
+        if !current.is_empty() {
+            pieces.push(std::mem::take(&mut current));
+        }
+    }
+    if !current.is_empty() {
+        pieces.push(current);
+    }
+    pieces
+}
+
 fn data() -> Data {
     serde_json::from_str(BUILTIN_JSON)
         .expect("rules/secret-file-names.toml parses (checked by the unit tests)")
@@ -61,9 +94,16 @@ impl SecretFileNames {
     pub fn builtin() -> &'static SecretFileNames {
         static BUILTIN: LazyLock<SecretFileNames> = LazyLock::new(|| {
             let data = data();
+            // The longest piece of each pattern stands for it.
+            let required = data
+                .patterns
+                .iter()
+                .map(|glob| required_pieces(glob).into_iter().max_by_key(String::len))
+                .collect();
             SecretFileNames {
-                patterns: compile(&data.patterns),
-                exclude: compile(&data.exclude),
+                patterns: OnceLock::new(),
+                exclude: OnceLock::new(),
+                required,
                 directory_names: data.directory_names.clone(),
                 entry: CredentialFilePattern {
                     id: "secret-file".to_owned(),
@@ -92,6 +132,21 @@ impl SecretFileNames {
             .collect()
     }
 
+    fn patterns(&self) -> &GlobSet {
+        self.patterns.get_or_init(|| compile(&self.entry.patterns))
+    }
+
+    fn exclude(&self) -> &GlobSet {
+        self.exclude.get_or_init(|| compile(&self.entry.exclude))
+    }
+
+    /// Whether the name may match a pattern (it holds a required piece).
+    fn may_match(&self, name: &str) -> bool {
+        self.required
+            .as_ref()
+            .is_none_or(|pieces| pieces.iter().any(|piece| name.contains(piece.as_str())))
+    }
+
     /// The entry a finding of this heuristic names (id `secret-file`,
     /// described as "the file name says it holds a secret").
     pub fn entry(&self) -> &CredentialFilePattern {
@@ -116,7 +171,7 @@ impl SecretFileNames {
             .next()
             .unwrap_or_default()
             .to_lowercase();
-        !name.is_empty() && self.exclude.is_match(&name)
+        !name.is_empty() && self.exclude().is_match(&name)
     }
 
     /// Whether the file name of `path` (its last component) says the file
@@ -132,7 +187,7 @@ impl SecretFileNames {
         if name.is_empty() || name.contains(['*', '?', '[', '$']) {
             return false;
         }
-        self.patterns.is_match(&name) && !self.exclude.is_match(&name)
+        self.may_match(&name) && self.patterns().is_match(&name) && !self.exclude().is_match(&name)
     }
 }
 
@@ -159,6 +214,24 @@ mod tests {
         for example in data().false_examples {
             assert!(!names.says_secret(&example), "{example} should not match");
         }
+    }
+
+    #[test]
+    fn required_pieces_are_outside_wildcards_and_groups() {
+        assert_eq!(required_pieces("*Secret*"), ["secret"]);
+        assert_eq!(required_pieces("*tokeni[sz]*"), ["tokeni"]);
+        assert_eq!(required_pieces("a{b,c}d?e"), ["a", "d", "e"]);
+        assert!(required_pieces("*[ab]*").is_empty());
+        assert!(required_pieces("a\\*").is_empty());
+        // A pattern without a piece turns the check off.
+        assert!(SecretFileNames::builtin().required.is_some());
+    }
+
+    #[test]
+    fn names_without_a_required_piece_are_not_candidates() {
+        let names = SecretFileNames::builtin();
+        assert!(!names.may_match("app.env"));
+        assert!(names.may_match("db-password"));
     }
 
     #[test]

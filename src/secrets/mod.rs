@@ -20,6 +20,7 @@
 pub mod commands;
 pub mod file_names;
 pub mod files;
+pub(crate) mod keywords;
 pub mod names;
 pub mod tokens;
 

@@ -3,7 +3,7 @@
 //! assigned to a secret-looking name is itself a secret.
 //!
 //! The formats live in `rules/token-formats.toml`. Every keyword of every
-//! format is compiled into one case-insensitive [`AhoCorasick`] automaton and
+//! format is compiled into one case-insensitive [`aho_corasick::AhoCorasick`] automaton and
 //! every regex is compiled once; a scan first runs the automaton over the
 //! text and then only the regexes of formats whose keyword it saw, so a
 //! text without any keyword costs one linear pass.
@@ -15,13 +15,12 @@
 
 use std::collections::HashMap;
 use std::ops::Range;
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, LazyLock, OnceLock};
 
-use aho_corasick::{AhoCorasick, AhoCorasickKind, MatchKind};
 use regex::Regex;
 use serde::Deserialize;
 
+use super::keywords::Keywords;
 use super::names::is_bare_variable_reference;
 use super::{check_unique_ids, parse_builtin, parse_toml, SecretsError};
 
@@ -199,7 +198,10 @@ impl TokenScanner {
                 keyword_owner.push(index);
             }
         }
-        let keywords = Keywords::new(keyword_patterns.into_iter().map(str::to_owned).collect())?;
+        let keywords = Keywords::new(
+            keyword_patterns.into_iter().map(str::to_owned).collect(),
+            "token format keywords",
+        )?;
         Ok(TokenScanner {
             formats,
             regexes,
@@ -305,65 +307,6 @@ impl TokenScanner {
                 .filter_map(|captures| captures.get(group))
                 .for_each(|secret| push(secret.range())),
         }
-    }
-}
-
-/// The keyword automaton, in two forms that find the same matches: a
-/// contiguous NFA, cheap to build, for the first [`DFA_AFTER_BYTES`] of
-/// scanned text, then a DFA, built once when a run has scanned that much.
-/// The DFA's faster scan is 8% of a corpus run, but building it was 2.7 M
-/// instructions, a fifth of a one-file run, which scans a few KB: a run
-/// that lints one file never pays for it, a corpus run pays once.
-#[derive(Debug)]
-struct Keywords {
-    patterns: Vec<String>,
-    nfa: AhoCorasick,
-    dfa: OnceLock<AhoCorasick>,
-    /// Bytes scanned so far with the NFA.
-    scanned: AtomicUsize,
-}
-
-/// How much text the NFA scans before the DFA is built (about the cost of
-/// building it, measured in instructions against the NFA's slower scan).
-const DFA_AFTER_BYTES: usize = 256 * 1024;
-
-impl Keywords {
-    fn new(patterns: Vec<String>) -> Result<Keywords, SecretsError> {
-        let nfa = Keywords::build(&patterns, AhoCorasickKind::ContiguousNFA)?;
-        Ok(Keywords {
-            patterns,
-            nfa,
-            dfa: OnceLock::new(),
-            scanned: AtomicUsize::new(0),
-        })
-    }
-
-    fn build(patterns: &[String], kind: AhoCorasickKind) -> Result<AhoCorasick, SecretsError> {
-        AhoCorasick::builder()
-            .kind(Some(kind))
-            .ascii_case_insensitive(true)
-            .match_kind(MatchKind::Standard)
-            .build(patterns)
-            .map_err(|source| SecretsError::Keywords {
-                list: "token format keywords",
-                source: Box::new(source),
-            })
-    }
-
-    /// The automaton to scan `length` more bytes with.
-    fn automaton(&self, length: usize) -> &AhoCorasick {
-        if let Some(dfa) = self.dfa.get() {
-            return dfa;
-        }
-        if self.scanned.fetch_add(length, Ordering::Relaxed) < DFA_AFTER_BYTES {
-            return &self.nfa;
-        }
-        // The same patterns built as an NFA above: a DFA of them builds too
-        // (if it could not, the NFA keeps scanning).
-        self.dfa.get_or_init(|| {
-            Keywords::build(&self.patterns, AhoCorasickKind::DFA)
-                .unwrap_or_else(|_| self.nfa.clone())
-        })
     }
 }
 
@@ -703,6 +646,8 @@ mod tests {
     }
 
     use super::*;
+    use crate::secrets::keywords::DFA_AFTER_BYTES;
+    use aho_corasick::AhoCorasick;
 
     fn scanner() -> &'static TokenScanner {
         TokenScanner::builtin()
@@ -722,7 +667,7 @@ mod tests {
     #[test]
     fn the_keyword_dfa_finds_what_the_nfa_finds() {
         let keywords = &scanner().keywords;
-        let dfa = Keywords::build(&keywords.patterns, AhoCorasickKind::DFA).expect("a DFA builds");
+        let dfa = keywords.build_dfa().expect("a DFA builds");
         let matches = |automaton: &AhoCorasick, text: &str| -> Vec<(usize, usize, usize)> {
             automaton
                 .find_overlapping_iter(text)
