@@ -19,6 +19,7 @@
 
 mod fallback;
 pub mod prefilter;
+mod simple;
 pub(crate) mod words;
 
 use super::{Analysis, Base};
@@ -1028,13 +1029,54 @@ struct PendingCommand {
     process_substitutions: Vec<Range<usize>>,
 }
 
-#[derive(Default)]
 struct Builder {
     commands: Vec<SimpleCommand>,
     next_list: usize,
     fallbacks: usize,
     /// Bytes handed to the parser so far (see [`MAX_PARSED_BYTES_PER_RUN`]).
     parsed_bytes: usize,
+    /// Plain lists of simple commands are read by [`simple`], not by
+    /// brush-parser (off only in [`with_brush_parser_only`]).
+    simple_view: bool,
+}
+
+impl Default for Builder {
+    fn default() -> Builder {
+        Builder {
+            commands: Vec::new(),
+            next_list: 0,
+            fallbacks: 0,
+            parsed_bytes: 0,
+            simple_view: !BRUSH_PARSER_ONLY.with(std::cell::Cell::get),
+        }
+    }
+}
+
+thread_local! {
+    static BRUSH_PARSER_ONLY: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Runs `run` on this thread with every script that reaches the shell
+/// parser read by brush-parser, none by the simple view ([`simple`]): the
+/// reference `tests/shell_simple.rs` compares the simple view with. Not a
+/// user-facing option: the view is the same.
+#[doc(hidden)]
+pub fn with_brush_parser_only<R>(run: impl FnOnce() -> R) -> R {
+    struct Restore(bool);
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            BRUSH_PARSER_ONLY.with(|flag| flag.set(self.0));
+        }
+    }
+    let _restore = Restore(BRUSH_PARSER_ONLY.with(|flag| flag.replace(true)));
+    run()
+}
+
+/// Whether the simple view ([`simple`]) reads `text` whole, without
+/// brush-parser (for the equivalence test's figures).
+#[doc(hidden)]
+pub fn is_simple_script(text: &str) -> bool {
+    simple::scan(text).is_some()
 }
 
 impl Builder {
@@ -1048,15 +1090,28 @@ impl Builder {
         }
     }
 
-    fn try_parse(&mut self, text: &str) -> Option<ast::Program> {
+    /// Whether `text` may go to the parser (its size, the RUN's budget,
+    /// brush-parser's known traps); counts it against the budget.
+    fn admit(&mut self, text: &str) -> bool {
         if text.len() > MAX_PARSED_LENGTH
             || self.parsed_bytes.saturating_add(text.len()) > MAX_PARSED_BYTES_PER_RUN
             || !fallback::safe_for_parser(text)
             || nesting_depth(text) > MAX_NESTING_DEPTH
         {
-            return None;
+            return false;
         }
         self.parsed_bytes += text.len();
+        true
+    }
+
+    fn try_parse(&mut self, text: &str) -> Option<ast::Program> {
+        if !self.admit(text) {
+            return None;
+        }
+        Builder::brush_parse(text)
+    }
+
+    fn brush_parse(text: &str) -> Option<ast::Program> {
         let options = brush_parser::ParserOptions {
             sh_mode: false,
             posix_mode: false,
@@ -1083,8 +1138,15 @@ impl Builder {
         bodies: &[PendingHeredoc],
     ) -> ParsedWith {
         let script = Script { text, table };
-        if context.depth <= MAX_DEPTH {
-            if let Some(program) = self.try_parse(text) {
+        if context.depth <= MAX_DEPTH && self.admit(text) {
+            // A plain list of simple commands: the same view without the
+            // parser (the gate above is the parser's, so the budget and
+            // what falls back do not change).
+            if let Some(lists) = self.simple_view.then(|| simple::scan(text)).flatten() {
+                self.walk_simple(lists, &script, context);
+                return ParsedWith::Parser;
+            }
+            if let Some(program) = Builder::brush_parse(text) {
                 self.walk_program(&program, &script, context);
                 return ParsedWith::Parser;
             }
@@ -1099,6 +1161,47 @@ impl Builder {
         }
         if self.parse(text, table, context, &[]) == ParsedWith::Fallback {
             self.fallbacks += 1;
+        }
+    }
+
+    // ---- the simple view ----
+
+    /// Adds the commands of [`simple::scan`]'s lists the way
+    /// [`Builder::walk_list`] and [`Builder::walk_pipeline`] add those of
+    /// the same script's syntax tree.
+    fn walk_simple(
+        &mut self,
+        lists: Vec<simple::AndOrList>,
+        script: &Script<'_>,
+        context: &Context,
+    ) {
+        for list in lists {
+            let list_id = self.next_list;
+            self.next_list += 1;
+            for (connector, pipeline) in list {
+                let count = pipeline.len();
+                let mut previous: Option<usize> = None;
+                for (position, pending) in pipeline.into_iter().enumerate() {
+                    let piped_out = position + 1 < count;
+                    let element_context = if piped_out {
+                        Context {
+                            stdout: Stdout::Pipe,
+                            ..context.clone()
+                        }
+                    } else {
+                        context.clone()
+                    };
+                    let index =
+                        self.add_command(script, pending, &element_context, list_id, connector);
+                    if let Some(index) = index {
+                        if let Some(previous) = previous {
+                            self.commands[previous].pipes_into = Some(index);
+                            self.commands[index].piped_from = Some(previous);
+                        }
+                    }
+                    previous = index;
+                }
+            }
         }
     }
 
