@@ -245,3 +245,39 @@ fn json_and_sarif_show_both_files_of_the_pair() {
         "{uris:?}"
     );
 }
+
+#[test]
+fn the_dockerfile_side_of_a_diff_is_masked_with_the_dockerfiles_secrets() {
+    // A secret of the Dockerfile on a context line of the pair's diff: the
+    // definition knows nothing of it, the Dockerfile's detection does.
+    let secret = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYzq9Q3RkT7x";
+    let directory = copy_of("run-step");
+    let root = directory.path();
+    let dockerfile = read(root, "Dockerfile").replacen(
+        "ARG NPM\n",
+        &format!("ARG NPM\nENV AWS_SECRET_ACCESS_KEY={secret}\n"),
+        1,
+    );
+    std::fs::write(root.join("Dockerfile"), &dockerfile).expect("write");
+    for target in [".github/workflows/release.yml", "."] {
+        let output = dockerleak_in(root)
+            .args(["--no-config", "--diff", "--unsafe-fixes", target])
+            .output()
+            .expect("run");
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(1), "{stdout}{stderr}");
+        assert!(
+            stdout.contains("-ARG NPM\n"),
+            "{target}: the pair's diff:\n{stdout}"
+        );
+        assert!(
+            stdout.contains(" ENV AWS_SECRET_ACCESS_KEY=wJal…"),
+            "{target}: the context line, masked:\n{stdout}"
+        );
+        assert!(!stdout.contains(&secret[8..16]), "{target}:\n{stdout}");
+        assert!(!stderr.contains(&secret[8..16]), "{target}:\n{stderr}");
+    }
+    // Nothing was written.
+    assert_eq!(read(root, "Dockerfile"), dockerfile);
+}

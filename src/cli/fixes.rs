@@ -121,12 +121,15 @@ impl Fixing {
                         &report.redactor,
                         config,
                     );
-                    // The other file (a `.dockerignore`) goes through the
-                    // same redaction: its new lines name the file's paths.
+                    // Another file (a `.dockerignore`, the Dockerfile side
+                    // of a DLK011 fix) is masked with its own secrets, as
+                    // its own diff would be, and with this file's (its new
+                    // lines name this file's paths and names).
                     for (path, old, new) in &other_files {
-                        let old = report.redactor.mask(old.as_deref().unwrap_or(""));
-                        let new = report.redactor.mask(new);
-                        diff.push_str(&plain_diff(path, &old, &new));
+                        let old = old.as_deref().unwrap_or("");
+                        let own = crate::lint::detect_secrets(old, config);
+                        let other = masked_diff(path, old, new, &own, config);
+                        diff.push_str(&report.redactor.mask(&other));
                     }
                     self.changed.push(Changed {
                         path: input.display().to_string(),
@@ -315,7 +318,10 @@ fn other_file_texts(outcome: &FixOutcome) -> Vec<(String, Option<String>, String
         .iter()
         .filter_map(|edit| edit.file.as_ref().map(|file| file.path.as_str()))
         .collect();
-    paths.dedup();
+    // Once each, in the order the fixes name them (two Dockerfiles of one
+    // workflow may alternate).
+    let mut seen = std::collections::HashSet::new();
+    paths.retain(|path| seen.insert(*path));
     paths
         .into_iter()
         .map(|path| {
