@@ -43,7 +43,7 @@ fuzz_target!(|data: &[u8]| {
                     source: ConfigSource::File {
                         path: PathBuf::from(DISPLAY),
                         display: DISPLAY.to_string(),
-                        discovered: true,
+                        found_from: Some("the current directory".to_string()),
                     },
                     text: Some(text.into_owned()),
                 };
