@@ -16,6 +16,7 @@ pub mod finding;
 pub mod fix;
 pub mod input;
 pub mod lint;
+mod memory;
 pub mod redact;
 pub mod report;
 pub mod rules;

@@ -320,6 +320,17 @@ impl Layer {
                 .is_some_and(|index| self.output_reads_secret(script, index))
     }
 
+    /// Gives back the growth slack of the layer's vectors: a layer is kept
+    /// for every instruction until the lint ends, and most hold one or two
+    /// elements in room for four.
+    fn shrink_to_fit(&mut self) {
+        self.added.shrink_to_fit();
+        self.removed.shrink_to_fit();
+        self.secret_variables.shrink_to_fit();
+        self.command_reads_secret.shrink_to_fit();
+        self.command_directories.shrink_to_fit();
+    }
+
     /// The directory command `index` of the RUN runs in.
     pub fn directory_of(&self, command: usize) -> &str {
         self.command_directories
@@ -384,6 +395,7 @@ pub fn build(dockerfile: &Dockerfile, analysis: &Analysis) -> Vec<Layer> {
             }
             _ => {}
         }
+        layer.shrink_to_fit();
         layers.push(layer);
     }
     layers

@@ -137,6 +137,7 @@ impl<'a> Parser<'a> {
             }
             self.dockerfile.instructions.push(instruction);
         }
+        crate::memory::compact(&mut self.dockerfile.instructions);
         if self.dockerfile.instructions.is_empty() {
             self.dockerfile.errors.push(SyntaxError {
                 message: "file with no instructions".into(),
