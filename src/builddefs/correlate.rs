@@ -145,7 +145,7 @@ pub fn correlate(
             if !flagged {
                 continue;
             }
-            let place = other_place(&docker_path, &facts.text, &facts.lines, *arg_span);
+            let place = OtherFile::new(&docker_path, &facts.text, &facts.lines, *arg_span);
             for finding in &mut reports[link.definition].findings {
                 if finding.code == "DLK011" && finding.span == argument.span {
                     finding.labels.push(Label {
@@ -155,7 +155,7 @@ pub fn correlate(
                     });
                 }
             }
-            let from = other_place(&definition_path, &definition_text, lines, argument.span);
+            let from = OtherFile::new(&definition_path, &definition_text, lines, argument.span);
             for finding in &mut reports[link.dockerfile].findings {
                 if finding.code == "DLK003" && finding.span == *arg_span {
                     let passed = format!("{}:{}", from.path, from.line);
@@ -440,18 +440,6 @@ fn text_of(report: &FileReport, path: &Path) -> String {
         return report.text.clone();
     }
     std::fs::read_to_string(path).unwrap_or_default()
-}
-
-fn other_place(path: &str, text: &str, lines: &LineIndex, span: Span) -> OtherFile {
-    let start = lines.position(text, span.start);
-    let end = lines.position(text, span.end);
-    OtherFile {
-        path: path.to_string(),
-        line: start.line,
-        column: start.column,
-        end_line: end.line,
-        end_column: end.column,
-    }
 }
 
 fn dockerfile_facts(index: usize, text: String) -> DockerfileFacts {

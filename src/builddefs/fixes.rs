@@ -195,19 +195,14 @@ pub fn pair_with_dockerfile(
     }
     let lines = crate::source::LineIndex::new(&docker_text);
     let mut edits = fix.edits;
-    edits.extend(side.edits.into_iter().map(|edit| {
-        let start = lines.position(&docker_text, edit.span.start);
-        let end = lines.position(&docker_text, edit.span.end);
-        Edit {
-            file: Some(crate::fix::OtherFile {
-                path: shown.clone(),
-                line: start.line,
-                column: start.column,
-                end_line: end.line,
-                end_column: end.column,
-            }),
-            ..edit
-        }
+    edits.extend(side.edits.into_iter().map(|edit| Edit {
+        file: Some(crate::fix::OtherFile::new(
+            shown.as_str(),
+            &docker_text,
+            &lines,
+            edit.span,
+        )),
+        ..edit
     }));
     let mut paired = Fix::new(
         fix.applicability,
