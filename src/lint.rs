@@ -75,15 +75,7 @@ fn lint(path: &str, identity: &str, text: &str, config: &Config, view: ShellView
             span: None,
         });
     }
-    let context = RuleContext {
-        path,
-        text,
-        dockerfile: analysis.dockerfile(&dockerfile),
-        analysis: &analysis,
-        catalog: config.catalog(),
-        config,
-        texts: &texts,
-    };
+    let context = RuleContext::new(path, text, &dockerfile, &analysis, config, &texts);
     let mut findings = Vec::new();
     let mut secret_spans = Vec::new();
     run_rules(&context, &mut findings, &mut secret_spans);
@@ -145,15 +137,7 @@ pub fn detect_secrets(text: &str, config: &Config) -> Redactor {
     let dockerfile = syntax::parse(text);
     let analysis = analyse(&dockerfile, config, ShellView::Prefiltered);
     let texts = Texts::default();
-    let context = RuleContext {
-        path: "",
-        text,
-        dockerfile: analysis.dockerfile(&dockerfile),
-        analysis: &analysis,
-        catalog: config.catalog(),
-        config,
-        texts: &texts,
-    };
+    let context = RuleContext::new("", text, &dockerfile, &analysis, config, &texts);
     let mut secrets = secret_spans_of_all_rules(&context);
     secrets.extend(onbuild_secret_spans(
         text,
@@ -179,15 +163,7 @@ pub fn arg_secret_fix(
     let dockerfile = syntax::parse(text);
     let analysis = analyse(&dockerfile, config, ShellView::Prefiltered);
     let texts = Texts::default();
-    let context = RuleContext {
-        path,
-        text,
-        dockerfile: analysis.dockerfile(&dockerfile),
-        analysis: &analysis,
-        catalog: config.catalog(),
-        config,
-        texts: &texts,
-    };
+    let context = RuleContext::new(path, text, &dockerfile, &analysis, config, &texts);
     let mut findings = Vec::new();
     let mut secrets = Vec::new();
     run_rules(&context, &mut findings, &mut secrets);
@@ -259,15 +235,7 @@ fn onbuild_secret_spans(
     let dockerfile = syntax::parse(&unwrapped);
     let analysis = analyse(&dockerfile, config, view);
     let texts = Texts::default();
-    let context = RuleContext {
-        path: "",
-        text: &unwrapped,
-        dockerfile: analysis.dockerfile(&dockerfile),
-        analysis: &analysis,
-        catalog: config.catalog(),
-        config,
-        texts: &texts,
-    };
+    let context = RuleContext::new("", &unwrapped, &dockerfile, &analysis, config, &texts);
     secret_spans_of_all_rules(&context)
 }
 
@@ -398,7 +366,6 @@ fn mask_findings(
     }
 }
 
-/// The instruction whose source holds `span` (its first byte).
 /// Whether an inline directive of the Dockerfile `text` silences `code`
 /// for a finding at `span`, as [`lint_source`] reads them (nothing does
 /// under `--no-inline-ignores`). For findings made after the file is
@@ -411,6 +378,7 @@ pub(crate) fn silenced_inline(text: &str, code: &str, span: Span, config: &Confi
     Suppressions::new(&dockerfile).is_suppressed(code, instruction_index(&dockerfile, span))
 }
 
+/// The instruction whose source holds `span` (its first byte).
 fn instruction_index(dockerfile: &syntax::Dockerfile, span: Span) -> Option<usize> {
     let index = dockerfile
         .instructions
