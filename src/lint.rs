@@ -83,16 +83,11 @@ fn lint(path: &str, identity: &str, text: &str, config: &Config, view: ShellView
     let redactor = Redactor::new(text, secret_spans);
     // `--no-inline-ignores`: no comment silences anything (DLK000 still
     // reports malformed ones).
-    let suppressions = if config.no_inline_ignores {
-        Suppressions::default()
-    } else {
-        Suppressions::new(&dockerfile)
-    };
+    let suppressions = inline_suppressions(&dockerfile, config);
     findings.retain(|finding| {
-        let instruction = instruction_index(&dockerfile, finding.span);
         // A directive can't silence the report about itself.
         finding.code == rules::InvalidDirective::META.code
-            || !suppressions.is_suppressed(finding.code, instruction)
+            || !silenced(&dockerfile, &suppressions, finding.code, finding.span)
     });
     for finding in &mut findings {
         if let Some(severity) = config.severity.get(finding.code) {
@@ -366,16 +361,31 @@ fn mask_findings(
     }
 }
 
-/// Whether an inline directive of the Dockerfile `text` silences `code`
-/// for a finding at `span`, as [`lint_source`] reads them (nothing does
-/// under `--no-inline-ignores`). For findings made after the file is
-/// linted (the correlation notes of [`crate::builddefs::correlate`]).
-pub(crate) fn silenced_inline(text: &str, code: &str, span: Span, config: &Config) -> bool {
+/// The inline directives of `dockerfile` that silence findings, as
+/// [`lint_source`] reads them: none under `--no-inline-ignores` (DLK000
+/// still reports malformed ones). Read once for the findings made after
+/// the file is linted too (the correlation notes of
+/// [`crate::builddefs::correlate`]).
+pub(crate) fn inline_suppressions(
+    dockerfile: &syntax::Dockerfile,
+    config: &Config,
+) -> Suppressions {
     if config.no_inline_ignores {
-        return false;
+        Suppressions::default()
+    } else {
+        Suppressions::new(dockerfile)
     }
-    let dockerfile = syntax::parse(text);
-    Suppressions::new(&dockerfile).is_suppressed(code, instruction_index(&dockerfile, span))
+}
+
+/// Whether `suppressions` (of `dockerfile`) silence `code` for a finding
+/// at `span`.
+pub(crate) fn silenced(
+    dockerfile: &syntax::Dockerfile,
+    suppressions: &Suppressions,
+    code: &str,
+    span: Span,
+) -> bool {
+    suppressions.is_suppressed(code, instruction_index(dockerfile, span))
 }
 
 /// The instruction whose source holds `span` (its first byte).
