@@ -7,58 +7,12 @@
 
 mod common;
 
+use common::definition_fixes::fixed;
 use common::{dockerleak_in, write};
 use dockerleak::builddefs::lint::lint_definition;
 use dockerleak::builddefs::Kind;
 use dockerleak::fix::{fix_source, Applicability};
 use dockerleak::Config;
-
-/// Fixes `text` (named `path`) and checks what every fix must do.
-fn fixed(path: &str, kind: Kind, text: &str) -> String {
-    let config = Config::default();
-    let before = lint_definition(path, path, text, kind, &config);
-    assert!(
-        before.findings.iter().any(|f| f.code == "DLK011"),
-        "{path}: DLK011 expected before"
-    );
-    for finding in &before.findings {
-        let fix = finding.fix.as_ref().expect("every DLK011 has a fix");
-        assert_eq!(fix.applicability, Applicability::Unsafe, "{}", fix.message);
-    }
-    let safe_only = fix_source(path, path, text, &config, false);
-    assert!(
-        !safe_only.changed(),
-        "{path}: nothing applies without --unsafe-fixes"
-    );
-    let outcome = fix_source(path, path, text, &config, true);
-    assert!(outcome.changed(), "{path}: the fix applies");
-    let after = lint_definition(path, path, &outcome.text, kind, &config);
-    assert!(
-        after.errors.is_empty(),
-        "{path}: {:?}\n{}",
-        after.errors,
-        outcome.text
-    );
-    assert!(
-        after.findings.iter().all(|f| f.code != "DLK011"),
-        "{path}: still {:#?}\n{}",
-        after.findings,
-        outcome.text
-    );
-    let again = fix_source(path, path, &outcome.text, &config, true);
-    assert!(!again.changed(), "{path}: a second run changes nothing");
-    // The definition is the build command: the message says what the
-    // Dockerfile must do, and there is no other build command to note.
-    for applied in &outcome.applied {
-        assert!(
-            applied.message.contains("--mount=type=secret,id="),
-            "{}",
-            applied.message
-        );
-        assert!(applied.build_note.is_none());
-    }
-    outcome.text
-}
 
 /// The one fix of the only DLK011 finding of `text`.
 fn only_fix(path: &str, kind: Kind, text: &str) -> dockerleak::fix::Fix {
