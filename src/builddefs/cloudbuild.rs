@@ -22,7 +22,7 @@
 use super::script::{read_mapped, Mapped};
 use super::yaml::{self, Node, Scalar};
 use super::{split_assignment, BuildArg, Definition, Invocation, Located};
-use super::{Origin, ReadError, Reference, SecretInput, Value};
+use super::{DollarSyntax, Origin, ReadError, Reference, SecretInput, Value};
 use crate::source::Span;
 
 /// Cloud Build's built-in substitutions: public.
@@ -298,49 +298,11 @@ fn build_arg(flag: &Scalar, scalar: &Scalar, at: usize, source: &str) -> Option<
 /// `$NAME`, `${NAME}` and `$$NAME` in an argv word: the variable `NAME`
 /// (built-in substitutions are public).
 fn references(text: &str, span_of: impl Fn(std::ops::Range<usize>) -> Span) -> Vec<Reference> {
-    let bytes = text.as_bytes();
-    let mut found = Vec::new();
-    let mut index = 0;
-    while index < bytes.len() {
-        if bytes[index] != b'$' {
-            index += 1;
-            continue;
+    let mut found = super::variable_references_as(text, DollarSyntax::CloudBuildArgs, span_of);
+    for reference in &mut found {
+        if BUILT_IN.contains(&reference.name.as_str()) {
+            reference.origin = Origin::Public;
         }
-        let start = index;
-        let mut at = index + 1;
-        if bytes.get(at) == Some(&b'$') {
-            at += 1;
-        }
-        let braced = bytes.get(at) == Some(&b'{');
-        let name_start = if braced { at + 1 } else { at };
-        let mut name_end = name_start;
-        while name_end < bytes.len()
-            && (bytes[name_end].is_ascii_alphanumeric() || bytes[name_end] == b'_')
-        {
-            name_end += 1;
-        }
-        if name_end == name_start {
-            index = at.max(index + 1);
-            continue;
-        }
-        let mut end = name_end;
-        if braced {
-            end = text[name_end..]
-                .find('}')
-                .map_or(text.len(), |close| name_end + close + 1);
-        }
-        let name = &text[name_start..name_end];
-        let origin = if BUILT_IN.contains(&name) {
-            Origin::Public
-        } else {
-            super::predefined_origin(name).unwrap_or(Origin::Variable)
-        };
-        found.push(Reference {
-            name: name.to_string(),
-            origin,
-            span: span_of(start..end),
-        });
-        index = end;
     }
     found
 }
