@@ -187,30 +187,16 @@ fn read_step(step: &Node, source: &str, definition: &mut Definition) {
         let next = args.get(index + 1).copied();
         match flag {
             "--build-arg" => {
-                let (scalar, at) = match inline {
-                    Some(rest) => (word, value.len() - rest.len()),
-                    None => match next {
-                        Some(next) => {
-                            index += 1;
-                            (next, 0)
-                        }
-                        None => break,
-                    },
+                let Some((scalar, at)) = flag_value(word, inline, next, &mut index) else {
+                    break;
                 };
                 if let Some(argument) = build_arg(word, scalar, at, source) {
                     invocation.build_args.push(argument);
                 }
             }
             "--secret" => {
-                let (scalar, at) = match inline {
-                    Some(rest) => (word, value.len() - rest.len()),
-                    None => match next {
-                        Some(next) => {
-                            index += 1;
-                            (next, 0)
-                        }
-                        None => break,
-                    },
+                let Some((scalar, at)) = flag_value(word, inline, next, &mut index) else {
+                    break;
                 };
                 let entry = &scalar.value[at..];
                 let id = entry
@@ -258,6 +244,26 @@ fn read_step(step: &Node, source: &str, definition: &mut Definition) {
         index += 1;
     }
     definition.invocations.push(invocation);
+}
+
+/// Where the value of the flag `word` is: after its `=` (`inline`, the
+/// rest of the word: `--build-arg=NAME=value`), as the scalar and the byte
+/// the value starts at, else the `next` word, which `index` then moves
+/// past. `None` when the flag is the last word.
+fn flag_value<'a>(
+    word: &'a Scalar,
+    inline: Option<&str>,
+    next: Option<&'a Scalar>,
+    index: &mut usize,
+) -> Option<(&'a Scalar, usize)> {
+    match inline {
+        Some(rest) => Some((word, word.value.len() - rest.len())),
+        None => {
+            let next = next?;
+            *index += 1;
+            Some((next, 0))
+        }
+    }
 }
 
 /// The build arg `NAME=value` at byte `at` of `scalar`'s value (the flag
