@@ -8,54 +8,12 @@
 
 mod common;
 
-use common::definition_fixes::fixed;
+use common::definition_fixes::{check_compose, fixed};
 use dockerleak::builddefs::lint::lint_definition;
-use dockerleak::builddefs::yaml::{parse, Node};
+use dockerleak::builddefs::yaml::parse;
 use dockerleak::builddefs::Kind;
 use dockerleak::fix::{fix_source, Applicability};
 use dockerleak::Config;
-
-/// A YAML parse of a fixed compose file: `services.SERVICE.build` has no
-/// arg `name`, lists the secret, and the top level declares it from
-/// `variable`; `keep` are other top-level secrets that must still be there.
-fn check_compose(text: &str, service: &str, name: &str, variable: &str, keep: &[&str]) {
-    let documents = parse(text).unwrap_or_else(|error| panic!("{error:?}\n{text}"));
-    let document = &documents[0];
-    let build = document
-        .get("services")
-        .and_then(|services| services.get(service))
-        .and_then(|body| body.get("build"))
-        .expect("build");
-    if let Some(args) = build.get("args") {
-        assert!(args.get(name).is_none(), "{text}");
-        assert!(
-            !args
-                .items()
-                .iter()
-                .any(|item| item.as_str().and_then(|s| s.split('=').next()) == Some(name)),
-            "{text}"
-        );
-    }
-    let secrets = build.get("secrets").expect("build.secrets");
-    assert!(
-        secrets
-            .items()
-            .iter()
-            .any(|item| item.as_str() == Some(name)),
-        "{text}"
-    );
-    let top = document.get("secrets").expect("top-level secrets");
-    assert_eq!(
-        top.get(name)
-            .and_then(|secret| secret.get("environment"))
-            .and_then(Node::as_str),
-        Some(variable),
-        "{text}"
-    );
-    for other in keep {
-        assert!(top.get(other).is_some(), "{other} lost:\n{text}");
-    }
-}
 
 #[test]
 fn compose_flow_map_args_move_to_a_flow_secrets_list() {

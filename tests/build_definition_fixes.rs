@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::definition_fixes::fixed;
+use common::definition_fixes::{check_compose, fixed};
 use common::{dockerleak_in, write};
 use dockerleak::builddefs::lint::lint_definition;
 use dockerleak::builddefs::Kind;
@@ -147,45 +147,6 @@ fn what_is_not_mechanical_is_display_only() {
     // tests/build_definition_fix_forms.rs.)
 }
 
-/// What a YAML parse of a fixed compose file holds: `services.SERVICE.build`
-/// has no arg `name` and lists the secret, declared at the top level from
-/// the environment variable `variable`.
-fn check_compose(text: &str, service: &str, name: &str, variable: &str) {
-    use dockerleak::builddefs::yaml::{parse, Node};
-    let documents = parse(text).unwrap_or_else(|error| panic!("{error:?}\n{text}"));
-    let document = &documents[0];
-    let build = document
-        .get("services")
-        .and_then(|services| services.get(service))
-        .and_then(|body| body.get("build"))
-        .expect("build");
-    let args_name = |node: &Node| match node {
-        Node::Scalar(scalar) => scalar.value.split('=').next() == Some(name),
-        _ => false,
-    };
-    if let Some(args) = build.get("args") {
-        assert!(args.get(name).is_none(), "{text}");
-        assert!(!args.items().iter().any(args_name), "{text}");
-    }
-    let secrets = build.get("secrets").expect("build.secrets");
-    assert!(
-        secrets
-            .items()
-            .iter()
-            .any(|item| item.as_str() == Some(name)),
-        "{text}"
-    );
-    assert_eq!(
-        document
-            .get("secrets")
-            .and_then(|top| top.get(name))
-            .and_then(|secret| secret.get("environment"))
-            .and_then(Node::as_str),
-        Some(variable),
-        "{text}"
-    );
-}
-
 #[test]
 fn compose_build_args_move_to_build_secrets_in_map_form() {
     let text = "services:\n  web:\n    build:\n      context: ./web\n      args:\n        VERSION: \"1.2\"\n        NPM_TOKEN: ${NPM_TOKEN}\n      dockerfile: Dockerfile\n    ports:\n      - \"80:80\"\n";
@@ -194,7 +155,7 @@ fn compose_build_args_move_to_build_secrets_in_map_form() {
         after,
         "services:\n  web:\n    build:\n      context: ./web\n      args:\n        VERSION: \"1.2\"\n      secrets:\n        - NPM_TOKEN\n      dockerfile: Dockerfile\n    ports:\n      - \"80:80\"\nsecrets:\n  NPM_TOKEN:\n    environment: NPM_TOKEN\n"
     );
-    check_compose(&after, "web", "NPM_TOKEN", "NPM_TOKEN");
+    check_compose(&after, "web", "NPM_TOKEN", "NPM_TOKEN", &[]);
 }
 
 #[test]
@@ -207,7 +168,7 @@ fn compose_build_args_move_to_build_secrets_in_list_form_with_crlf() {
         after,
         "services:\r\n    api:\r\n        build:\r\n            context: .\r\n            secrets:\r\n                - GH_TOKEN\r\nsecrets:\r\n    GH_TOKEN:\r\n        environment: GITHUB_TOKEN\r\n"
     );
-    check_compose(&after, "api", "GH_TOKEN", "GITHUB_TOKEN");
+    check_compose(&after, "api", "GH_TOKEN", "GITHUB_TOKEN", &[]);
 }
 
 #[test]
@@ -220,8 +181,8 @@ fn compose_appends_to_existing_secrets_keys() {
         after,
         "services:\n  web:\n    build:\n      context: .\n      args:\n        - VERSION=1\n      secrets:\n        - npm_rc\n        - NPM_TOKEN\n  worker:\n    build:\n      context: worker\n      secrets:\n        - API_KEY\nsecrets:\n  npm_rc:\n    file: ./.npmrc\n  NPM_TOKEN:\n    environment: NPM_TOKEN\n  API_KEY:\n    environment: API_KEY\n"
     );
-    check_compose(&after, "web", "NPM_TOKEN", "NPM_TOKEN");
-    check_compose(&after, "worker", "API_KEY", "API_KEY");
+    check_compose(&after, "web", "NPM_TOKEN", "NPM_TOKEN", &[]);
+    check_compose(&after, "worker", "API_KEY", "API_KEY", &[]);
 }
 
 #[test]

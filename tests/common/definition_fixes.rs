@@ -1,7 +1,9 @@
-//! What every DLK011 fix of a build definition must do, for the tests of
-//! those fixes (`build_definition_fixes.rs`, `build_definition_fix_forms.rs`).
+//! What every DLK011 fix of a build definition must do, and what a fixed
+//! compose file must hold, for the tests of those fixes
+//! (`build_definition_fixes.rs`, `build_definition_fix_forms.rs`).
 
 use dockerleak::builddefs::lint::lint_definition;
+use dockerleak::builddefs::yaml::{parse, Node};
 use dockerleak::builddefs::Kind;
 use dockerleak::fix::{fix_source, Applicability};
 use dockerleak::Config;
@@ -55,4 +57,46 @@ pub fn fixed(path: &str, kind: Kind, text: &str) -> String {
         assert!(applied.build_note.is_none());
     }
     outcome.text
+}
+
+/// A YAML parse of a fixed compose file: `services.SERVICE.build` has no
+/// arg `name`, lists the secret, and the top level declares it from
+/// `variable`; `keep` are other top-level secrets that must still be there.
+pub fn check_compose(text: &str, service: &str, name: &str, variable: &str, keep: &[&str]) {
+    let documents = parse(text).unwrap_or_else(|error| panic!("{error:?}\n{text}"));
+    let document = &documents[0];
+    let build = document
+        .get("services")
+        .and_then(|services| services.get(service))
+        .and_then(|body| body.get("build"))
+        .expect("build");
+    if let Some(args) = build.get("args") {
+        assert!(args.get(name).is_none(), "{text}");
+        assert!(
+            !args
+                .items()
+                .iter()
+                .any(|item| item.as_str().and_then(|s| s.split('=').next()) == Some(name)),
+            "{text}"
+        );
+    }
+    let secrets = build.get("secrets").expect("build.secrets");
+    assert!(
+        secrets
+            .items()
+            .iter()
+            .any(|item| item.as_str() == Some(name)),
+        "{text}"
+    );
+    let top = document.get("secrets").expect("top-level secrets");
+    assert_eq!(
+        top.get(name)
+            .and_then(|secret| secret.get("environment"))
+            .and_then(Node::as_str),
+        Some(variable),
+        "{text}"
+    );
+    for other in keep {
+        assert!(top.get(other).is_some(), "{other} lost:\n{text}");
+    }
 }
