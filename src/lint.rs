@@ -75,15 +75,7 @@ fn lint(path: &str, identity: &str, text: &str, config: &Config, view: ShellView
             span: None,
         });
     }
-    let context = RuleContext {
-        path,
-        text,
-        dockerfile: analysis.dockerfile(&dockerfile),
-        analysis: &analysis,
-        catalog: config.catalog(),
-        config,
-        texts: &texts,
-    };
+    let context = RuleContext::new(path, text, &dockerfile, &analysis, config, &texts);
     let mut findings = Vec::new();
     let mut secret_spans = Vec::new();
     run_rules(&context, &mut findings, &mut secret_spans);
@@ -91,16 +83,11 @@ fn lint(path: &str, identity: &str, text: &str, config: &Config, view: ShellView
     let redactor = Redactor::new(text, secret_spans);
     // `--no-inline-ignores`: no comment silences anything (DLK000 still
     // reports malformed ones).
-    let suppressions = if config.no_inline_ignores {
-        Suppressions::default()
-    } else {
-        Suppressions::new(&dockerfile)
-    };
+    let suppressions = inline_suppressions(&dockerfile, config);
     findings.retain(|finding| {
-        let instruction = instruction_index(&dockerfile, finding.span);
         // A directive can't silence the report about itself.
         finding.code == rules::InvalidDirective::META.code
-            || !suppressions.is_suppressed(finding.code, instruction)
+            || !silenced(&dockerfile, &suppressions, finding.code, finding.span)
     });
     for finding in &mut findings {
         if let Some(severity) = config.severity.get(finding.code) {
@@ -144,15 +131,7 @@ pub fn detect_secrets(text: &str, config: &Config) -> Redactor {
     let dockerfile = syntax::parse(text);
     let analysis = analyse(&dockerfile, config, ShellView::Prefiltered);
     let texts = Texts::default();
-    let context = RuleContext {
-        path: "",
-        text,
-        dockerfile: analysis.dockerfile(&dockerfile),
-        analysis: &analysis,
-        catalog: config.catalog(),
-        config,
-        texts: &texts,
-    };
+    let context = RuleContext::new("", text, &dockerfile, &analysis, config, &texts);
     let mut secrets = secret_spans_of_all_rules(&context);
     secrets.extend(onbuild_secret_spans(
         text,
@@ -178,15 +157,7 @@ pub fn arg_secret_fix(
     let dockerfile = syntax::parse(text);
     let analysis = analyse(&dockerfile, config, ShellView::Prefiltered);
     let texts = Texts::default();
-    let context = RuleContext {
-        path,
-        text,
-        dockerfile: analysis.dockerfile(&dockerfile),
-        analysis: &analysis,
-        catalog: config.catalog(),
-        config,
-        texts: &texts,
-    };
+    let context = RuleContext::new(path, text, &dockerfile, &analysis, config, &texts);
     let mut findings = Vec::new();
     let mut secrets = Vec::new();
     run_rules(&context, &mut findings, &mut secrets);
@@ -258,15 +229,7 @@ fn onbuild_secret_spans(
     let dockerfile = syntax::parse(&unwrapped);
     let analysis = analyse(&dockerfile, config, view);
     let texts = Texts::default();
-    let context = RuleContext {
-        path: "",
-        text: &unwrapped,
-        dockerfile: analysis.dockerfile(&dockerfile),
-        analysis: &analysis,
-        catalog: config.catalog(),
-        config,
-        texts: &texts,
-    };
+    let context = RuleContext::new("", &unwrapped, &dockerfile, &analysis, config, &texts);
     secret_spans_of_all_rules(&context)
 }
 
@@ -397,19 +360,34 @@ fn mask_findings(
     }
 }
 
-/// The instruction whose source holds `span` (its first byte).
-/// Whether an inline directive of the Dockerfile `text` silences `code`
-/// for a finding at `span`, as [`lint_source`] reads them (nothing does
-/// under `--no-inline-ignores`). For findings made after the file is
-/// linted (the correlation notes of [`crate::builddefs::correlate`]).
-pub(crate) fn silenced_inline(text: &str, code: &str, span: Span, config: &Config) -> bool {
+/// The inline directives of `dockerfile` that silence findings, as
+/// [`lint_source`] reads them: none under `--no-inline-ignores` (DLK000
+/// still reports malformed ones). Read once for the findings made after
+/// the file is linted too (the correlation notes of
+/// [`crate::builddefs::correlate`]).
+pub(crate) fn inline_suppressions(
+    dockerfile: &syntax::Dockerfile,
+    config: &Config,
+) -> Suppressions {
     if config.no_inline_ignores {
-        return false;
+        Suppressions::default()
+    } else {
+        Suppressions::new(dockerfile)
     }
-    let dockerfile = syntax::parse(text);
-    Suppressions::new(&dockerfile).is_suppressed(code, instruction_index(&dockerfile, span))
 }
 
+/// Whether `suppressions` (of `dockerfile`) silence `code` for a finding
+/// at `span`.
+pub(crate) fn silenced(
+    dockerfile: &syntax::Dockerfile,
+    suppressions: &Suppressions,
+    code: &str,
+    span: Span,
+) -> bool {
+    suppressions.is_suppressed(code, instruction_index(dockerfile, span))
+}
+
+/// The instruction whose source holds `span` (its first byte).
 fn instruction_index(dockerfile: &syntax::Dockerfile, span: Span) -> Option<usize> {
     let index = dockerfile
         .instructions

@@ -6,87 +6,14 @@
 //! a second fix run; anchors, aliases and comments in the way keep the fix
 //! display-only.
 
+mod common;
+
+use common::definition_fixes::{check_compose, fixed};
 use dockerleak::builddefs::lint::lint_definition;
-use dockerleak::builddefs::yaml::{parse, Node};
+use dockerleak::builddefs::yaml::parse;
 use dockerleak::builddefs::Kind;
 use dockerleak::fix::{fix_source, Applicability};
 use dockerleak::Config;
-
-/// Fixes `text` with unsafe fixes and checks what every applied fix must.
-fn fixed(path: &str, kind: Kind, text: &str) -> String {
-    let config = Config::default();
-    let before = lint_definition(path, path, text, kind, &config);
-    let found: Vec<_> = before
-        .findings
-        .iter()
-        .filter(|f| f.code == "DLK011")
-        .collect();
-    assert!(!found.is_empty(), "{path}: DLK011 expected before");
-    for finding in found {
-        let fix = finding.fix.as_ref().expect("every DLK011 has a fix");
-        assert_eq!(fix.applicability, Applicability::Unsafe, "{}", fix.message);
-    }
-    assert!(!fix_source(path, path, text, &config, false).changed());
-    let outcome = fix_source(path, path, text, &config, true);
-    assert!(outcome.changed(), "{path}: the fix applies");
-    let after = lint_definition(path, path, &outcome.text, kind, &config);
-    assert!(
-        after.errors.is_empty(),
-        "{:?}\n{}",
-        after.errors,
-        outcome.text
-    );
-    assert!(
-        after.findings.iter().all(|f| f.code != "DLK011"),
-        "still {:#?}\n{}",
-        after.findings,
-        outcome.text
-    );
-    assert!(!fix_source(path, path, &outcome.text, &config, true).changed());
-    outcome.text
-}
-
-/// A YAML parse of a fixed compose file: `services.SERVICE.build` has no
-/// arg `name`, lists the secret, and the top level declares it from
-/// `variable`; `keep` are other top-level secrets that must still be there.
-fn check_compose(text: &str, service: &str, name: &str, variable: &str, keep: &[&str]) {
-    let documents = parse(text).unwrap_or_else(|error| panic!("{error:?}\n{text}"));
-    let document = &documents[0];
-    let build = document
-        .get("services")
-        .and_then(|services| services.get(service))
-        .and_then(|body| body.get("build"))
-        .expect("build");
-    if let Some(args) = build.get("args") {
-        assert!(args.get(name).is_none(), "{text}");
-        assert!(
-            !args
-                .items()
-                .iter()
-                .any(|item| item.as_str().and_then(|s| s.split('=').next()) == Some(name)),
-            "{text}"
-        );
-    }
-    let secrets = build.get("secrets").expect("build.secrets");
-    assert!(
-        secrets
-            .items()
-            .iter()
-            .any(|item| item.as_str() == Some(name)),
-        "{text}"
-    );
-    let top = document.get("secrets").expect("top-level secrets");
-    assert_eq!(
-        top.get(name)
-            .and_then(|secret| secret.get("environment"))
-            .and_then(Node::as_str),
-        Some(variable),
-        "{text}"
-    );
-    for other in keep {
-        assert!(top.get(other).is_some(), "{other} lost:\n{text}");
-    }
-}
 
 #[test]
 fn compose_flow_map_args_move_to_a_flow_secrets_list() {

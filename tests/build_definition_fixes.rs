@@ -7,58 +7,12 @@
 
 mod common;
 
+use common::definition_fixes::{check_compose, fixed};
 use common::{dockerleak_in, write};
 use dockerleak::builddefs::lint::lint_definition;
 use dockerleak::builddefs::Kind;
 use dockerleak::fix::{fix_source, Applicability};
 use dockerleak::Config;
-
-/// Fixes `text` (named `path`) and checks what every fix must do.
-fn fixed(path: &str, kind: Kind, text: &str) -> String {
-    let config = Config::default();
-    let before = lint_definition(path, path, text, kind, &config);
-    assert!(
-        before.findings.iter().any(|f| f.code == "DLK011"),
-        "{path}: DLK011 expected before"
-    );
-    for finding in &before.findings {
-        let fix = finding.fix.as_ref().expect("every DLK011 has a fix");
-        assert_eq!(fix.applicability, Applicability::Unsafe, "{}", fix.message);
-    }
-    let safe_only = fix_source(path, path, text, &config, false);
-    assert!(
-        !safe_only.changed(),
-        "{path}: nothing applies without --unsafe-fixes"
-    );
-    let outcome = fix_source(path, path, text, &config, true);
-    assert!(outcome.changed(), "{path}: the fix applies");
-    let after = lint_definition(path, path, &outcome.text, kind, &config);
-    assert!(
-        after.errors.is_empty(),
-        "{path}: {:?}\n{}",
-        after.errors,
-        outcome.text
-    );
-    assert!(
-        after.findings.iter().all(|f| f.code != "DLK011"),
-        "{path}: still {:#?}\n{}",
-        after.findings,
-        outcome.text
-    );
-    let again = fix_source(path, path, &outcome.text, &config, true);
-    assert!(!again.changed(), "{path}: a second run changes nothing");
-    // The definition is the build command: the message says what the
-    // Dockerfile must do, and there is no other build command to note.
-    for applied in &outcome.applied {
-        assert!(
-            applied.message.contains("--mount=type=secret,id="),
-            "{}",
-            applied.message
-        );
-        assert!(applied.build_note.is_none());
-    }
-    outcome.text
-}
 
 /// The one fix of the only DLK011 finding of `text`.
 fn only_fix(path: &str, kind: Kind, text: &str) -> dockerleak::fix::Fix {
@@ -193,45 +147,6 @@ fn what_is_not_mechanical_is_display_only() {
     // tests/build_definition_fix_forms.rs.)
 }
 
-/// What a YAML parse of a fixed compose file holds: `services.SERVICE.build`
-/// has no arg `name` and lists the secret, declared at the top level from
-/// the environment variable `variable`.
-fn check_compose(text: &str, service: &str, name: &str, variable: &str) {
-    use dockerleak::builddefs::yaml::{parse, Node};
-    let documents = parse(text).unwrap_or_else(|error| panic!("{error:?}\n{text}"));
-    let document = &documents[0];
-    let build = document
-        .get("services")
-        .and_then(|services| services.get(service))
-        .and_then(|body| body.get("build"))
-        .expect("build");
-    let args_name = |node: &Node| match node {
-        Node::Scalar(scalar) => scalar.value.split('=').next() == Some(name),
-        _ => false,
-    };
-    if let Some(args) = build.get("args") {
-        assert!(args.get(name).is_none(), "{text}");
-        assert!(!args.items().iter().any(args_name), "{text}");
-    }
-    let secrets = build.get("secrets").expect("build.secrets");
-    assert!(
-        secrets
-            .items()
-            .iter()
-            .any(|item| item.as_str() == Some(name)),
-        "{text}"
-    );
-    assert_eq!(
-        document
-            .get("secrets")
-            .and_then(|top| top.get(name))
-            .and_then(|secret| secret.get("environment"))
-            .and_then(Node::as_str),
-        Some(variable),
-        "{text}"
-    );
-}
-
 #[test]
 fn compose_build_args_move_to_build_secrets_in_map_form() {
     let text = "services:\n  web:\n    build:\n      context: ./web\n      args:\n        VERSION: \"1.2\"\n        NPM_TOKEN: ${NPM_TOKEN}\n      dockerfile: Dockerfile\n    ports:\n      - \"80:80\"\n";
@@ -240,7 +155,7 @@ fn compose_build_args_move_to_build_secrets_in_map_form() {
         after,
         "services:\n  web:\n    build:\n      context: ./web\n      args:\n        VERSION: \"1.2\"\n      secrets:\n        - NPM_TOKEN\n      dockerfile: Dockerfile\n    ports:\n      - \"80:80\"\nsecrets:\n  NPM_TOKEN:\n    environment: NPM_TOKEN\n"
     );
-    check_compose(&after, "web", "NPM_TOKEN", "NPM_TOKEN");
+    check_compose(&after, "web", "NPM_TOKEN", "NPM_TOKEN", &[]);
 }
 
 #[test]
@@ -253,7 +168,7 @@ fn compose_build_args_move_to_build_secrets_in_list_form_with_crlf() {
         after,
         "services:\r\n    api:\r\n        build:\r\n            context: .\r\n            secrets:\r\n                - GH_TOKEN\r\nsecrets:\r\n    GH_TOKEN:\r\n        environment: GITHUB_TOKEN\r\n"
     );
-    check_compose(&after, "api", "GH_TOKEN", "GITHUB_TOKEN");
+    check_compose(&after, "api", "GH_TOKEN", "GITHUB_TOKEN", &[]);
 }
 
 #[test]
@@ -266,8 +181,8 @@ fn compose_appends_to_existing_secrets_keys() {
         after,
         "services:\n  web:\n    build:\n      context: .\n      args:\n        - VERSION=1\n      secrets:\n        - npm_rc\n        - NPM_TOKEN\n  worker:\n    build:\n      context: worker\n      secrets:\n        - API_KEY\nsecrets:\n  npm_rc:\n    file: ./.npmrc\n  NPM_TOKEN:\n    environment: NPM_TOKEN\n  API_KEY:\n    environment: API_KEY\n"
     );
-    check_compose(&after, "web", "NPM_TOKEN", "NPM_TOKEN");
-    check_compose(&after, "worker", "API_KEY", "API_KEY");
+    check_compose(&after, "web", "NPM_TOKEN", "NPM_TOKEN", &[]);
+    check_compose(&after, "worker", "API_KEY", "API_KEY", &[]);
 }
 
 #[test]

@@ -923,6 +923,16 @@ impl Context {
         }
     }
 
+    /// The context of element `position` of a pipeline of `count`: all
+    /// but the last write to the pipe.
+    fn in_pipeline(&self, position: usize, count: usize) -> Context {
+        let mut element = self.clone();
+        if position + 1 < count {
+            element.stdout = Stdout::Pipe;
+        }
+        element
+    }
+
     fn nested(&self, parent: usize, origin: Origin, stdout: Stdout) -> Context {
         Context {
             in_substitution: self.in_substitution || origin == Origin::Substitution,
@@ -1192,15 +1202,7 @@ impl Builder {
                 let count = pipeline.len();
                 let mut previous: Option<usize> = None;
                 for (position, pending) in pipeline.into_iter().enumerate() {
-                    let piped_out = position + 1 < count;
-                    let element_context = if piped_out {
-                        Context {
-                            stdout: Stdout::Pipe,
-                            ..context.clone()
-                        }
-                    } else {
-                        context.clone()
-                    };
+                    let element_context = context.in_pipeline(position, count);
                     let index =
                         self.add_command(script, pending, &element_context, list_id, connector);
                     if let Some(index) = index {
@@ -1254,15 +1256,7 @@ impl Builder {
         let count = pipeline.seq.len();
         let mut previous: Vec<usize> = Vec::new();
         for (position, command) in pipeline.seq.iter().enumerate() {
-            let piped_out = position + 1 < count;
-            let element_context = if piped_out {
-                Context {
-                    stdout: Stdout::Pipe,
-                    ..context.clone()
-                }
-            } else {
-                context.clone()
-            };
+            let element_context = context.in_pipeline(position, count);
             let start = self.commands.len();
             self.walk_command(walker, command, &element_context, list, connector);
             let direct: Vec<usize> = (start..self.commands.len())

@@ -22,7 +22,7 @@
 use super::script::{read_mapped, Mapped};
 use super::yaml::{self, Node, Scalar};
 use super::{split_assignment, BuildArg, Definition, Invocation, Located};
-use super::{Origin, ReadError, Reference, SecretInput, Value};
+use super::{DollarSyntax, Origin, ReadError, Reference, SecretInput, Value};
 use crate::source::Span;
 
 /// Cloud Build's built-in substitutions: public.
@@ -187,30 +187,16 @@ fn read_step(step: &Node, source: &str, definition: &mut Definition) {
         let next = args.get(index + 1).copied();
         match flag {
             "--build-arg" => {
-                let (scalar, at) = match inline {
-                    Some(rest) => (word, value.len() - rest.len()),
-                    None => match next {
-                        Some(next) => {
-                            index += 1;
-                            (next, 0)
-                        }
-                        None => break,
-                    },
+                let Some((scalar, at)) = flag_value(word, inline, next, &mut index) else {
+                    break;
                 };
                 if let Some(argument) = build_arg(word, scalar, at, source) {
                     invocation.build_args.push(argument);
                 }
             }
             "--secret" => {
-                let (scalar, at) = match inline {
-                    Some(rest) => (word, value.len() - rest.len()),
-                    None => match next {
-                        Some(next) => {
-                            index += 1;
-                            (next, 0)
-                        }
-                        None => break,
-                    },
+                let Some((scalar, at)) = flag_value(word, inline, next, &mut index) else {
+                    break;
                 };
                 let entry = &scalar.value[at..];
                 let id = entry
@@ -260,6 +246,26 @@ fn read_step(step: &Node, source: &str, definition: &mut Definition) {
     definition.invocations.push(invocation);
 }
 
+/// Where the value of the flag `word` is: after its `=` (`inline`, the
+/// rest of the word: `--build-arg=NAME=value`), as the scalar and the byte
+/// the value starts at, else the `next` word, which `index` then moves
+/// past. `None` when the flag is the last word.
+fn flag_value<'a>(
+    word: &'a Scalar,
+    inline: Option<&str>,
+    next: Option<&'a Scalar>,
+    index: &mut usize,
+) -> Option<(&'a Scalar, usize)> {
+    match inline {
+        Some(rest) => Some((word, word.value.len() - rest.len())),
+        None => {
+            let next = next?;
+            *index += 1;
+            Some((next, 0))
+        }
+    }
+}
+
 /// The build arg `NAME=value` at byte `at` of `scalar`'s value (the flag
 /// in `flag`, the same scalar or the one before).
 fn build_arg(flag: &Scalar, scalar: &Scalar, at: usize, source: &str) -> Option<BuildArg> {
@@ -298,49 +304,11 @@ fn build_arg(flag: &Scalar, scalar: &Scalar, at: usize, source: &str) -> Option<
 /// `$NAME`, `${NAME}` and `$$NAME` in an argv word: the variable `NAME`
 /// (built-in substitutions are public).
 fn references(text: &str, span_of: impl Fn(std::ops::Range<usize>) -> Span) -> Vec<Reference> {
-    let bytes = text.as_bytes();
-    let mut found = Vec::new();
-    let mut index = 0;
-    while index < bytes.len() {
-        if bytes[index] != b'$' {
-            index += 1;
-            continue;
+    let mut found = super::variable_references_as(text, DollarSyntax::CloudBuildArgs, span_of);
+    for reference in &mut found {
+        if BUILT_IN.contains(&reference.name.as_str()) {
+            reference.origin = Origin::Public;
         }
-        let start = index;
-        let mut at = index + 1;
-        if bytes.get(at) == Some(&b'$') {
-            at += 1;
-        }
-        let braced = bytes.get(at) == Some(&b'{');
-        let name_start = if braced { at + 1 } else { at };
-        let mut name_end = name_start;
-        while name_end < bytes.len()
-            && (bytes[name_end].is_ascii_alphanumeric() || bytes[name_end] == b'_')
-        {
-            name_end += 1;
-        }
-        if name_end == name_start {
-            index = at.max(index + 1);
-            continue;
-        }
-        let mut end = name_end;
-        if braced {
-            end = text[name_end..]
-                .find('}')
-                .map_or(text.len(), |close| name_end + close + 1);
-        }
-        let name = &text[name_start..name_end];
-        let origin = if BUILT_IN.contains(&name) {
-            Origin::Public
-        } else {
-            super::predefined_origin(name).unwrap_or(Origin::Variable)
-        };
-        found.push(Reference {
-            name: name.to_string(),
-            origin,
-            span: span_of(start..end),
-        });
-        index = end;
     }
     found
 }

@@ -16,6 +16,7 @@
 //! released it (a clean file).
 
 use super::kind::FileKind;
+use super::lint::CommentDirectives;
 use super::{Invocation, Kind};
 use crate::config::Config;
 use crate::finding::{FileReport, Finding, Label, Severity};
@@ -23,6 +24,7 @@ use crate::fix::OtherFile;
 use crate::rules::SecretPassedAsBuildArg;
 use crate::source::{LineIndex, Span};
 use crate::syntax::{Arguments, Keyword, MountType};
+use std::cell::OnceCell;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
@@ -33,8 +35,27 @@ struct DockerfileFacts {
     lines: LineIndex,
     /// `ARG` names → the name's span.
     args: Vec<(String, Span)>,
-    /// Secret mounts: id, the mount's span, `required`.
-    mounts: Vec<(String, Span, bool)>,
+    mounts: Vec<SecretMount>,
+}
+
+/// A `RUN --mount=type=secret` of a Dockerfile of the run.
+struct SecretMount {
+    id: String,
+    /// The `--mount` flag.
+    span: Span,
+    /// `required=true`: the build fails without the secret.
+    required: bool,
+    /// `# dockerleak ignore=DLK011` above the RUN silences the note on it.
+    silenced: bool,
+}
+
+/// A definition that builds a Dockerfile of the run, read once for all
+/// its links.
+struct DefinitionFacts {
+    text: String,
+    lines: LineIndex,
+    /// Its inline directives, read when a note may be silenced.
+    directives: OnceCell<CommentDirectives>,
 }
 
 /// One invocation that builds a Dockerfile of the run.
@@ -112,26 +133,27 @@ pub fn correlate(
         facts.entry(link.dockerfile).or_insert_with(|| {
             let report = &reports[link.dockerfile];
             let text = text_of(report, &absolute(&report.path));
-            dockerfile_facts(link.dockerfile, text)
+            dockerfile_facts(link.dockerfile, text, config_of(&report.path).as_deref())
         });
     }
-    let mut definition_lines: HashMap<usize, LineIndex> = HashMap::new();
+    let mut definition_facts: HashMap<usize, DefinitionFacts> = HashMap::new();
     for link in &links {
         let report = &reports[link.definition];
-        definition_lines
-            .entry(link.definition)
-            .or_insert_with(|| LineIndex::new(&text_of(report, &absolute(&report.path))));
+        definition_facts.entry(link.definition).or_insert_with(|| {
+            let text = text_of(report, &absolute(&report.path));
+            DefinitionFacts {
+                lines: LineIndex::new(&text),
+                text,
+                directives: OnceCell::new(),
+            }
+        });
     }
     let mut additions: Vec<(usize, Finding)> = Vec::new();
     for link in &links {
         let facts = &facts[&link.dockerfile];
         let docker_path = reports[link.dockerfile].path.clone();
         let definition_path = reports[link.definition].path.clone();
-        let definition_text = text_of(
-            &reports[link.definition],
-            &absolute(&reports[link.definition].path),
-        );
-        let lines = &definition_lines[&link.definition];
+        let definition = &definition_facts[&link.definition];
         // DLK011 → the ARG; the ARG's DLK003 → the definition.
         for argument in &link.invocation.build_args {
             let Some((_, arg_span)) = facts.args.iter().find(|(name, _)| *name == argument.name)
@@ -145,7 +167,7 @@ pub fn correlate(
             if !flagged {
                 continue;
             }
-            let place = other_place(&docker_path, &facts.text, &facts.lines, *arg_span);
+            let place = OtherFile::new(&docker_path, &facts.text, &facts.lines, *arg_span);
             for finding in &mut reports[link.definition].findings {
                 if finding.code == "DLK011" && finding.span == argument.span {
                     finding.labels.push(Label {
@@ -155,7 +177,12 @@ pub fn correlate(
                     });
                 }
             }
-            let from = other_place(&definition_path, &definition_text, lines, argument.span);
+            let from = OtherFile::new(
+                &definition_path,
+                &definition.text,
+                &definition.lines,
+                argument.span,
+            );
             for finding in &mut reports[link.dockerfile].findings {
                 if finding.code == "DLK003" && finding.span == *arg_span {
                     let passed = format!("{}:{}", from.path, from.line);
@@ -176,19 +203,21 @@ pub fn correlate(
         let code = SecretPassedAsBuildArg::META.code;
         let config = config_of(&definition_path).filter(|config| config.is_enabled(code));
         for secret in &link.invocation.secrets {
-            if facts.mounts.iter().any(|(id, _, _)| *id == secret.id) {
+            if facts.mounts.iter().any(|mount| mount.id == secret.id) {
                 continue;
             }
             // `# dockerleak ignore=DLK011` above the secret or the
             // invocation silences the note, as it does a finding.
             let reported = config.as_deref().is_some_and(|config| {
-                !super::lint::silenced_inline(
-                    &definition_text,
-                    link.kind,
-                    code,
-                    &[secret.span.start, link.invocation.span.start],
-                    config,
-                )
+                !definition
+                    .directives
+                    .get_or_init(|| CommentDirectives::inline(&definition.text, link.kind, config))
+                    .silences(
+                        code,
+                        &[secret.span.start, link.invocation.span.start],
+                        &definition.text,
+                        &definition.lines,
+                    )
             });
             if reported {
                 additions.push((
@@ -210,9 +239,9 @@ pub fn correlate(
     for (dockerfile, facts) in &facts {
         let path = reports[*dockerfile].path.clone();
         let code = SecretPassedAsBuildArg::META.code;
-        let Some(config) = config_of(&path).filter(|config| config.is_enabled(code)) else {
+        if !config_of(&path).is_some_and(|config| config.is_enabled(code)) {
             continue;
-        };
+        }
         let builders: Vec<&Link> = links
             .iter()
             .filter(|link| link.dockerfile == *dockerfile)
@@ -223,18 +252,18 @@ pub fn correlate(
             .collect::<std::collections::BTreeSet<_>>()
             .into_iter()
             .collect();
-        for (id, span, required) in &facts.mounts {
+        for mount in &facts.mounts {
+            let id = &mount.id;
             let provided = builders.iter().any(|link| {
                 link.invocation
                     .secrets
                     .iter()
                     .any(|secret| secret.id == *id)
             });
-            // `# dockerleak ignore=DLK011` above the RUN silences the note.
-            if provided || crate::lint::silenced_inline(&facts.text, code, *span, &config) {
+            if provided || mount.silenced {
                 continue;
             }
-            let consequence = if *required {
+            let consequence = if mount.required {
                 "the build fails (`required=true`)"
             } else {
                 "the `RUN` runs without it"
@@ -247,7 +276,7 @@ pub fn correlate(
                         names.join(", ")
                     ),
                     format!("Pass it where the image is built (`--secret id={id},env={id}`, `secrets:`), or drop the mount."),
-                    *span,
+                    mount.span,
                     "no known build provides this secret".into(),
                 ),
             ));
@@ -442,20 +471,14 @@ fn text_of(report: &FileReport, path: &Path) -> String {
     std::fs::read_to_string(path).unwrap_or_default()
 }
 
-fn other_place(path: &str, text: &str, lines: &LineIndex, span: Span) -> OtherFile {
-    let start = lines.position(text, span.start);
-    let end = lines.position(text, span.end);
-    OtherFile {
-        path: path.to_string(),
-        line: start.line,
-        column: start.column,
-        end_line: end.line,
-        end_column: end.column,
-    }
-}
-
-fn dockerfile_facts(index: usize, text: String) -> DockerfileFacts {
+/// What the Dockerfile `text` declares and mounts; `config`, the one it
+/// is linted with, says whether its inline directives silence a note.
+fn dockerfile_facts(index: usize, text: String, config: Option<&Config>) -> DockerfileFacts {
     let dockerfile = crate::syntax::parse(&text);
+    let suppressions = config
+        .map(|config| crate::lint::inline_suppressions(&dockerfile, config))
+        .unwrap_or_default();
+    let code = SecretPassedAsBuildArg::META.code;
     let mut args = Vec::new();
     let mut mounts = Vec::new();
     for instruction in &dockerfile.instructions {
@@ -483,7 +506,17 @@ fn dockerfile_facts(index: usize, text: String) -> DockerfileFacts {
                             .as_ref()
                             .is_none_or(|value| value.text.eq_ignore_ascii_case("true"))
                     });
-                    mounts.push((id.to_string(), flag.span, required));
+                    mounts.push(SecretMount {
+                        id: id.to_string(),
+                        span: flag.span,
+                        required,
+                        silenced: crate::lint::silenced(
+                            &dockerfile,
+                            &suppressions,
+                            code,
+                            flag.span,
+                        ),
+                    });
                 }
             }
             _ => {}

@@ -157,43 +157,43 @@ pub(super) fn in_place(text: &str, keys: &[Span]) -> bool {
     })
 }
 
-/// Whether only spaces follow `at` on its line.
-fn rest_of_line_blank(text: &str, at: usize) -> bool {
-    let (_, end) = line_of(text, at);
-    text[at..end].trim().is_empty()
-}
-
-/// The compose fix for the forms [`super::fixes`]' block rewrite leaves
-/// alone (see the module's documentation).
-pub(super) fn compose_to_secrets(
-    service: &str,
-    argument: &BuildArg,
-    text: &str,
-) -> Option<Vec<Edit>> {
-    let documents = yaml::parse(text).ok()?;
-    let [document] = documents.as_slice() else {
-        return None;
-    };
-    if text
-        .lines()
-        .any(|line| line.starts_with("---") || line.starts_with("..."))
+/// The one document of a compose file, when a top-level key appended to
+/// the text is one of it: no document marker (`---`, `...`).
+pub(super) fn single_document(text: &str) -> Option<Node> {
+    let mut documents = yaml::parse(text).ok()?;
+    if documents.len() != 1
+        || text
+            .lines()
+            .any(|line| line.starts_with("---") || line.starts_with("..."))
     {
         return None;
     }
-    let eol = crate::fix::edits::line_end(text);
-    let name = argument.name.as_str();
+    documents.pop()
+}
+
+/// A service's `build` mapping and its `args` key, found by
+/// [`build_args`].
+pub(super) struct BuildArgs<'a> {
+    /// The top-level `services` mapping.
+    pub services: &'a Node,
+    pub build_key: &'a yaml::Scalar,
+    pub build_entries: &'a [(yaml::Scalar, Node)],
+    pub args_key: &'a yaml::Scalar,
+}
+
+/// `services.SERVICE.build.args` of a compose `document` (of `text`), when
+/// `services` starts a line, `build` is a mapping and the path is the
+/// file's own ([`in_place`]).
+pub(super) fn build_args<'a>(
+    document: &'a Node,
+    text: &str,
+    service: &str,
+) -> Option<BuildArgs<'a>> {
     let (services_key, services) = document
         .entries()
         .iter()
         .find(|(key, _)| key.value == "services")?;
     if line_of(text, services_key.span.start).0 != services_key.span.start {
-        return None;
-    }
-    let unit = indent_at(
-        text,
-        line_of(text, services.entries().first()?.0.span.start).0,
-    )?;
-    if unit.is_empty() {
         return None;
     }
     let (service_key, body) = services
@@ -208,15 +208,47 @@ pub(super) fn compose_to_secrets(
         return None;
     };
     let (args_key, _) = build_entries.iter().find(|(key, _)| key.value == "args")?;
-    if !in_place(
+    let path = [
+        services_key.span,
+        service_key.span,
+        build_key.span,
+        args_key.span,
+    ];
+    in_place(text, &path).then_some(BuildArgs {
+        services,
+        build_key,
+        build_entries,
+        args_key,
+    })
+}
+
+/// Whether only spaces follow `at` on its line.
+fn rest_of_line_blank(text: &str, at: usize) -> bool {
+    let (_, end) = line_of(text, at);
+    text[at..end].trim().is_empty()
+}
+
+/// The compose fix for the forms [`super::fixes`]' block rewrite leaves
+/// alone (see the module's documentation).
+pub(super) fn compose_to_secrets(
+    service: &str,
+    argument: &BuildArg,
+    text: &str,
+) -> Option<Vec<Edit>> {
+    let document = single_document(text)?;
+    let eol = crate::fix::edits::line_end(text);
+    let name = argument.name.as_str();
+    let BuildArgs {
+        services,
+        build_key,
+        build_entries,
+        args_key,
+    } = build_args(&document, text, service)?;
+    let unit = indent_at(
         text,
-        &[
-            services_key.span,
-            service_key.span,
-            build_key.span,
-            args_key.span,
-        ],
-    ) {
+        line_of(text, services.entries().first()?.0.span.start).0,
+    )?;
+    if unit.is_empty() {
         return None;
     }
     let (args_line, _) = line_of(text, args_key.span.start);

@@ -195,19 +195,14 @@ pub fn pair_with_dockerfile(
     }
     let lines = crate::source::LineIndex::new(&docker_text);
     let mut edits = fix.edits;
-    edits.extend(side.edits.into_iter().map(|edit| {
-        let start = lines.position(&docker_text, edit.span.start);
-        let end = lines.position(&docker_text, edit.span.end);
-        Edit {
-            file: Some(crate::fix::OtherFile {
-                path: shown.clone(),
-                line: start.line,
-                column: start.column,
-                end_line: end.line,
-                end_column: end.column,
-            }),
-            ..edit
-        }
+    edits.extend(side.edits.into_iter().map(|edit| Edit {
+        file: Some(crate::fix::OtherFile::new(
+            shown.as_str(),
+            &docker_text,
+            &lines,
+            edit.span,
+        )),
+        ..edit
     }));
     let mut paired = Fix::new(
         fix.applicability,
@@ -487,38 +482,18 @@ pub(super) fn plain_block(text: &str, lines: &[(usize, usize)]) -> bool {
 /// `build.secrets` and a top-level `secrets:` entry read from the
 /// environment. `None` when the file's shape is not a plain block one.
 fn compose_to_secrets(service: &str, argument: &BuildArg, text: &str) -> Option<Vec<Edit>> {
+    use super::fix_forms::{build_args, single_document, BuildArgs};
     use super::yaml::{self, Node};
-    let documents = yaml::parse(text).ok()?;
-    let [document] = documents.as_slice() else {
-        return None;
-    };
     // A document marker would put an appended top-level key elsewhere.
-    if text
-        .lines()
-        .any(|line| line.starts_with("---") || line.starts_with("..."))
-    {
-        return None;
-    }
+    let document = single_document(text)?;
     let eol = crate::fix::edits::line_end(text);
-    let (services_key, services) = document
-        .entries()
-        .iter()
-        .find(|(key, _)| key.value == "services")?;
-    let (services_line, _) = line_of(text, services_key.span.start);
-    if services_line != services_key.span.start {
-        return None;
-    }
-    let (service_key, body) = services
-        .entries()
-        .iter()
-        .find(|(key, _)| key.value == service)?;
-    let (build_key, build) = body
-        .entries()
-        .iter()
-        .find(|(key, _)| key.value == "build")?;
-    let Node::Mapping(build_entries, _) = build else {
-        return None;
-    };
+    // Not through an anchor (an edit would change every user of it).
+    let BuildArgs {
+        services,
+        build_key,
+        build_entries,
+        args_key,
+    } = build_args(&document, text, service)?;
     let (build_line, _) = line_of(text, build_key.span.start);
     let build_indent = indent_at(text, build_line)?;
     if build_line + build_indent.len() != build_key.span.start {
@@ -528,12 +503,6 @@ fn compose_to_secrets(service: &str, argument: &BuildArg, text: &str) -> Option<
         let (start, end) = line_of(text, key.span.start);
         (text[start..end].trim() == format!("{name}:")).then_some((start, end))
     };
-    let (args_key, _) = build_entries.iter().find(|(key, _)| key.value == "args")?;
-    // Not through an anchor (an edit would change every user of it).
-    let path = [services_key.span, service_key.span, build_key.span];
-    if !super::fix_forms::in_place(text, &[&path[..], &[args_key.span]].concat()) {
-        return None;
-    }
     let (args_line, _) = key_line(args_key, "args")?;
     let args_indent = indent_at(text, args_line)?;
     let args_lines = block_lines(text, args_line, args_indent.len());

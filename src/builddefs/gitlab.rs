@@ -103,37 +103,37 @@ pub fn wildcard_include(root: &std::path::Path, pattern: &str) -> Vec<String> {
     // Walk from the folder before the first wildcard.
     let literal = &pattern[..pattern.find('*').unwrap_or(pattern.len())];
     let base = literal.rfind('/').map_or("", |at| &literal[..at]);
+    let walk = ignore::WalkBuilder::new(root.join(base))
+        .standard_filters(false)
+        .follow_links(false)
+        .max_depth(Some(MAX_WILDCARD_DEPTH))
+        .sort_by_file_name(|left, right| left.cmp(right))
+        .filter_entry(|entry| {
+            !(entry.file_name() == ".git" && entry.file_type().is_some_and(|kind| kind.is_dir()))
+        })
+        .build();
     let mut found = Vec::new();
-    let mut visited = 0usize;
-    let mut stack = vec![(base.to_string(), 0usize)];
-    while let Some((folder, depth)) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(root.join(&folder)) else {
+    for entry in walk
+        .flatten()
+        .filter(|entry| entry.depth() > 0)
+        .take(MAX_WILDCARD_VISITS)
+    {
+        if !entry.file_type().is_some_and(|kind| kind.is_file()) {
+            continue;
+        }
+        // `/`-separated, as GitLab writes it; a name that is not UTF-8
+        // matches nothing.
+        let Some(parts) = entry.path().strip_prefix(root).ok().and_then(|relative| {
+            relative
+                .components()
+                .map(|part| part.as_os_str().to_str())
+                .collect::<Option<Vec<_>>>()
+        }) else {
             continue;
         };
-        for entry in entries.flatten() {
-            visited += 1;
-            if visited > MAX_WILDCARD_VISITS {
-                break;
-            }
-            let Ok(kind) = entry.file_type() else {
-                continue;
-            };
-            let name = entry.file_name();
-            let Some(name) = name.to_str() else {
-                continue;
-            };
-            let relative = if folder.is_empty() {
-                name.to_string()
-            } else {
-                format!("{folder}/{name}")
-            };
-            if kind.is_dir() {
-                if name != ".git" && depth < 32 {
-                    stack.push((relative, depth + 1));
-                }
-            } else if kind.is_file() && matcher.is_match(&relative) {
-                found.push(relative);
-            }
+        let relative = parts.join("/");
+        if matcher.is_match(&relative) {
+            found.push(relative);
         }
     }
     found.sort();
@@ -145,6 +145,8 @@ pub fn wildcard_include(root: &std::path::Path, pattern: &str) -> Vec<String> {
 pub const MAX_WILDCARD_MATCHES: usize = 150;
 /// At most this many folder entries looked at for one wildcard `include:`.
 const MAX_WILDCARD_VISITS: usize = 20_000;
+/// At most this many folders down from the one before the first wildcard.
+const MAX_WILDCARD_DEPTH: usize = 33;
 
 #[cfg(test)]
 mod tests {
@@ -178,6 +180,36 @@ mod tests {
         assert_eq!(names("*.yml"), ["top.yml"]);
         assert!(names("../*.yml").is_empty());
         assert!(names("missing/*.yml").is_empty());
+    }
+
+    #[test]
+    fn wildcard_includes_skip_git_and_symbolic_links() {
+        let directory = tempfile::tempdir().expect("tempdir");
+        let root = directory.path();
+        for file in ["ci/a.yml", ".git/b.yml", "ci/.git/c.yml", "ci/.hidden.yml"] {
+            let path = root.join(file);
+            std::fs::create_dir_all(path.parent().expect("parent")).expect("mkdir");
+            std::fs::write(path, "x: 1\n").expect("write");
+        }
+        #[cfg(unix)]
+        {
+            std::os::unix::fs::symlink(root.join("ci/a.yml"), root.join("ci/link.yml"))
+                .expect("symlink");
+            std::os::unix::fs::symlink(root.join("ci"), root.join("linked")).expect("symlink");
+        }
+        // Hidden files count (no ignore rules apply); `.git` is never
+        // entered and links are not followed.
+        assert_eq!(
+            wildcard_include(root, "**.yml"),
+            ["ci/.hidden.yml", "ci/a.yml"]
+        );
+        // The folder the walk starts from is read through a link, as a
+        // path names it.
+        #[cfg(unix)]
+        assert_eq!(
+            wildcard_include(root, "linked/*.yml"),
+            ["linked/.hidden.yml", "linked/a.yml"]
+        );
     }
 
     #[test]

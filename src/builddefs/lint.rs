@@ -116,11 +116,7 @@ pub fn lint_definition(
     let redactor = Redactor::new(text, secret_spans);
     let line_index = LineIndex::new(text);
     let enabled = config.is_enabled(SecretPassedAsBuildArg::META.code);
-    let suppressions = if config.no_inline_ignores {
-        CommentDirectives::default()
-    } else {
-        CommentDirectives::new(text, kind)
-    };
+    let suppressions = CommentDirectives::inline(text, kind, config);
     let mut kept: Vec<Finding> = findings
         .into_iter()
         .filter(|_| enabled)
@@ -237,24 +233,6 @@ fn pair_fixes(
     }
 }
 
-/// Whether an inline directive of the definition `text` (of `kind`)
-/// silences `code` for a finding at one of `offsets`, as
-/// [`lint_definition`] reads them (nothing does under
-/// `--no-inline-ignores`). For findings made after the file is linted
-/// (the correlation notes).
-pub(crate) fn silenced_inline(
-    text: &str,
-    kind: Kind,
-    code: &str,
-    offsets: &[usize],
-    config: &Config,
-) -> bool {
-    if config.no_inline_ignores {
-        return false;
-    }
-    CommentDirectives::new(text, kind).silences(code, offsets, text, &LineIndex::new(text))
-}
-
 fn describe(kind: Kind) -> &'static str {
     match kind {
         Kind::GithubActions => "GitHub Actions",
@@ -281,7 +259,7 @@ fn line_span(text: &str, offset: usize) -> Span {
 
 /// The `dockerleak` directives in a definition's comment lines.
 #[derive(Clone, Default)]
-struct CommentDirectives {
+pub(crate) struct CommentDirectives {
     /// Every directive read, for DLK000.
     directives: Vec<crate::suppress::Directive>,
     global: Vec<String>,
@@ -292,6 +270,18 @@ struct CommentDirectives {
 }
 
 impl CommentDirectives {
+    /// The directives that silence findings of the definition `text` (of
+    /// `kind`), as [`lint_definition`] reads them: none under
+    /// `--no-inline-ignores`. Read once for the findings made after the
+    /// file is linted too (the correlation notes).
+    pub(crate) fn inline(text: &str, kind: Kind, config: &Config) -> CommentDirectives {
+        if config.no_inline_ignores {
+            CommentDirectives::default()
+        } else {
+            CommentDirectives::new(text, kind)
+        }
+    }
+
     fn new(text: &str, kind: Kind) -> CommentDirectives {
         let mut directives = CommentDirectives::default();
         if !text.contains("dockerleak") && kind != Kind::Jenkins {
@@ -408,7 +398,13 @@ impl CommentDirectives {
 
     /// Whether `code` is silenced for a finding at one of `offsets` (the
     /// comment block right above the line of any of them, or the file).
-    fn silences(&self, code: &str, offsets: &[usize], text: &str, lines: &LineIndex) -> bool {
+    pub(crate) fn silences(
+        &self,
+        code: &str,
+        offsets: &[usize],
+        text: &str,
+        lines: &LineIndex,
+    ) -> bool {
         let matches = |codes: &[String]| {
             codes
                 .iter()

@@ -177,10 +177,24 @@ pub(crate) fn split_assignment(text: &str) -> Option<(&str, Option<&str>)> {
     valid.then_some((name, value))
 }
 
-/// `$NAME`, `${NAME}`, `${NAME:-default}` references of a shell-like
-/// string (compose, bake, GitLab, Jenkins): byte ranges in `text` and the
-/// names. `$$` is an escaped `$`.
-pub(crate) fn dollar_references(text: &str) -> Vec<(std::ops::Range<usize>, String)> {
+/// How a definition writes `$` references (see [`dollar_references`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum DollarSyntax {
+    /// A shell-like string (compose, bake, GitLab, Jenkins): `$$` is an
+    /// escaped `$`, and `${env.NAME}` (Groovy) names `NAME`.
+    Shell,
+    /// A Cloud Build argv word (no shell reads it): `$$NAME` names the
+    /// variable `NAME` as `$NAME` does (the literal text reaches docker,
+    /// but that variable is what is meant); a name has no `.`.
+    CloudBuildArgs,
+}
+
+/// `$NAME`, `${NAME}`, `${NAME:-default}` references of `text`, read as
+/// `syntax` says: byte ranges in `text` and the names.
+pub(crate) fn dollar_references(
+    text: &str,
+    syntax: DollarSyntax,
+) -> Vec<(std::ops::Range<usize>, String)> {
     let bytes = text.as_bytes();
     let mut found = Vec::new();
     let mut index = 0;
@@ -189,23 +203,28 @@ pub(crate) fn dollar_references(text: &str) -> Vec<(std::ops::Range<usize>, Stri
             index += 1;
             continue;
         }
-        if bytes.get(index + 1) == Some(&b'$') {
-            index += 2;
-            continue;
-        }
         let start = index;
-        let braced = bytes.get(index + 1) == Some(&b'{');
-        let name_start = if braced { index + 2 } else { index + 1 };
+        let mut at = index + 1;
+        if bytes.get(at) == Some(&b'$') {
+            if syntax == DollarSyntax::Shell {
+                index += 2;
+                continue;
+            }
+            at += 1;
+        }
+        let braced = bytes.get(at) == Some(&b'{');
+        let dotted = braced && syntax == DollarSyntax::Shell;
+        let name_start = if braced { at + 1 } else { at };
         let mut name_end = name_start;
         while name_end < bytes.len()
             && (bytes[name_end].is_ascii_alphanumeric()
                 || bytes[name_end] == b'_'
-                || (braced && bytes[name_end] == b'.'))
+                || (dotted && bytes[name_end] == b'.'))
         {
             name_end += 1;
         }
         if name_end == name_start {
-            index += 1;
+            index = at.max(index + 1);
             continue;
         }
         let mut end = name_end;
@@ -280,7 +299,16 @@ pub(crate) fn variable_references(
     text: &str,
     span_of: impl Fn(std::ops::Range<usize>) -> Span,
 ) -> Vec<Reference> {
-    dollar_references(text)
+    variable_references_as(text, DollarSyntax::Shell, span_of)
+}
+
+/// [`variable_references`] of `text` read as `syntax` says.
+pub(crate) fn variable_references_as(
+    text: &str,
+    syntax: DollarSyntax,
+    span_of: impl Fn(std::ops::Range<usize>) -> Span,
+) -> Vec<Reference> {
+    dollar_references(text, syntax)
         .into_iter()
         .map(|(range, name)| Reference {
             origin: predefined_origin(&name).unwrap_or(Origin::Variable),
@@ -296,11 +324,23 @@ mod tests {
 
     #[test]
     fn dollar_references_read_the_forms_definitions_use() {
-        let names: Vec<String> = dollar_references("a $A ${B} ${C:-x} $$D ${env.E} $")
+        let names = |syntax| -> Vec<String> {
+            dollar_references("a $A ${B} ${C:-x} $$D ${env.E} $", syntax)
+                .into_iter()
+                .map(|(_, name)| name)
+                .collect()
+        };
+        assert_eq!(names(DollarSyntax::Shell), ["A", "B", "C", "E"]);
+        // An argv word of Cloud Build: `$$D` is `D` too, and no `.` in a name.
+        assert_eq!(
+            names(DollarSyntax::CloudBuildArgs),
+            ["A", "B", "C", "D", "env"]
+        );
+        let ranges: Vec<_> = dollar_references("$$$A x$${B}y", DollarSyntax::CloudBuildArgs)
             .into_iter()
-            .map(|(_, name)| name)
+            .map(|(range, _)| range)
             .collect();
-        assert_eq!(names, ["A", "B", "C", "E"]);
+        assert_eq!(ranges, [2..4, 6..11]);
     }
 
     #[test]

@@ -174,24 +174,8 @@ impl Fixing {
                             self.failed = true;
                         }
                     }
-                    // The context scans of this run saw the ignore files
-                    // as they were: what is left is linted afresh.
-                    let fresh = Config {
-                        context_scans: None,
-                        ..config.clone()
-                    };
-                    // A build definition is linted again as one.
-                    let kind =
-                        crate::builddefs::lint::file_kind(input.display(), &outcome.text, config);
-                    let mut left = crate::builddefs::lint::lint_as_kind(
-                        &normal,
-                        &identity,
-                        &outcome.text,
-                        kind,
-                        &fresh,
-                    );
-                    left.path = input.display().to_string();
-                    left.release_source_if_clean();
+                    let left =
+                        lint_fixed(input.display(), &normal, &identity, &outcome.text, config);
                     self.changed.push(Changed {
                         path: input.display().to_string(),
                         applied: outcome.applied,
@@ -234,16 +218,7 @@ impl Fixing {
             let identity = identities
                 .of(&report.path)
                 .unwrap_or_else(|| normal.clone());
-            let fresh = Config {
-                context_scans: None,
-                ..(*config).clone()
-            };
-            let kind = crate::builddefs::lint::file_kind(&report.path, &text, &fresh);
-            let mut left =
-                crate::builddefs::lint::lint_as_kind(&normal, &identity, &text, kind, &fresh);
-            left.path = report.path.clone();
-            left.release_source_if_clean();
-            *report = left;
+            *report = lint_fixed(&report.path, &normal, &identity, &text, &config);
         }
     }
 
@@ -308,6 +283,28 @@ impl Fixing {
             super::EXIT_FINDINGS
         }
     }
+}
+
+/// The report of a file's `text` as a fix left it (`shown` is its path in
+/// the report, `normal` and `identity` as [`lint_names`] gives them): a
+/// build definition is linted again as one, and the context scans of this
+/// run, which saw the ignore files as they were, are done afresh.
+fn lint_fixed(
+    shown: &str,
+    normal: &str,
+    identity: &str,
+    text: &str,
+    config: &Config,
+) -> FileReport {
+    let fresh = Config {
+        context_scans: None,
+        ..config.clone()
+    };
+    let kind = crate::builddefs::lint::file_kind(shown, text, &fresh);
+    let mut left = crate::builddefs::lint::lint_as_kind(normal, identity, text, kind, &fresh);
+    left.path = shown.to_string();
+    left.release_source_if_clean();
+    left
 }
 
 /// Each other file the fixes edit: its path, its text now (`None`: it does

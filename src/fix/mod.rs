@@ -20,7 +20,7 @@ pub mod rewrites;
 use crate::config::Config;
 use crate::finding::{FileReport, Text};
 use crate::redact::Redactor;
-use crate::source::Span;
+use crate::source::{LineIndex, Span};
 use serde::Serialize;
 use std::fmt;
 
@@ -77,6 +77,22 @@ pub struct OtherFile {
     pub column: usize,
     pub end_line: usize,
     pub end_column: usize,
+}
+
+impl OtherFile {
+    /// Where `span` of `text` (another file's, shown as `path`; `lines`
+    /// its line index) is.
+    pub fn new(path: impl Into<String>, text: &str, lines: &LineIndex, span: Span) -> OtherFile {
+        let start = lines.position(text, span.start);
+        let end = lines.position(text, span.end);
+        OtherFile {
+            path: path.into(),
+            line: start.line,
+            column: start.column,
+            end_line: end.line,
+            end_column: end.column,
+        }
+    }
 }
 
 impl Edit {

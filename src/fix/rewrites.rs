@@ -572,19 +572,13 @@ pub fn ignore_context_files<'a>(
         content.push_str(pattern);
         content.push_str(newline);
     }
-    let lines = crate::source::LineIndex::new(text);
-    let end = lines.position(text, text.len());
     let shown = target.to_string_lossy().into_owned();
+    let span = crate::source::Span::empty(text.len());
+    let lines = crate::source::LineIndex::new(text);
     let edit = Edit {
-        span: crate::source::Span::empty(text.len()),
+        span,
         content,
-        file: Some(super::OtherFile {
-            path: shown.clone(),
-            line: end.line,
-            column: end.column,
-            end_line: end.line,
-            end_column: end.column,
-        }),
+        file: Some(super::OtherFile::new(shown.as_str(), text, &lines, span)),
     };
     let name = target
         .file_name()

@@ -169,6 +169,29 @@ pub struct RuleContext<'a> {
 }
 
 impl<'a> RuleContext<'a> {
+    /// The context of the Dockerfile `text` (named `path`), parsed as
+    /// `written` and analysed as `analysis`: rules see the file as the
+    /// analysis expands it ([`Analysis::dockerfile`]), with the catalog of
+    /// `config`.
+    pub fn new(
+        path: &'a str,
+        text: &'a str,
+        written: &'a Dockerfile,
+        analysis: &'a Analysis,
+        config: &'a Config,
+        texts: &'a Texts,
+    ) -> RuleContext<'a> {
+        RuleContext {
+            path,
+            text,
+            dockerfile: analysis.dockerfile(written),
+            analysis,
+            catalog: config.catalog(),
+            config,
+            texts,
+        }
+    }
+
     /// Top-level instructions with their index.
     pub fn instructions(&self) -> impl Iterator<Item = (usize, &'a Instruction)> + 'a {
         self.dockerfile.instructions.iter().enumerate()

@@ -12,7 +12,7 @@ use std::sync::{LazyLock, OnceLock};
 use globset::{GlobBuilder, GlobSet, GlobSetBuilder};
 use serde::Deserialize;
 
-use super::files::{CredentialFileKind, CredentialFilePattern};
+use super::files::{required_literals, CredentialFileKind, CredentialFilePattern};
 
 /// `rules/secret-file-names.toml`, converted to JSON by `build.rs`.
 const BUILTIN_JSON: &str = include_str!(concat!(env!("OUT_DIR"), "/secret-file-names.json"));
@@ -57,31 +57,11 @@ fn compile(globs: &[String]) -> GlobSet {
 }
 
 /// The literal pieces of `glob` outside wildcards, `[…]` and `{…}`
-/// (lower-cased): each is in every name the glob matches.
+/// (lower-cased): each is in every name the glob matches. The name
+/// patterns are matched lower-cased, so their pieces are too; the rest is
+/// [`required_literals`], as for the credential-file globs.
 fn required_pieces(glob: &str) -> Vec<String> {
-    let mut pieces = Vec::new();
-    let mut current = String::new();
-    let mut depth = 0usize;
-    for ch in glob.to_lowercase().chars() {
-        match ch {
-            '[' | '{' => depth += 1,
-            ']' | '}' => depth = depth.saturating_sub(1),
-            '*' | '?' => {}
-            '\\' => return Vec::new(),
-            _ if depth == 0 => {
-                current.push(ch);
-                continue;
-            }
-            _ => {}
-        }
-        if !current.is_empty() {
-            pieces.push(std::mem::take(&mut current));
-        }
-    }
-    if !current.is_empty() {
-        pieces.push(current);
-    }
-    pieces
+    required_literals(&glob.to_lowercase())
 }
 
 fn data() -> Data {
@@ -223,6 +203,10 @@ mod tests {
         assert_eq!(required_pieces("a{b,c}d?e"), ["a", "d", "e"]);
         assert!(required_pieces("*[ab]*").is_empty());
         assert!(required_pieces("a\\*").is_empty());
+        // As the credential-file globs read them: a leading `**/` matches
+        // no directory too, and `]` first in a class is one of its members.
+        assert_eq!(required_pieces("**/Secret*"), ["secret"]);
+        assert!(required_pieces("*[]x]*").is_empty());
         // A pattern without a piece turns the check off.
         assert!(SecretFileNames::builtin().required.is_some());
     }

@@ -230,7 +230,7 @@ pub(crate) fn skip_glob_group(chars: &mut std::str::Chars<'_>, closing: char) ->
 /// text between wildcards (`*`, `?`), character classes and alternations,
 /// after a leading `**/`. A glob with a backslash escape gives none (no
 /// filtering: always ask the matcher).
-fn required_literals(glob: &str) -> Vec<String> {
+pub(crate) fn required_literals(glob: &str) -> Vec<String> {
     if glob.contains('\\') {
         return Vec::new();
     }

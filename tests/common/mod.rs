@@ -1,8 +1,9 @@
-//! Helpers shared by the integration tests that run the binary. Each test
+//! Helpers shared by the integration tests (most run the binary). Each test
 //! file includes this module with `mod common;` and uses what it needs.
 #![allow(dead_code)]
 
 pub mod corpus;
+pub mod definition_fixes;
 
 use assert_cmd::Command;
 use std::fs;
