@@ -9,5 +9,26 @@
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() {
+    #[cfg(not(feature = "system-allocator"))]
+    return_freed_memory_at_once();
     std::process::exit(dockerleak::cli::main());
+}
+
+/// mimalloc keeps freed memory for a while (1 s in mimalloc 3) before
+/// giving it back to the system. A large file's lint frees big blocks (the
+/// parser's vectors, growing findings) while it builds others, so that
+/// delay kept 85 MiB more resident at the peak of a 10 MiB file (717 ->
+/// 633 MiB), with no cost measured on the corpus. A purge delay set in the
+/// environment (`MIMALLOC_PURGE_DELAY`) is left as it is.
+#[cfg(not(feature = "system-allocator"))]
+fn return_freed_memory_at_once() {
+    // `mi_option_purge_delay` in mimalloc.h (v2 and v3): the sys crate
+    // names no constant for it.
+    const PURGE_DELAY: libmimalloc_sys::mi_option_t = 15;
+    if std::env::var_os("MIMALLOC_PURGE_DELAY").is_some() {
+        return;
+    }
+    // SAFETY: setting a mimalloc option is thread-safe and has no
+    // precondition.
+    unsafe { libmimalloc_sys::mi_option_set(PURGE_DELAY, 0) };
 }
