@@ -239,7 +239,8 @@ pub struct Finding {
     /// (secrets masked) + an occurrence counter. Set by the linter.
     pub fingerprint: String,
     /// What to change to fix it, when the rule knows ([`crate::fix`]).
-    pub fix: Option<crate::fix::Fix>,
+    /// (Boxed: most findings have none, and a file may have 100,000s.)
+    pub fix: Option<Box<crate::fix::Fix>>,
 }
 
 /// A file that could not be read or parsed (fully).

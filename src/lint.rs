@@ -255,7 +255,7 @@ fn attach_fixes(context: &RuleContext<'_>, redactor: &Redactor, findings: &mut [
         .iter()
         .map(|finding| {
             let mut fix = match &finding.fix {
-                Some(fix) => fix.clone(),
+                Some(fix) => (**fix).clone(),
                 None => rules::find(finding.code)?.fix(context, finding, findings)?,
             };
             // Most fixes of a rule say the same: one copy of each text.
@@ -269,7 +269,7 @@ fn attach_fixes(context: &RuleContext<'_>, redactor: &Redactor, findings: &mut [
     for (finding, fix) in findings.iter_mut().zip(fixes) {
         finding.fix = fix
             .filter(|fix| !fix.would_copy_a_secret(context.text, redactor))
-            .map(|fix| keep_out_of_triggers(context.dockerfile, fix));
+            .map(|fix| Box::new(keep_out_of_triggers(context.dockerfile, fix)));
     }
 }
 

@@ -23,7 +23,7 @@ fn only_fix(path: &str, kind: Kind, text: &str) -> dockerleak::fix::Fix {
         .filter(|f| f.code == "DLK011")
         .collect();
     assert_eq!(found.len(), 1, "{:#?}", report.findings);
-    found[0].fix.clone().expect("a fix")
+    *found[0].fix.clone().expect("a fix")
 }
 
 #[test]

@@ -157,9 +157,9 @@ pub fn lint_definition(
             .as_ref()
             .is_some_and(|fix| fix.would_copy_a_secret(text, &redactor))
         {
-            finding.fix = Some(crate::fix::Fix::display_only(
+            finding.fix = Some(Box::new(crate::fix::Fix::display_only(
                 "rotate the secret (it is written in this file), then pass the new one as a build secret from the CI's secret store",
-            ));
+            )));
         }
     }
     let mut occurrences: HashMap<u64, usize> = HashMap::new();
@@ -225,9 +225,9 @@ fn pair_fixes(
                 Some((invocation, argument))
             });
         found.finding.fix = Some(match located {
-            Some((invocation, argument)) => {
-                super::fixes::pair_with_dockerfile(kind, path, invocation, argument, fix, config)
-            }
+            Some((invocation, argument)) => Box::new(super::fixes::pair_with_dockerfile(
+                kind, path, invocation, argument, *fix, config,
+            )),
             None => fix,
         });
     }

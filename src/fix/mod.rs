@@ -357,7 +357,7 @@ fn plan_pass(
     let mut candidates: Vec<(&'static str, &Fix)> = report
         .findings
         .iter()
-        .filter_map(|finding| Some((finding.code, finding.fix.as_ref()?)))
+        .filter_map(|finding| Some((finding.code, finding.fix.as_deref()?)))
         .filter(|(_, fix)| fix.applies(unsafe_fixes))
         // Another file is edited once per run: the linter reads it from
         // disk, so a second pass would add the same lines again.

@@ -155,7 +155,10 @@ impl Rule for ContextSecretNotIgnored {
                     scan.files.iter().map(|file| file.path.as_str()),
                 );
                 let finding = self.report(context, &copy, &scan, ignore_name.as_deref());
-                findings.push(Finding { fix, ..finding });
+                findings.push(Finding {
+                    fix: fix.map(Box::new),
+                    ..finding
+                });
             }
         }
     }

@@ -114,9 +114,9 @@ pub fn check_definition(
     for invocation in &definition.invocations {
         for argument in &invocation.build_args {
             if let Some(mut finding) = judge(definition, invocation, argument, text, catalog) {
-                finding.fix = Some(crate::builddefs::fixes::fix_for(
+                finding.fix = Some(Box::new(crate::builddefs::fixes::fix_for(
                     kind, definition, invocation, argument, text,
-                ));
+                )));
                 findings.push(DefinitionFinding {
                     finding,
                     invocation: invocation.span,

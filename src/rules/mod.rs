@@ -388,7 +388,7 @@ impl FindingBuilder<'_> {
 
     /// Attaches a fix built with the rule's own data (see [`crate::fix`]).
     pub fn fix(mut self, fix: Option<crate::fix::Fix>) -> Self {
-        self.finding.fix = fix;
+        self.finding.fix = fix.map(Box::new);
         self
     }
 

@@ -192,6 +192,24 @@ impl Instruction {
         })
     }
 
+    /// Gives back the growth slack of the instruction's vectors (most hold
+    /// one or two elements in room for four): a file's instructions are
+    /// kept until its lint ends.
+    pub(crate) fn shrink_to_fit(&mut self) {
+        self.flags.shrink_to_fit();
+        self.heredocs.shrink_to_fit();
+        self.rest_map.shrink_to_fit();
+        match &mut self.arguments {
+            Arguments::None | Arguments::Text(_) => {}
+            Arguments::Json(words) | Arguments::Words(words) => words.shrink_to_fit(),
+            Arguments::Args(pairs) | Arguments::Pairs(pairs) => pairs.shrink_to_fit(),
+            Arguments::Healthcheck { command, .. } => command.shrink_to_fit(),
+        }
+        if let Some(inner) = &mut self.onbuild {
+            inner.shrink_to_fit();
+        }
+    }
+
     pub fn flag(&self, name: &str) -> Option<&Flag> {
         self.flags.iter().find(|flag| flag.name.text == name)
     }

@@ -135,6 +135,7 @@ impl<'a> Parser<'a> {
             if let Some(error) = &instruction.error {
                 self.dockerfile.errors.push(error.clone());
             }
+            instruction.shrink_to_fit();
             self.dockerfile.instructions.push(instruction);
         }
         crate::memory::compact(&mut self.dockerfile.instructions);
