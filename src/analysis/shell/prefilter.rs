@@ -352,8 +352,9 @@ impl Prefilter {
 }
 
 /// `://` with an `@` somewhere after it (a superset of what
-/// [`crate::analysis::layers::url_credentials`] accepts).
-fn has_url_userinfo(text: &str) -> bool {
+/// [`crate::analysis::layers::url_credentials`] and DLK007's pattern
+/// accept).
+pub(crate) fn has_url_userinfo(text: &str) -> bool {
     text.find("://")
         .is_some_and(|start| text[start..].contains('@'))
 }
