@@ -261,20 +261,14 @@ impl TokenScanner {
     pub(crate) fn candidate_formats(&self, text: &str) -> Vec<usize> {
         let mut seen = vec![false; self.formats.len()];
         let mut remaining = self.formats.len();
-        for keyword in self
-            .keywords
-            .automaton(text.len())
-            .find_overlapping_iter(text)
-        {
+        self.keywords.any_overlapping(text, |keyword| {
             let owner = self.keyword_owner[keyword.pattern().as_usize()];
             if !seen[owner] {
                 seen[owner] = true;
                 remaining -= 1;
-                if remaining == 0 {
-                    break;
-                }
             }
-        }
+            remaining == 0
+        });
         seen.iter()
             .enumerate()
             .filter_map(|(index, &was_seen)| was_seen.then_some(index))
@@ -682,7 +676,13 @@ mod tests {
             .collect();
         texts.push(texts.concat().to_uppercase());
         for text in &texts {
-            assert_eq!(matches(&keywords.nfa, text), matches(&dfa, text), "{text}");
+            // The NFA scans the text lower-cased, the DFA as it is.
+            let lowered = text.to_ascii_lowercase();
+            assert_eq!(
+                matches(&keywords.nfa, &lowered),
+                matches(&dfa, text),
+                "{text}"
+            );
         }
         // Past the threshold a scan switches to the DFA, with the same result.
         let long = texts
@@ -697,7 +697,7 @@ mod tests {
         };
         let first = ranges(&long);
         let second = ranges(&long);
-        assert!(keywords.dfa.get().is_some());
+        assert!(keywords.dfa.get().is_some_and(Option::is_some));
         assert_eq!(first, second);
     }
 

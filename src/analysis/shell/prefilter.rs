@@ -314,16 +314,13 @@ impl Prefilter {
     fn present(&self, text: &str) -> Vec<bool> {
         let mut present = vec![false; self.literal_count];
         let bytes = text.as_bytes();
-        for found in self
-            .automaton
-            .automaton(text.len())
-            .find_overlapping_iter(text)
-        {
+        self.automaton.any_overlapping(text, |found| {
             let literal = found.pattern().as_usize();
             if stands(bytes, found.start(), found.end(), self.places[literal]) {
                 present[literal] = true;
             }
-        }
+            false
+        });
         present
     }
 
@@ -346,8 +343,7 @@ impl Prefilter {
             return true;
         }
         let bytes = text.as_bytes();
-        let automaton = self.automaton.automaton(text.len());
-        automaton.find_overlapping_iter(text).any(|found| {
+        self.automaton.any_overlapping(text, |found| {
             let literal = found.pattern().as_usize();
             self.path_literal[literal]
                 && stands(bytes, found.start(), found.end(), self.places[literal])
@@ -356,8 +352,9 @@ impl Prefilter {
 }
 
 /// `://` with an `@` somewhere after it (a superset of what
-/// [`crate::analysis::layers::url_credentials`] accepts).
-fn has_url_userinfo(text: &str) -> bool {
+/// [`crate::analysis::layers::url_credentials`] and DLK007's pattern
+/// accept).
+pub(crate) fn has_url_userinfo(text: &str) -> bool {
     text.find("://")
         .is_some_and(|start| text[start..].contains('@'))
 }
