@@ -130,7 +130,7 @@ impl Rule for ContextSecretNotIgnored {
                     &build_context.root,
                     &copy.scope,
                     ignore,
-                    copy.excludes.as_ref(),
+                    copy.excludes.as_deref(),
                     files,
                     WALK_LIMIT,
                 )
@@ -287,8 +287,9 @@ struct BroadCopy<'a> {
     /// The directory it copies, relative to the context root (`""` for the
     /// root itself); whether it is a directory is known only on disk.
     scope: String,
-    /// `COPY --exclude=…` patterns, relative to the copied source.
-    excludes: Option<DockerIgnore>,
+    /// `COPY --exclude=…` patterns, relative to the copied source (boxed:
+    /// a file may have 100,000s of copies, and few have any).
+    excludes: Option<Box<DockerIgnore>>,
     /// The same patterns as written (after expansion), for [`ScanKey`].
     exclude_patterns: Vec<String>,
 }
@@ -333,7 +334,7 @@ fn broad_copies<'a>(context: &RuleContext<'a>) -> Vec<BroadCopy<'a>> {
                     source,
                     scope,
                     excludes: (!exclude_patterns.is_empty())
-                        .then(|| DockerIgnore::from_patterns(&exclude_patterns)),
+                        .then(|| Box::new(DockerIgnore::from_patterns(&exclude_patterns))),
                     exclude_patterns: exclude_patterns.clone(),
                 });
             }
