@@ -5,6 +5,7 @@
 # temporary directory; nothing is written to the repository.
 #
 # Usage: bench/hostile.sh [--no-build] [--timeout SECONDS]
+# DOCKERLEAK_BINARY=PATH times that binary instead (with --no-build).
 # Needs: the Rust toolchain, Python 3, GNU time (/usr/bin/time).
 # The memory bound checked is 64 MiB + 40 x the largest input file.
 set -euo pipefail
@@ -22,7 +23,7 @@ done
 if [ "$build" = 1 ]; then
   cargo build --release --quiet
 fi
-binary="$PWD/target/release/dockerleak"
+binary="${DOCKERLEAK_BINARY:-$PWD/target/release/dockerleak}"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 
