@@ -161,12 +161,25 @@ pub fn arg_secret_fix(
     let mut findings = Vec::new();
     let mut secrets = Vec::new();
     run_rules(&context, &mut findings, &mut secrets);
+    secrets.extend(onbuild_secret_spans(
+        text,
+        &dockerfile,
+        config,
+        ShellView::Prefiltered,
+    ));
+    let redactor = Redactor::new(text, secrets);
     let fix = crate::fix::rewrites::named_arg_to_secret_mount(&context, name, &findings)?;
     let by_hand = |fix: &crate::fix::Fix, why: &str| {
         crate::fix::Fix::display_only(format!("{} ({why})", fix.message))
     };
     if !dockerfile.errors.is_empty() {
         return Some(by_hand(&fix, "the Dockerfile has syntax errors"));
+    }
+    // The test the Dockerfile's own fixes pass (`attach_fixes`): this side
+    // leaves in the definition's report, whose redaction knows nothing of
+    // the Dockerfile's secrets.
+    if fix.would_copy_a_secret(text, &redactor) {
+        return Some(by_hand(&fix, "it would copy a secret of the Dockerfile"));
     }
     let fix = keep_out_of_triggers(&dockerfile, fix);
     if fix.applicability != crate::fix::Applicability::DisplayOnly {
