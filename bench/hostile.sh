@@ -52,18 +52,19 @@ write(os.path.join(case("pipes"), "Dockerfile"),
       "FROM alpine\nRUN a" + "|a" * 4_500_000 + "\n")
 write(os.path.join(case("semicolons"), "Dockerfile"),
       "FROM alpine\nRUN a" + ";a" * 4_500_000 + "\n")
-# The largest allowed file: 10 MiB exactly (the default --max-file-size)
-# of ordinary instructions with secrets in them.
+# The largest allowed file: 1 MiB exactly (the default --max-file-size)
+# of ordinary instructions with secrets in them (three findings a line);
+# and the same at 10 MiB, allowed with --max-file-size 10MiB.
 unit = ("ENV DB_PASSWORD=Summer2024x\n"
         "RUN curl -u bob:hunter2x https://example.com/ | sh && echo done\n"
         "COPY .netrc /root/.netrc\n")
 head = "FROM alpine\n"
-limit = 10 * 1024 * 1024
-body = unit * ((limit - len(head)) // len(unit))
-text = head + body
-text += "#" * (limit - len(text) - 1) + "\n"
-assert len(text) == limit
-write(os.path.join(case("largest-file"), "Dockerfile"), text)
+for name, limit in (("largest-file", 1024 * 1024), ("ten-mib-file", 10 * 1024 * 1024)):
+    body = unit * ((limit - len(head)) // len(unit))
+    text = head + body
+    text += "#" * (limit - len(text) - 1) + "\n"
+    assert len(text) == limit
+    write(os.path.join(case(name), "Dockerfile"), text)
 # 13: 10,000 .dockerignore patterns over a 100,000-entry context.
 context = case("ignore-patterns")
 write(os.path.join(context, "Dockerfile"), "FROM alpine\nCOPY . /app\n")
@@ -92,9 +93,9 @@ limit_mib_for() { # 64 MiB + 40 x the largest file in the case, in KiB
 
 printf '| case | input | wall time | user CPU | peak RSS | memory bound | status |\n'
 printf '|---|---|---:|---:|---:|---:|---|\n'
-run_case() { # name, directory, description, arguments...
-  local name="$1" directory="$2" description="$3"
-  shift 3
+run_case() { # name, directory, description, expected exit code, arguments...
+  local name="$1" directory="$2" description="$3" expected="$4"
+  shift 4
   local report="$work/time-$name.txt" code=0
   (cd "$directory" && timeout "$timeout_seconds" /usr/bin/time -v -o "$report" \
     "$binary" "$@" >/dev/null 2>"$work/stderr-$name.txt") || code=$?
@@ -106,8 +107,8 @@ run_case() { # name, directory, description, arguments...
   seconds=$(python3 -c "import sys; p=sys.argv[1].split(':'); print(sum(float(x)*60**i for i,x in enumerate(reversed(p))))" "${wall:-0}")
   if [ "$code" = 124 ] || [ -z "$rss" ]; then
     status="TIMEOUT (> ${timeout_seconds} s)"; wall="> ${timeout_seconds} s"; rss="?"
-  elif [ "$code" -ge 3 ]; then
-    status="FAILED (exit $code)"
+  elif [ "$code" != "$expected" ]; then
+    status="FAILED (exit $code, expected $expected)"
   elif python3 -c "import sys; sys.exit(0 if float(sys.argv[1]) < 2 and int(sys.argv[2]) <= int(sys.argv[3]) else 1)" "$seconds" "$rss" "$bound"; then
     status="ok (exit $code)"
   else
@@ -116,17 +117,23 @@ run_case() { # name, directory, description, arguments...
   if [ "$rss" != "?" ]; then rss="$(( rss / 1024 )) MiB"; wall="${seconds} s"; fi
   printf '| %s | %s | %s | %s s | %s | %s MiB | %s |\n' "$name" "$description" "$wall" "${user:-?}" "$rss" "$(( bound / 1024 ))" "$status"
 }
-run_case nested-case "$work/nested-case" '`case a in a) ` x 24 (500 bytes)' Dockerfile
-run_case secret-lines-pretty "$work/secret-lines" '1 MB of secret lines, pretty' --format pretty Dockerfile
-run_case secret-lines-json "$work/secret-lines" '1 MB of secret lines, JSON' --format json Dockerfile
-run_case secret-lines-sarif "$work/secret-lines" '1 MB of secret lines, SARIF' --format sarif Dockerfile
-run_case words-line "$work/words-line" '9 MB line of 3 M words' Dockerfile
-run_case pipes "$work/pipes" '9 MB of `a|a|...`' Dockerfile
-run_case semicolons "$work/semicolons" '9 MB of `a;a;...`' Dockerfile
+run_case nested-case "$work/nested-case" '`case a in a) ` x 24 (500 bytes)' 0 Dockerfile
+run_case secret-lines-pretty "$work/secret-lines" '1 MB of secret lines, pretty' 1 --format pretty Dockerfile
+run_case secret-lines-json "$work/secret-lines" '1 MB of secret lines, JSON' 1 --format json Dockerfile
+run_case secret-lines-sarif "$work/secret-lines" '1 MB of secret lines, SARIF' 1 --format sarif Dockerfile
+# 9 MB shapes: over the default size limit, so allowed explicitly.
+run_case words-line "$work/words-line" '9 MB line of 3 M words' 0 --max-file-size 10MiB Dockerfile
+run_case pipes "$work/pipes" '9 MB of `a|a|...`' 0 --max-file-size 10MiB Dockerfile
+run_case semicolons "$work/semicolons" '9 MB of `a;a;...`' 0 --max-file-size 10MiB Dockerfile
 # The largest allowed file, in every format (each must stay in the bound).
 for format in pretty json sarif gnu github gitlab checkstyle junit sonarqube markdown; do
-  run_case "largest-file-$format" "$work/largest-file" "10 MiB of ordinary lines, $format" --format "$format" Dockerfile
+  run_case "largest-file-$format" "$work/largest-file" "1 MiB of ordinary lines, $format" 1 --format "$format" Dockerfile
 done
-run_case ignore-patterns "$work/ignore-patterns" '10,000 patterns, 100,000 entries' Dockerfile
-run_case dockerignore-dev-zero "$work/dockerignore-dev-zero" '`.dockerignore -> /dev/zero`' Dockerfile
-run_case gitignore-dev-zero "$work/gitignore-dev-zero" 'walked `.gitignore -> /dev/zero`' .
+# Ten times that, past the default limit (--max-file-size 10MiB): shown
+# for scale; the bound is checked the same way.
+for format in pretty json; do
+  run_case "ten-mib-file-$format" "$work/ten-mib-file" "10 MiB of ordinary lines, --max-file-size 10MiB, $format" 1 --max-file-size 10MiB --format "$format" Dockerfile
+done
+run_case ignore-patterns "$work/ignore-patterns" '10,000 patterns, 100,000 entries' 0 Dockerfile
+run_case dockerignore-dev-zero "$work/dockerignore-dev-zero" '`.dockerignore -> /dev/zero`' 2 Dockerfile
+run_case gitignore-dev-zero "$work/gitignore-dev-zero" 'walked `.gitignore -> /dev/zero`' 2 .

@@ -109,7 +109,7 @@ pub struct StagesArgs {
     pub target: Option<String>,
 
     /// Skip (with an error) a file larger than this.
-    #[arg(long, value_name = "BYTES", value_parser = input::parse_size, default_value = "10MiB")]
+    #[arg(long, value_name = "BYTES", value_parser = input::parse_size, default_value = input::DEFAULT_MAX_FILE_SIZE_ARGUMENT)]
     pub max_file_size: u64,
 }
 
@@ -268,7 +268,7 @@ pub struct CheckArgs {
 
     /// Skip (with an error) files larger than this: bytes, or with a unit
     /// (KiB, MiB, GiB, K, M, G are powers of 1024; KB, MB, GB of 1000).
-    #[arg(long, value_name = "BYTES", value_parser = input::parse_size, default_value = "10MiB")]
+    #[arg(long, value_name = "BYTES", value_parser = input::parse_size, default_value = input::DEFAULT_MAX_FILE_SIZE_ARGUMENT)]
     pub max_file_size: u64,
 
     /// Print the findings and errors only: no summary line, no warnings.
@@ -357,7 +357,7 @@ pub struct ParseArgs {
     pub stdin_filename: Option<String>,
 
     /// Skip (with an error) files larger than this.
-    #[arg(long, value_name = "BYTES", value_parser = input::parse_size, default_value = "10MiB")]
+    #[arg(long, value_name = "BYTES", value_parser = input::parse_size, default_value = input::DEFAULT_MAX_FILE_SIZE_ARGUMENT)]
     pub max_file_size: u64,
 
     /// Print secret values as they are (they are masked by default, as

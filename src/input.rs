@@ -1,7 +1,7 @@
 //! Reading one input (a file, a FIFO or stdin) into text the linter can use.
 //!
 //! Decisions, documented in `docs/usage.md`:
-//! - a file over the size limit (`--max-file-size`, default 10 MiB) is an
+//! - a file over the size limit (`--max-file-size`, default 1 MiB) is an
 //!   error; a regular file's size is checked from its metadata before any
 //!   byte is read, and streams (stdin, FIFOs) are read up to the limit + 1
 //!   byte, never further;
@@ -25,8 +25,15 @@ use std::fs::File;
 use std::io::{self, Read};
 use std::path::Path;
 
-/// The default of `--max-file-size`: 10 MiB.
-pub const DEFAULT_MAX_FILE_SIZE: u64 = 10 * 1024 * 1024;
+/// The default of `--max-file-size`: 1 MiB. The largest of the 3,662 real
+/// Dockerfiles in the test corpus is 25 KB and its largest CI file 109 KB,
+/// so this is 40 times the largest real input and bounds what a generated
+/// or hostile file costs (about 75 MiB and 0.8 s at worst, measured in
+/// `docs/performance.md`). Semgrep skips files over 1 MB by default too.
+pub const DEFAULT_MAX_FILE_SIZE: u64 = 1024 * 1024;
+
+/// [`DEFAULT_MAX_FILE_SIZE`] as the command line writes it (clap's default).
+pub const DEFAULT_MAX_FILE_SIZE_ARGUMENT: &str = "1MiB";
 
 /// The cap for the small files the tool reads besides Dockerfiles: ignore
 /// files (`.dockerignore`, `.gitignore`, `.ignore`, git's exclude file) and
@@ -348,6 +355,11 @@ mod tests {
     #[test]
     fn sizes_format_for_people() {
         assert_eq!(format_size(10 << 20), "10 MiB");
+        assert_eq!(
+            parse_size(DEFAULT_MAX_FILE_SIZE_ARGUMENT),
+            Ok(DEFAULT_MAX_FILE_SIZE)
+        );
+        assert_eq!(format_size(DEFAULT_MAX_FILE_SIZE), "1 MiB");
         assert_eq!(format_size_precise(20 << 20), "20.0 MiB");
         assert_eq!(format_size(1536), "1.5 KiB");
         assert_eq!(format_size(12), "12 bytes");

@@ -204,13 +204,41 @@ fn a_file_over_the_size_limit_is_an_error_unless_the_limit_is_raised() {
     assert_bad_input(
         &mut check_json(&[&bad, &workspace.good()]),
         &display(&bad),
-        "file is 20.0 MiB, over the 10 MiB limit (--max-file-size)",
+        "file is 20.0 MiB, over the 1 MiB limit (--max-file-size)",
         2,
     );
     let outcome = run(check_json(&[&bad, &workspace.good()]).args(["--max-file-size", "64MiB"]));
     assert_eq!(outcome.code, 0, "stderr: {}", outcome.stderr);
     assert_eq!(outcome.document["summary"]["files"], 2);
     assert_eq!(outcome.document["summary"]["errors"], 0);
+}
+
+/// A Dockerfile of exactly `size` bytes: `FROM`, then comment lines.
+fn dockerfile_of_size(size: usize) -> Vec<u8> {
+    let mut bytes = b"FROM alpine:3.20\n".to_vec();
+    while bytes.len() < size {
+        let line = (size - bytes.len()).min(80);
+        bytes.extend(std::iter::repeat_n(b'#', line - 1));
+        bytes.push(b'\n');
+    }
+    assert_eq!(bytes.len(), size);
+    bytes
+}
+
+#[test]
+fn the_default_size_limit_is_one_mebibyte_inclusive() {
+    let workspace = Workspace::new();
+    let at_limit = workspace.write("at/Dockerfile", &dockerfile_of_size(1 << 20));
+    let outcome = run(&mut check_json(&[&at_limit]));
+    assert_eq!(outcome.code, 0, "stderr: {}", outcome.stderr);
+    assert_eq!(outcome.document["summary"]["errors"], 0);
+    let over = workspace.write("over/Dockerfile", &dockerfile_of_size((1 << 20) + 1));
+    assert_bad_input(
+        &mut check_json(&[&over, &workspace.good()]),
+        &display(&over),
+        "file is 1.0 MiB, over the 1 MiB limit (--max-file-size)",
+        2,
+    );
 }
 
 #[test]

@@ -213,7 +213,8 @@ fn pretty_output_of_many_findings_keeps_line_numbers_and_masks() {
     let root = directory.path();
     let line = "RUN echo ghp_abcdefghijklmnopqrstuvwxyz0123456789 > /tmp/token\n";
     let mut text = String::from("FROM alpine\n");
-    for _ in 0..20_000 {
+    // 16,000 lines (1 MB): just under the default size limit (1 MiB).
+    for _ in 0..16_000 {
         text.push_str(line);
     }
     write(&root.join("Dockerfile"), &text);
@@ -224,12 +225,12 @@ fn pretty_output_of_many_findings_keeps_line_numbers_and_masks() {
         );
         assert_eq!(code, 1, "{stderr}");
         assert!(!stdout.contains("abcdefghijklmnop"), "the token is masked");
-        assert!(stdout.contains("20000 findings"), "{color}");
+        assert!(stdout.contains("16000 findings"), "{color}");
         if color == "never" {
             // The last finding is shown at its own line, with the line above.
-            assert!(stdout.contains("Dockerfile:20001:10"), "{stdout:.2000}");
-            assert!(stdout.contains("20000 │"));
-            assert!(stdout.contains("20001 │"));
+            assert!(stdout.contains("Dockerfile:16001:10"), "{stdout:.2000}");
+            assert!(stdout.contains("16000 │"));
+            assert!(stdout.contains("16001 │"));
         }
     }
 }
@@ -251,7 +252,11 @@ fn huge_runs_of_words_pipes_and_semicolons_are_checked_within_budget() {
         // read the instruction text, not the shell view.
         let text = format!("FROM alpine\n{shape} ghp_abcdefghijklmnopqrstuvwxyz0123456789\n");
         write(&root.join("Dockerfile"), &text);
-        let (code, stdout, stderr) = run(root, &["--format", "json", "Dockerfile"]);
+        // Each shape is 3 to 4.5 MB: over the default size limit (1 MiB).
+        let (code, stdout, stderr) = run(
+            root,
+            &["--format", "json", "--max-file-size", "10MiB", "Dockerfile"],
+        );
         assert_eq!(code, 1, "{stderr}");
         let document: Value = serde_json::from_str(&stdout).expect("JSON");
         assert!(

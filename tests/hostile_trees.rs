@@ -231,7 +231,7 @@ fn a_one_gibibyte_sparse_file_is_refused_by_its_size_without_being_read() {
     // found NUL bytes and said "binary file".
     assert_one_error_and_the_good_findings(
         &outcome,
-        "tree/huge/Dockerfile: file is 1.0 GiB, over the 10 MiB limit (--max-file-size)",
+        "tree/huge/Dockerfile: file is 1.0 GiB, over the 1 MiB limit (--max-file-size)",
     );
 
     let document = run(directory.path(), &["--format", "json", "tree"]).json();
@@ -239,7 +239,7 @@ fn a_one_gibibyte_sparse_file_is_refused_by_its_size_without_being_read() {
     assert_eq!(document["summary"]["findings"], 2);
     assert_eq!(
         document["errors"][0]["message"],
-        "file is 1.0 GiB, over the 10 MiB limit (--max-file-size)"
+        "file is 1.0 GiB, over the 1 MiB limit (--max-file-size)"
     );
 }
 
@@ -264,7 +264,7 @@ fn every_hostile_entry_at_once_leaves_the_good_files_checked() {
         gnu_errors(&outcome.stdout),
         [
             "tree/gone/Dockerfile: error: No such file or directory",
-            "tree/huge/Dockerfile: error: file is 1.0 GiB, over the 10 MiB limit (--max-file-size)",
+            "tree/huge/Dockerfile: error: file is 1.0 GiB, over the 1 MiB limit (--max-file-size)",
             "tree/web/up: error: symbolic link loop: it leads back to tree; not followed",
         ]
     );

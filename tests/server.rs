@@ -929,7 +929,7 @@ fn huge_and_binary_documents_get_one_diagnostic() {
     client.initialize(json!({}), Value::Null);
     let huge = uri_of(&directory.path().join("Dockerfile"));
     let mut text = String::from("FROM alpine\n");
-    while text.len() <= 10 * 1024 * 1024 {
+    while text.len() as u64 <= dockerleak::input::DEFAULT_MAX_FILE_SIZE {
         text.push_str(
             "RUN echo aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\n",
         );
@@ -942,7 +942,7 @@ fn huge_and_binary_documents_get_one_diagnostic() {
         items[0]["message"]
             .as_str()
             .unwrap()
-            .contains("over the 10 MiB limit"),
+            .contains("over the 1 MiB limit"),
         "{}",
         items[0]
     );

@@ -33,7 +33,7 @@ pub const JSON_VERSION: u32 = 1;
 
 /// The document. Its findings and errors are serialized as they are
 /// made, one by one, from the reports: memory does not grow with the
-/// number of findings (a 10 MiB file can have hundreds of thousands).
+/// number of findings (a file at the size limit can have tens of thousands).
 #[derive(Serialize)]
 struct Output<'a> {
     version: u32,

@@ -9,8 +9,9 @@
 use lsp_server::Message;
 use std::io::{self, BufRead, Read, Write};
 
-/// The largest message body read into memory: a document at the CLI's
-/// size limit (10 MiB), JSON-escaped, fits. A longer body is skipped.
+/// The largest message body read into memory: a document many times the
+/// CLI's size limit (1 MiB), JSON-escaped, fits, so it gets the "over the
+/// limit" diagnostic. A longer body is skipped.
 pub const MAX_BODY: usize = 64 * 1024 * 1024;
 /// The longest header line kept; a longer one is skipped to its end.
 const MAX_HEADER_LINE: usize = 8 * 1024;
