@@ -70,19 +70,20 @@ impl Redactor {
             .collect();
         spans.sort();
         spans.dedup();
-        let mut values: Vec<String> = Vec::new();
+        // A set: a file may hold the same value at 100,000s of spans, and
+        // three forms of each would be kept until a final dedup.
+        let mut distinct: std::collections::BTreeSet<String> = Default::default();
         for span in &spans {
             let value = logical_value(span.slice(source));
-            if masks_everywhere(&value) {
+            if masks_everywhere(&value) && !distinct.contains(&value) {
                 // Stage names are folded with ASCII rules; other names
                 // may be folded fully.
-                values.push(value.to_ascii_lowercase());
-                values.push(value.to_lowercase());
-                values.push(value);
+                distinct.insert(value.to_ascii_lowercase());
+                distinct.insert(value.to_lowercase());
+                distinct.insert(value);
             }
         }
-        values.sort();
-        values.dedup();
+        let values: Vec<String> = distinct.into_iter().collect();
         let automaton = if values.is_empty() {
             None
         } else {
