@@ -28,7 +28,7 @@ use std::path::Path;
 /// The default of `--max-file-size`: 1 MiB. The largest of the 3,662 real
 /// Dockerfiles in the test corpus is 25 KB and its largest CI file 109 KB,
 /// so this is 40 times the largest real input and bounds what a generated
-/// or hostile file costs (about 75 MiB and 0.8 s at worst, measured in
+/// or hostile file costs (about 72 MiB and 1 s at worst, measured in
 /// `docs/performance.md`). Semgrep skips files over 1 MB by default too.
 pub const DEFAULT_MAX_FILE_SIZE: u64 = 1024 * 1024;
 

@@ -37,6 +37,7 @@
 use crate::source::Span;
 use aho_corasick::{AhoCorasick, MatchKind};
 use std::borrow::Cow;
+use std::collections::BTreeSet;
 
 /// Values shorter than this (in characters) are masked where they were
 /// found, but not everywhere they occur: a short value (`root`, `admin`)
@@ -70,9 +71,11 @@ impl Redactor {
             .collect();
         spans.sort();
         spans.dedup();
-        // A set: a file may hold the same value at 100,000s of spans, and
-        // three forms of each would be kept until a final dedup.
-        let mut distinct: std::collections::BTreeSet<String> = Default::default();
+        // A set, so that a value found at many spans is folded once. A value
+        // already in it was added as itself (its folds with it) or as a fold
+        // of another value, and folding a fold gives the same folds: either
+        // way its forms are in, and it is skipped.
+        let mut distinct: BTreeSet<String> = BTreeSet::new();
         for span in &spans {
             let value = logical_value(span.slice(source));
             if masks_everywhere(&value) && !distinct.contains(&value) {
