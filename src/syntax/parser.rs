@@ -132,6 +132,12 @@ impl<'a> Parser<'a> {
                 instruction.keyword_word.span.start,
                 last_end.max(instruction.keyword_word.span.end),
             );
+            if let Some(inner) = instruction.onbuild.as_deref_mut() {
+                // The trigger's heredoc bodies belong to it too: its span
+                // ends where the ONBUILD line does.
+                inner.span.end = inner.span.end.max(instruction.span.end);
+                inner.end_line = instruction.end_line;
+            }
             if let Some(error) = &instruction.error {
                 self.dockerfile.errors.push(error.clone());
             }
