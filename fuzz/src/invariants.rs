@@ -233,7 +233,22 @@ fn check_instruction(text: &str, instruction: &Instruction, outer: Span) -> Resu
         }
     }
     if let Some(inner) = &instruction.onbuild {
-        check_instruction(text, inner, outer).map_err(|error| format!("ONBUILD: {error}"))?;
+        // The trigger is analysed as an instruction of its own (in the
+        // stages built on this one): its span holds all of its parts,
+        // heredoc bodies included, and lies inside the ONBUILD.
+        if !outer.contains(inner.span) {
+            return Err(format!(
+                "ONBUILD: the trigger {:?} is outside the instruction {outer:?}",
+                inner.span
+            ));
+        }
+        if inner.start_line != instruction.start_line || inner.end_line != instruction.end_line {
+            return Err(format!(
+                "ONBUILD: the trigger's lines {}..={} are not the instruction's {}..={}",
+                inner.start_line, inner.end_line, instruction.start_line, instruction.end_line
+            ));
+        }
+        check_instruction(text, inner, inner.span).map_err(|error| format!("ONBUILD: {error}"))?;
     }
     Ok(())
 }

@@ -133,9 +133,13 @@ impl<'a> Parser<'a> {
                 last_end.max(instruction.keyword_word.span.end),
             );
             if let Some(inner) = instruction.onbuild.as_deref_mut() {
-                // The trigger's heredoc bodies belong to it too: its span
-                // ends where the ONBUILD line does.
+                // The trigger is read as an instruction of its own where it
+                // runs: its heredoc bodies belong to it too (its span ends
+                // where the ONBUILD's does), and its lines are the
+                // ONBUILD's (it was built once the line ended, so it had the
+                // number of the logical line's last line as its first).
                 inner.span.end = inner.span.end.max(instruction.span.end);
+                inner.start_line = instruction.start_line;
                 inner.end_line = instruction.end_line;
             }
             if let Some(error) = &instruction.error {
