@@ -659,14 +659,29 @@ mod tests {
     const FAKE_MARKS: [&str; 4] = ["fake", "example", "0123456789", "deadbeef"];
 
     #[test]
-    fn the_keyword_dfa_finds_what_the_nfa_finds() {
+    fn the_keyword_dfa_finds_what_the_prefix_index_finds() {
         let keywords = &scanner().keywords;
         let dfa = keywords.build_dfa().expect("a DFA builds");
         let matches = |automaton: &AhoCorasick, text: &str| -> Vec<(usize, usize, usize)> {
-            automaton
+            let mut found: Vec<_> = automaton
                 .find_overlapping_iter(text)
                 .map(|found| (found.start(), found.end(), found.pattern().as_usize()))
-                .collect()
+                .collect();
+            found.sort_unstable();
+            found
+        };
+        let keywords_matches = |keywords: &Keywords, text: &str| -> Vec<(usize, usize, usize)> {
+            let mut found = Vec::new();
+            keywords.index.any(text.as_bytes(), |found_one| {
+                found.push((
+                    found_one.start(),
+                    found_one.end(),
+                    found_one.pattern().as_usize(),
+                ));
+                false
+            });
+            found.sort_unstable();
+            found
         };
         let mut texts: Vec<String> = scanner()
             .formats()
@@ -676,10 +691,10 @@ mod tests {
             .collect();
         texts.push(texts.concat().to_uppercase());
         for text in &texts {
-            // The NFA scans the text lower-cased, the DFA as it is.
+            // The index scans the text lower-cased, the DFA as it is.
             let lowered = text.to_ascii_lowercase();
             assert_eq!(
-                matches(&keywords.nfa, &lowered),
+                keywords_matches(keywords, &lowered),
                 matches(&dfa, text),
                 "{text}"
             );

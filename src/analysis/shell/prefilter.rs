@@ -86,7 +86,7 @@ const MAX_NAMES: usize = 32;
 /// The compiled prefilter of one catalogue.
 #[derive(Debug)]
 pub struct Prefilter {
-    /// All literals, ASCII case-insensitive: a contiguous NFA, then a DFA
+    /// All literals, ASCII case-insensitive: a prefix index, then a DFA
     /// once a run has scanned 256 KiB (building the DFA was 40% of a
     /// one-file run).
     automaton: Keywords,
@@ -295,8 +295,8 @@ impl Prefilter {
             }
             None => always = true,
         }
-        // Overlapping search on the default (noncontiguous) NFA was a tenth
-        // of a corpus run: a contiguous NFA, then a DFA (see `Keywords`).
+        // A prefix index for the first 256 KiB scanned, then a DFA (see
+        // `Keywords`).
         let literal_count = literals.texts.len();
         let automaton = Keywords::new(literals.texts, "shell prefilter literals")
             .expect("the prefilter literals form a valid automaton");
