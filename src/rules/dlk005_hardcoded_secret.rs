@@ -10,8 +10,9 @@ use crate::secrets::names::is_non_secret_value;
 use crate::secrets::tokens::{looks_like_secret_literal, looks_like_secret_value};
 use crate::source::Span;
 use crate::syntax::{Arguments, Keyword};
-use regex::Regex;
-use std::sync::LazyLock;
+
+mod assignments;
+use assignments::assignments;
 
 declare_rule! {
     /// ## What it finds
@@ -79,14 +80,6 @@ declare_rule! {
     severity: Error,
     summary: "A literal secret (a known token format or a high-entropy value of a secret-looking name) is written in the Dockerfile.",
 }
-
-/// `NAME=value` assignments on a shell command line.
-static ASSIGNMENT: LazyLock<Regex> = LazyLock::new(|| {
-    Regex::new(
-        r#"(?:^|[\s;&|(])(?:export\s+)?([A-Za-z_][A-Za-z0-9_]*)=("[^"$`]*"|'[^']*'|[^\s;&|"'$`]+)"#,
-    )
-    .expect("the assignment pattern is a valid regex")
-});
 
 impl Rule for HardcodedSecret {
     fn meta(&self) -> &'static RuleMeta {
@@ -247,31 +240,26 @@ impl Rule for HardcodedSecret {
                         (heredoc.content.as_str(), Some(heredoc.content_span.start))
                     }));
                     for (text, heredoc_start) in texts {
-                        for captures in ASSIGNMENT.captures_iter(text) {
-                            let (Some(name), Some(value)) = (captures.get(1), captures.get(2))
-                            else {
-                                continue;
-                            };
-                            let unquoted = value.as_str().trim_matches(['"', '\'']);
-                            if !context.catalog.names.is_secret(name.as_str())
+                        for (name, value) in assignments(text) {
+                            let (name, value_text) = (&text[name], &text[value.clone()]);
+                            let unquoted = value_text.trim_matches(['"', '\'']);
+                            if !context.catalog.names.is_secret(name)
                                 || !looks_like_secret_value(unquoted)
                                 || is_non_secret_value(unquoted)
                             {
                                 continue;
                             }
-                            if !references_in_shell(value.as_str()).is_empty() {
+                            if !references_in_shell(value_text).is_empty() {
                                 continue;
                             }
                             let span = match heredoc_start {
-                                Some(start) => {
-                                    Span::new(start + value.start(), start + value.end())
-                                }
-                                None => instruction.rest_span(value.range()),
+                                Some(start) => Span::new(start + value.start, start + value.end),
+                                None => instruction.rest_span(value),
                             };
                             if overlaps(span, &reported) {
                                 continue;
                             }
-                            findings.push(self.assignment(context, index, name.as_str(), span));
+                            findings.push(self.assignment(context, index, name, span));
                             reported.insert(span);
                         }
                     }
