@@ -16,6 +16,13 @@ use super::{check_unique_ids, parse_builtin, SecretsError};
 
 const BUILTIN_SOURCE_NAME: &str = "rules/credential-commands.toml";
 /// `rules/credential-commands.toml`, converted to JSON by `build.rs`.
+#[cfg(not(test))]
+const BUILTIN_JSON: &str = include_str!(concat!(
+    env!("OUT_DIR"),
+    "/credential-commands.runtime.json"
+));
+/// With the examples the tests run (`build.rs`).
+#[cfg(test)]
 const BUILTIN_JSON: &str = include_str!(concat!(env!("OUT_DIR"), "/credential-commands.json"));
 
 /// Where an entry's credential is.

@@ -31,6 +31,10 @@ use super::{check_unique_ids, parse_builtin, parse_toml, SecretsError};
 
 const BUILTIN_SOURCE_NAME: &str = "rules/credential-files.toml";
 /// `rules/credential-files.toml`, converted to JSON by `build.rs`.
+#[cfg(not(test))]
+const BUILTIN_JSON: &str = include_str!(concat!(env!("OUT_DIR"), "/credential-files.runtime.json"));
+/// With the examples the tests run (`build.rs`).
+#[cfg(test)]
 const BUILTIN_JSON: &str = include_str!(concat!(env!("OUT_DIR"), "/credential-files.json"));
 
 /// What kind of credential a path names; decides the fix a rule suggests.
@@ -674,6 +678,27 @@ pub fn file_name_of(path: &str) -> &str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The linter's copy of the list (`build.rs`) is the tests' copy
+    /// without the false examples (the true ones are probes).
+    #[test]
+    fn the_runtime_list_is_the_list_without_its_false_examples() {
+        let runtime: CredentialFileList = parse_builtin(
+            BUILTIN_SOURCE_NAME,
+            include_str!(concat!(env!("OUT_DIR"), "/credential-files.runtime.json")),
+        )
+        .expect("the runtime list parses");
+        let mut full = builtin_list();
+        assert!(full
+            .credential_file
+            .iter()
+            .any(|pattern| !pattern.false_examples.is_empty()));
+        for pattern in &mut full.credential_file {
+            pattern.false_examples.clear();
+        }
+        assert_eq!(runtime.credential_file, full.credential_file);
+        assert_eq!(runtime.broad_glob_probes, full.broad_glob_probes);
+    }
 
     fn files() -> &'static CredentialFiles {
         CredentialFiles::builtin()

@@ -26,6 +26,10 @@ use super::{check_unique_ids, parse_builtin, parse_toml, SecretsError};
 
 const BUILTIN_SOURCE_NAME: &str = "rules/token-formats.toml";
 /// `rules/token-formats.toml`, converted to JSON by `build.rs`.
+#[cfg(not(test))]
+const BUILTIN_JSON: &str = include_str!(concat!(env!("OUT_DIR"), "/token-formats.runtime.json"));
+/// With the examples the tests run (`build.rs`).
+#[cfg(test)]
 const BUILTIN_JSON: &str = include_str!(concat!(env!("OUT_DIR"), "/token-formats.json"));
 
 /// One entry of `rules/token-formats.toml` (or of configuration).
@@ -606,6 +610,26 @@ fn character_classes(value: &str) -> usize {
 
 #[cfg(test)]
 mod tests {
+
+    /// The linter's copy of the list (`build.rs`) is the tests' copy
+    /// without the examples.
+    #[test]
+    fn the_runtime_list_is_the_list_without_its_examples() {
+        let runtime: super::TokenFormatList = crate::secrets::parse_builtin(
+            super::BUILTIN_SOURCE_NAME,
+            include_str!(concat!(env!("OUT_DIR"), "/token-formats.runtime.json")),
+        )
+        .expect("the runtime list parses");
+        let mut full = super::builtin_list();
+        assert!(!full.non_token_examples.is_empty());
+        assert!(runtime.non_token_examples.is_empty());
+        for format in &mut full.format {
+            assert!(!format.true_examples.is_empty());
+            format.true_examples.clear();
+            format.false_examples.clear();
+        }
+        assert_eq!(runtime.format, full.format);
+    }
 
     #[test]
     fn tokens_next_to_non_ascii_letters_are_found() {
