@@ -694,46 +694,109 @@ pub fn enables_xtrace(option: &str) -> bool {
 /// Where each byte of a script text comes from in the Dockerfile source:
 /// the start and end of the source character(s) it was read from (an
 /// escape such as `\"` is two source bytes for one text byte).
+///
+/// Kept as runs, not per byte: byte `at + i` of a run comes from
+/// `start + i..end + i`, so text copied from the source is one run per
+/// line and an escape starts a new one. (Two offsets per byte were 16
+/// bytes of table per byte of RUN text, the largest allocation of a
+/// one-file run.)
 #[derive(Clone, Debug, Default)]
 struct Table {
-    starts: Vec<usize>,
-    ends: Vec<usize>,
+    runs: Vec<TableRun>,
+    /// Bytes of text mapped.
+    len: usize,
     /// The source offset of the end of the text.
+    end: usize,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+struct TableRun {
+    at: usize,
+    start: usize,
     end: usize,
 }
 
 impl Table {
     /// A table for text copied verbatim from the source at `start`.
     fn verbatim(start: usize, length: usize) -> Table {
-        Table {
-            starts: (start..start + length).collect(),
-            ends: (start + 1..start + length + 1).collect(),
-            end: start + length,
+        let mut table = Table::default();
+        if length > 0 {
+            table.runs.push(TableRun {
+                at: 0,
+                start,
+                end: start + 1,
+            });
         }
+        table.len = length;
+        table.end = start + length;
+        table
     }
 
+    /// Maps the next byte of text to source `start..end`.
     fn push(&mut self, start: usize, end: usize) {
-        self.starts.push(start);
-        self.ends.push(end);
+        let extends = self.runs.last().is_some_and(|run| {
+            let step = self.len - run.at;
+            run.start + step == start && run.end + step == end
+        });
+        if !extends {
+            self.runs.push(TableRun {
+                at: self.len,
+                start,
+                end,
+            });
+        }
+        self.len += 1;
         self.end = end;
     }
 
+    /// The source range byte `index` of the text comes from.
+    fn source_of(&self, index: usize) -> Option<(usize, usize)> {
+        if index >= self.len {
+            return None;
+        }
+        let run = self.runs[self.runs.partition_point(|run| run.at <= index) - 1];
+        let step = index - run.at;
+        Some((run.start + step, run.end + step))
+    }
+
+    /// Where byte `index` of the text starts in the source.
+    fn start_of(&self, index: usize) -> Option<usize> {
+        self.source_of(index).map(|(start, _)| start)
+    }
+
+    /// Where byte `index` of the text ends in the source.
+    fn end_of(&self, index: usize) -> Option<usize> {
+        self.source_of(index).map(|(_, end)| end)
+    }
+
     fn span(&self, range: Range<usize>) -> Span {
-        let start = self.starts.get(range.start).copied().unwrap_or(self.end);
+        let start = self.start_of(range.start).unwrap_or(self.end);
         if range.end <= range.start {
             return Span::empty(start);
         }
-        let end = self.ends.get(range.end - 1).copied().unwrap_or(self.end);
+        let end = self.end_of(range.end - 1).unwrap_or(self.end);
         Span::new(start, end.max(start))
     }
 
     fn sub(&self, range: Range<usize>) -> Table {
-        let end = range.end.min(self.starts.len());
+        let end = range.end.min(self.len);
         let start = range.start.min(end);
+        let mut runs = Vec::new();
+        if start < end {
+            let first = self.runs.partition_point(|run| run.at <= start) - 1;
+            for run in self.runs[first..].iter().take_while(|run| run.at < end) {
+                let skipped = start.saturating_sub(run.at);
+                runs.push(TableRun {
+                    at: run.at.max(start) - start,
+                    start: run.start + skipped,
+                    end: run.end + skipped,
+                });
+            }
+        }
         Table {
-            starts: self.starts[start..end].to_vec(),
-            ends: self.ends[start..end].to_vec(),
-            end: self.starts.get(end).copied().unwrap_or(self.end),
+            runs,
+            len: end - start,
+            end: self.start_of(end).unwrap_or(self.end),
         }
     }
 }
@@ -1769,24 +1832,18 @@ impl Builder {
                 for (start, end) in raw_word.text_map.iter().zip(&raw_word.text_map_end) {
                     let source_start = script
                         .table
-                        .starts
-                        .get(range.start + start)
-                        .copied()
+                        .start_of(range.start + start)
                         .unwrap_or(script.table.end);
                     let source_end = script
                         .table
-                        .ends
-                        .get((range.start + end).saturating_sub(1))
-                        .copied()
+                        .end_of((range.start + end).saturating_sub(1))
                         .unwrap_or(script.table.end);
                     table.push(source_start, source_end);
                 }
                 if raw_word.text_map.is_empty() {
                     table.end = script
                         .table
-                        .starts
-                        .get(range.start)
-                        .copied()
+                        .start_of(range.start)
                         .unwrap_or(script.table.end);
                 }
                 let nested = context.nested(index, Origin::ShellArgument, nested_stdout);
@@ -2225,6 +2282,108 @@ impl Walker<'_, '_> {
 mod tests {
     use super::*;
     use crate::syntax::parse;
+
+    /// The table as it was kept before runs: two offsets per byte.
+    #[derive(Default)]
+    struct PerByte {
+        starts: Vec<usize>,
+        ends: Vec<usize>,
+        end: usize,
+    }
+
+    impl PerByte {
+        fn push(&mut self, start: usize, end: usize) {
+            self.starts.push(start);
+            self.ends.push(end);
+            self.end = end;
+        }
+
+        fn span(&self, range: Range<usize>) -> Span {
+            let start = self.starts.get(range.start).copied().unwrap_or(self.end);
+            if range.end <= range.start {
+                return Span::empty(start);
+            }
+            let end = self.ends.get(range.end - 1).copied().unwrap_or(self.end);
+            Span::new(start, end.max(start))
+        }
+
+        fn sub(&self, range: Range<usize>) -> PerByte {
+            let end = range.end.min(self.starts.len());
+            let start = range.start.min(end);
+            PerByte {
+                starts: self.starts[start..end].to_vec(),
+                ends: self.ends[start..end].to_vec(),
+                end: self.starts.get(end).copied().unwrap_or(self.end),
+            }
+        }
+    }
+
+    /// Every span, sub-table and byte lookup of `table` is `reference`'s.
+    fn assert_same_table(table: &Table, reference: &PerByte) {
+        let length = reference.starts.len();
+        assert_eq!(table.len, length);
+        assert_eq!(table.end, reference.end);
+        for index in 0..=length + 1 {
+            assert_eq!(table.start_of(index), reference.starts.get(index).copied());
+            assert_eq!(table.end_of(index), reference.ends.get(index).copied());
+        }
+        for start in 0..=length + 1 {
+            for end in 0..=length + 1 {
+                assert_eq!(table.span(start..end), reference.span(start..end));
+            }
+        }
+    }
+
+    proptest::proptest! {
+        /// A table kept as runs answers as the per-byte table did, for
+        /// text copied from the source (unit steps), escapes (two source
+        /// bytes), empty entries (heredoc joins) and jumps, and so do its
+        /// sub-tables.
+        #[test]
+        fn a_table_of_runs_answers_as_a_table_per_byte(
+            steps in proptest::collection::vec((0usize..4, 0usize..3), 0..40),
+            first in 0usize..50,
+            cut in (0usize..45, 0usize..45),
+        ) {
+            let mut table = Table::default();
+            let mut reference = PerByte::default();
+            let mut at = first;
+            for (jump, width) in steps {
+                // Mostly contiguous: a jump of 0 continues the last byte.
+                at += if jump == 3 { 7 } else { jump.min(1) };
+                table.push(at, at + width);
+                reference.push(at, at + width);
+                at += width.saturating_sub(1);
+            }
+            assert_same_table(&table, &reference);
+            let range = cut.0.min(cut.1)..cut.0.max(cut.1);
+            assert_same_table(&table.sub(range.clone()), &reference.sub(range.clone()));
+            let inner = table.sub(range.clone());
+            let inner_reference = reference.sub(range);
+            assert_same_table(&inner.sub(1..5), &inner_reference.sub(1..5));
+        }
+    }
+
+    #[test]
+    fn a_verbatim_table_is_one_run() {
+        let table = Table::verbatim(10, 5);
+        assert_eq!(table.runs.len(), 1);
+        assert_eq!(table.span(1..3), Span::new(11, 13));
+        assert_eq!(table.span(5..5), Span::empty(15));
+        let mut reference = PerByte::default();
+        for start in 10..15 {
+            reference.push(start, start + 1);
+        }
+        reference.end = 15;
+        assert_same_table(&table, &reference);
+        assert_same_table(
+            &Table::verbatim(3, 0),
+            &PerByte {
+                end: 3,
+                ..PerByte::default()
+            },
+        );
+    }
 
     /// The RUN at instruction `index` of `text`, with `text` for slicing spans.
     fn script(text: &str, index: usize) -> ShellScript {
