@@ -8,7 +8,9 @@ wall time, the median peak RSS and the ratios (each tool against
 dockerleak, and dockerleak against `cat` and `rg -j1`). `rg -j1` searches
 every file for a token-like literal on one thread: a single-threaded
 reader that does a little more than `cat`. Also: one Dockerfile on stdin
-(the editor case), corpus copies at 1x/4x/16x (scaling), and one huge file
+(the editor case), CPU time per MB on one thread (dockerleak with
+`RAYON_NUM_THREADS=1`, against `cat` and `rg -j1`), corpus copies at
+1x/4x/16x (scaling), and one huge file
 and one with 10,000 continuation lines (no quadratic rescans).
 
 Usage: bench/compare.py [--runs N] [--hadolint-runs N] [--corpus DIR] [--skip-hadolint]
@@ -79,6 +81,27 @@ def median_runs(commands, runs, warmup=1, stdin_bytes=None, rss=True):
         for name, values in samples.items()
         if values
     }
+
+
+def cpu_seconds(command, env=None):
+    """User + system CPU seconds of one run of `command` (its rusage)."""
+    process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                               stderr=subprocess.DEVNULL, env=env)
+    _, _, usage = os.wait4(process.pid, 0)
+    return usage.ru_utime + usage.ru_stime
+
+
+def cpu_per_megabyte(commands, megabytes, runs):
+    """Median CPU milliseconds per MB of each command, alternating runs.
+
+    dockerleak runs on one thread (`RAYON_NUM_THREADS=1`): the figure is
+    the work per byte, not spread over the machine's cores."""
+    one_thread = dict(os.environ, RAYON_NUM_THREADS="1")
+    samples = {name: [] for name, _ in commands}
+    for _ in range(runs):
+        for name, command in commands:
+            samples[name].append(cpu_seconds(command, one_thread) * 1000 / megabytes)
+    return {name: statistics.median(values) for name, values in samples.items()}
 
 
 def corpus_files(folder, prefix=None):
@@ -156,6 +179,11 @@ def main():
         for name in ("cat", "rg -j1"):
             if name in results:
                 print(f"dockerleak / {name}: {base / results[name][0]:.2f}x")
+        per_megabyte = cpu_per_megabyte(
+            [(name, command) for name, command, _ in commands if name in ("dockerleak", "cat", "rg -j1")],
+            size / 1e6, arguments.runs)
+        print("CPU per MB, one thread (median): " + ", ".join(
+            f"{name} {value:.1f} ms" for name, value in per_megabyte.items()))
 
     typical = corpus / "docker-library__python" 
     candidates = sorted(typical.glob("*")) if typical.is_dir() else []
