@@ -34,7 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 TIME = shutil.which("time") or "/usr/bin/time"
 
 
-def run(command, stdin_bytes=None, rss=True):
+def run(command, stdin_bytes=None, rss=True, cwd=None):
     """Runs `command`; returns (wall seconds, peak RSS in KiB).
 
     The peak RSS comes from GNU time (`%M`): measured on a child forked from
@@ -51,6 +51,7 @@ def run(command, stdin_bytes=None, rss=True):
         start = time.perf_counter()
         subprocess.run(
             wrapped,
+            cwd=cwd,
             stdin=stdin_file if stdin_bytes is not None else subprocess.DEVNULL,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -62,16 +63,19 @@ def run(command, stdin_bytes=None, rss=True):
 
 
 def median_runs(commands, runs, warmup=1, stdin_bytes=None, rss=True):
-    """Alternates the commands `runs` times; returns {name: (median s, median KiB, all)}."""
+    """Alternates the commands `runs` times; returns {name: (median s, median KiB, all)}.
+
+    Each command is (name, argv, runs or None for all) and, optionally, the
+    directory to run it in."""
     for _ in range(warmup):
-        for name, command, _ in commands:
-            run(command, stdin_bytes, rss)
-    samples = {name: [] for name, _, _ in commands}
+        for name, command, _, *cwd in commands:
+            run(command, stdin_bytes, rss, *cwd)
+    samples = {name: [] for name, *_ in commands}
     for index in range(runs):
-        for name, command, only_first in commands:
+        for name, command, only_first, *cwd in commands:
             if only_first is not None and index >= only_first:
                 continue
-            samples[name].append(run(command, stdin_bytes, rss))
+            samples[name].append(run(command, stdin_bytes, rss, *cwd))
     return {
         name: (
             statistics.median(wall for wall, _ in values),
@@ -81,6 +85,17 @@ def median_runs(commands, runs, warmup=1, stdin_bytes=None, rss=True):
         for name, values in samples.items()
         if values
     }
+
+
+def detect_secrets_scans(command, cwd):
+    """Whether detect-secrets, run as `command` in `cwd`, reports any file:
+    the wild corpus has hundreds with a finding, so none means it scanned
+    nothing."""
+    result = subprocess.run(command, cwd=cwd, capture_output=True, text=True)
+    try:
+        return bool(json.loads(result.stdout).get("results"))
+    except ValueError:
+        return False
 
 
 def cpu_seconds(command, env=None):
@@ -167,7 +182,15 @@ def main():
             # A literal that is in no file: rg reads every byte of every file.
             commands.append(("rg -j1", [rg, "-j1", "--no-config", "-F", "-c", "ghp_Zz9NOTATOKEN", "--"] + files, None))
         if detect_secrets:
-            commands.append(("detect-secrets", [detect_secrets, "scan", "--all-files"] + files, arguments.hadolint_runs))
+            # detect-secrets scans only paths under the directory it runs in
+            # (absolute paths elsewhere are dropped without a word): run it
+            # in the corpus with relative paths, and check that it scanned.
+            relative = [os.path.relpath(path, corpus) for path in files]
+            scan = [detect_secrets, "scan", "--all-files"] + relative
+            if detect_secrets_scans(scan, corpus):
+                commands.append(("detect-secrets", scan, arguments.hadolint_runs, corpus))
+            else:
+                print("detect-secrets found nothing in the corpus (did it scan?); left out", file=sys.stderr)
         if hadolint:
             commands.append(("hadolint", [hadolint, "--no-fail", "--format", "json"] + files, arguments.hadolint_runs))
         results = median_runs(commands, arguments.runs, warmup=1 if not hadolint else 0)
@@ -180,7 +203,7 @@ def main():
             if name in results:
                 print(f"dockerleak / {name}: {base / results[name][0]:.2f}x")
         per_megabyte = cpu_per_megabyte(
-            [(name, command) for name, command, _ in commands if name in ("dockerleak", "cat", "rg -j1")],
+            [(name, command) for name, command, *_ in commands if name in ("dockerleak", "cat", "rg -j1")],
             size / 1e6, arguments.runs)
         print("CPU per MB, one thread (median): " + ", ".join(
             f"{name} {value:.1f} ms" for name, value in per_megabyte.items()))
