@@ -99,7 +99,18 @@ fn has_secret_env(instruction: &Instruction, name: &str) -> bool {
 /// The instructions after `binding` that see it (`$NAME` resolves to it).
 fn users<'a>(context: &RuleContext<'a>, binding: &Binding) -> Vec<usize> {
     let instructions = &context.dockerfile.instructions;
-    (binding.instruction + 1..instructions.len())
+    // A stage's ARG is seen in its stage only (ENV is inherited by the
+    // stages built on it): looking further made a large file's fixes
+    // quadratic.
+    let end = match (binding.kind, binding.stage) {
+        (BindingKind::Arg, Some(stage)) => context
+            .analysis
+            .stages
+            .get(stage)
+            .map_or(instructions.len(), |stage| stage.instructions.end),
+        _ => instructions.len(),
+    };
+    (binding.instruction + 1..end.min(instructions.len()))
         .filter(|index| {
             context
                 .analysis
@@ -202,8 +213,9 @@ fn plan_secret_env(
         variables.push((env, true));
     }
     for (binding, must_go) in &variables {
+        let flagged = flagged_runs(context, findings, binding);
         let mut seen = users(context, binding);
-        seen.extend(flagged_runs(context, findings, binding));
+        seen.extend(flagged.iter().copied());
         seen.sort_unstable();
         seen.dedup();
         for index in seen {
@@ -238,9 +250,8 @@ fn plan_secret_env(
                     ));
                 }
                 Keyword::Run => {
-                    let implicitly_flagged = implicit
-                        && (flagged_runs(context, findings, binding).contains(&index)
-                            || runs_a_script(context, index));
+                    let implicitly_flagged =
+                        implicit && (flagged.contains(&index) || runs_a_script(context, index));
                     if (implicit && !implicitly_flagged) || has_secret_env(effective, &binding.name)
                     {
                         continue;

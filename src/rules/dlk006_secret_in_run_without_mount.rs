@@ -1191,7 +1191,20 @@ fn implicit_build_secrets(
 /// the declaration must mount the secret on all of them).
 pub(crate) fn implicit_reader_runs(context: &RuleContext<'_>, binding: &Binding) -> Vec<usize> {
     let mut found = Vec::new();
-    for run in runs(context) {
+    // Most secret names are read by no tool on its own: then no RUN needs
+    // looking at (this ran over every RUN for every binding, quadratic in
+    // a large file).
+    if !IMPLICIT_READERS
+        .iter()
+        .any(|(_, names)| names.contains(&binding.name.as_str()))
+    {
+        return found;
+    }
+    // A RUN before the declaration cannot see it.
+    for run in runs(context)
+        .into_iter()
+        .filter(|run| run.index > binding.instruction)
+    {
         let reads = run
             .script
             .commands
