@@ -241,14 +241,12 @@ impl PrefixIndex {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-    use proptest::prelude::*;
-
-    /// Every occurrence, sorted, as (start, end, pattern).
-    fn by_index(patterns: &[String], text: &str) -> Vec<(usize, usize, usize)> {
+impl PrefixIndex {
+    /// Every occurrence in `text`, sorted, as (start, end, pattern) (for
+    /// the tests that compare the index with an automaton).
+    pub(crate) fn occurrences(&self, text: &[u8]) -> Vec<(usize, usize, usize)> {
         let mut found = Vec::new();
-        PrefixIndex::new(patterns).any(text.as_bytes(), |found_one| {
+        self.any(text, |found_one| {
             found.push((
                 found_one.start(),
                 found_one.end(),
@@ -258,6 +256,16 @@ mod tests {
         });
         found.sort_unstable();
         found
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn by_index(patterns: &[String], text: &str) -> Vec<(usize, usize, usize)> {
+        PrefixIndex::new(patterns).occurrences(text.as_bytes())
     }
 
     /// (aho-corasick's overlapping search reports some occurrences of an

@@ -695,17 +695,7 @@ mod tests {
             found
         };
         let keywords_matches = |keywords: &Keywords, text: &str| -> Vec<(usize, usize, usize)> {
-            let mut found = Vec::new();
-            keywords.index.any(text.as_bytes(), |found_one| {
-                found.push((
-                    found_one.start(),
-                    found_one.end(),
-                    found_one.pattern().as_usize(),
-                ));
-                false
-            });
-            found.sort_unstable();
-            found
+            keywords.index.occurrences(text.as_bytes())
         };
         let mut texts: Vec<String> = scanner()
             .formats()
