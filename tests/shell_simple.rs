@@ -144,6 +144,11 @@ fn tricky_scripts_read_the_same_both_ways() {
         "a ; ; b",
         "echo 'unclosed",
         "echo 99999999999>f",
+        // Command substitutions the simple view reads (and some it leaves).
+        r#"arch="$(dpkg --print-architecture | awk -F- '{ print $NF }')" && echo $(a $(b) ")")c"#,
+        r#"TOKEN=$(cat /run/secrets/t) make && echo "$(printf '%s' "$TOKEN")" > /f"#,
+        "x=$( a  b ) && y=$(\ta) && z=$(a \tb) && w=\"$(a\n b)\"",
+        "echo $(a # c\n) && echo $(if a; then b; fi) && echo $( (a) ) && echo $()",
     ];
     let mut differences = Vec::new();
     for script in scripts {
@@ -164,6 +169,8 @@ fn tricky_scripts_read_the_same_both_ways() {
     assert!(is_simple_script(scripts[0]));
     assert!(is_simple_script(scripts[6]));
     assert!(!is_simple_script(scripts[13]));
+    assert!(is_simple_script(scripts[scripts.len() - 4]));
+    assert!(is_simple_script(scripts[scripts.len() - 3]));
 }
 
 fn fixtures() -> Vec<PathBuf> {

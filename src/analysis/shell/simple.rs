@@ -14,13 +14,16 @@
 //!   comments to the end of the line;
 //! - words of plain characters, `'…'`, `"…"` (with `\` escapes inside),
 //!   `\` escapes outside quotes, `$NAME`, `$1`, `$?`…, and `${…}` holding
-//!   only name characters and the operators `#:-+=?%/.,@*^~!`;
+//!   only name characters and the operators `#:-+=?%/.,@*^~!`, and `$(…)`
+//!   whose script is itself such a list (read again on its own later, as
+//!   every substitution is);
 //! - assignments `NAME=value` / `NAME+=value` before the command name;
 //! - redirections `<`, `>`, `>>`, `>|`, `<>`, `<&`, `>&`, `&>`, `&>>`, with
 //!   an fd (`2>`) when digits touch the operator.
 //!
-//! It gives up on: `(`, `)` (subshells, `$(…)`, `$((…))`, functions,
-//! extglobs, process substitution), backticks, `$[`, `$'…'`, `$"…"`, any
+//! It gives up on: `(`, `)` (subshells, `$((…))`, functions, extglobs,
+//! process substitution), a comment or an unquoted tab inside `$(…)`
+//! (brush-parser rewrites the blanks around that tab), backticks, `$[`, `$'…'`, `$"…"`, any
 //! other `${…}`, here-documents and here-strings, `&`, `|&`, `;;`, a `\`
 //! before a newline or at the end, an unclosed quote, a reserved word
 //! (`if`, `for`, `{`, `!`, `[[`, `function`…) or `time` where a command
@@ -113,22 +116,47 @@ fn is_operator(text: &[u8]) -> bool {
 }
 
 fn tokenize(text: &str) -> Option<Vec<Token>> {
+    let (tokens, end) = tokenize_from(text, 0, 0)?;
+    (end == text.len()).then_some(tokens)
+}
+
+/// Substitutions nested deeper than this give up (the parser gate's
+/// nesting limit is lower; this one bounds the recursion on its own).
+const MAX_SUBSTITUTION_DEPTH: usize = 16;
+
+/// The tokens from `start`: to the end of the text at depth 0, or up to
+/// the `)` that closes a `$(` at a greater depth (then the position after
+/// it is returned with the tokens).
+fn tokenize_from(text: &str, start: usize, depth: usize) -> Option<(Vec<Token>, usize)> {
     let bytes = text.as_bytes();
     let mut tokens = Vec::new();
-    let mut position = 0;
+    let mut position = start;
     while position < bytes.len() {
         let byte = bytes[position];
         if is_blank(byte) {
+            if byte == b'\t' && depth > 0 {
+                // brush-parser rewrites blanks around a tab inside `$(…)`
+                // (`$( \ta)` is the word `$(  a)`), so the word is no slice
+                // of the script.
+                return None;
+            }
             position += 1;
             continue;
         }
         if byte == b'#' {
+            if depth > 0 {
+                // A comment inside `$(…)` may hide the `)`.
+                return None;
+            }
             // A comment, up to (not including) the newline.
             position = bytes[position..]
                 .iter()
                 .position(|byte| *byte == b'\n')
                 .map_or(bytes.len(), |end| position + end);
             continue;
+        }
+        if byte == b')' && depth > 0 {
+            return Some((tokens, position + 1));
         }
         if starts_operator(byte) {
             let start = position;
@@ -161,10 +189,11 @@ fn tokenize(text: &str) -> Option<Vec<Token>> {
             continue;
         }
         let start = position;
-        position = word_end(bytes, position)?;
+        position = word_end(text, position, depth)?;
         tokens.push(Token::Word(start..position));
     }
-    Some(tokens)
+    // Text ended inside `$(…)`: unclosed.
+    (depth == 0).then_some((tokens, position))
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -174,9 +203,10 @@ enum Quote {
     Double,
 }
 
-/// The end of the word starting at `start`, or `None` when it holds
-/// something only brush-parser reads.
-fn word_end(bytes: &[u8], start: usize) -> Option<usize> {
+/// The end of the word starting at `start` (inside `depth` substitutions),
+/// or `None` when it holds something only brush-parser reads.
+fn word_end(text: &str, start: usize, depth: usize) -> Option<usize> {
+    let bytes = text.as_bytes();
     let mut position = start;
     let mut quote = Quote::None;
     while position < bytes.len() {
@@ -192,7 +222,7 @@ fn word_end(bytes: &[u8], start: usize) -> Option<usize> {
             Quote::None | Quote::Double => match byte {
                 b'\\' => position = escaped(bytes, position)?,
                 b'`' => return None,
-                b'$' => position = dollar(bytes, position)?,
+                b'$' => position = dollar(text, position, depth)?,
                 b'"' => {
                     quote = if quote == Quote::Double {
                         Quote::None
@@ -236,11 +266,14 @@ fn utf8_length(first: u8) -> usize {
     }
 }
 
-/// Past the `$` at `position`: a `${…}` of the plain kind is read whole;
-/// `$(`, `$[`, `$'`, `$"` and any other `${` give up.
-fn dollar(bytes: &[u8], position: usize) -> Option<usize> {
+/// Past the `$` at `position`: a `${…}` of the plain kind is read whole,
+/// and a `$(…)` whose script is itself a plain list ([`substitution_end`]);
+/// `$((`, `$[`, `$'`, `$"` and any other `${` give up.
+fn dollar(text: &str, position: usize, depth: usize) -> Option<usize> {
+    let bytes = text.as_bytes();
     match bytes.get(position + 1) {
-        Some(b'(' | b'[' | b'\'' | b'"') => None,
+        Some(b'(') => substitution_end(text, position + 2, depth),
+        Some(b'[' | b'\'' | b'"') => None,
         Some(b'{') => {
             let inner = position + 2;
             let length = bytes[inner..].iter().position(|byte| {
@@ -268,6 +301,24 @@ fn dollar(bytes: &[u8], position: usize) -> Option<usize> {
         }
         _ => Some(position + 1),
     }
+}
+
+/// Past the `)` closing the `$(` whose script starts at `start`, when that
+/// script is a plain list of simple commands as well (brush-parser reads
+/// a substitution by parsing it: its word ends where that script does).
+/// `$((` (arithmetic, or a subshell) and an empty script give up.
+fn substitution_end(text: &str, start: usize, depth: usize) -> Option<usize> {
+    if depth >= MAX_SUBSTITUTION_DEPTH || text.as_bytes().get(start) == Some(&b'(') {
+        return None;
+    }
+    let (tokens, end) = tokenize_from(text, start, depth + 1)?;
+    let lists = Parser {
+        text,
+        tokens: &tokens,
+        position: 0,
+    }
+    .program()?;
+    (!lists.is_empty()).then_some(end)
 }
 
 /// Words that are not a command name for brush-parser (its reserved
@@ -519,9 +570,7 @@ mod tests {
     #[test]
     fn what_only_brush_parser_reads_gives_up() {
         for text in [
-            "echo $(id)",
             "echo `id`",
-            "echo \"$(id)\"",
             "(cd x && make)",
             "echo $((1+2))",
             "echo $[1+2]",
@@ -560,6 +609,47 @@ mod tests {
         assert_eq!(make.redirects[1].0, RedirectKind::DuplicateOutput);
         assert_eq!(make.redirects[1].1, Some(2));
         assert_eq!(lists[0][1].1.len(), 2);
+    }
+
+    #[test]
+    fn substitutions_of_plain_lists_are_one_word() {
+        assert_eq!(
+            words(
+                "a=\"$(dpkg --print-architecture | awk '{print $1}')\" && echo $(a $(b) \")\")c d"
+            )
+            .unwrap(),
+            [
+                "a=\"$(dpkg --print-architecture | awk '{print $1}')\"",
+                "<&&>",
+                "echo",
+                "$(a $(b) \")\")c",
+                "d"
+            ]
+        );
+        let lists = scan("x=$(id -u) make \"$(nproc)\"").unwrap();
+        let make = &lists[0][0].1[0];
+        assert_eq!(make.assignments.len(), 1);
+        assert_eq!(make.arguments.len(), 1);
+    }
+
+    #[test]
+    fn substitutions_only_brush_parser_reads_give_up() {
+        for text in [
+            "echo $(if a; then b; fi)",
+            "echo $( (a) )",
+            "echo $(a\t b)",
+            "echo $(a # c\n)",
+            "echo $(a",
+            "echo $()",
+            "echo $(a &&)",
+            "echo $(a &)",
+            "echo $(cat <<EOF\nx\nEOF\n)",
+            "echo $(a $(b)",
+        ] {
+            assert_eq!(scan(text).map(|_| ()), None, "{text:?}");
+        }
+        let deep = format!("{}a{}", "$(b ".repeat(40), ")".repeat(40));
+        assert!(scan(&deep).is_none());
     }
 
     #[test]
