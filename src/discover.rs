@@ -381,7 +381,10 @@ fn walk(
         .parents(false)
         .require_git(false)
         .follow_links(true)
-        .sort_by_file_name(|left, right| left.cmp(right))
+        // By file name, taken as the bytes after the last `/` (entries of
+        // one directory share the rest): `Path::file_name` parses the
+        // path's components on every comparison, 1% of a corpus run.
+        .sort_by_file_path(|left, right| last_component(left).cmp(last_component(right)))
         .filter_entry(move |entry| {
             let is_directory = entry.file_type().is_some_and(|kind| kind.is_dir());
             if is_directory
@@ -489,6 +492,19 @@ fn clone_io_error(error: &std::io::Error) -> std::io::Error {
     match error.raw_os_error() {
         Some(code) => std::io::Error::from_raw_os_error(code),
         None => std::io::Error::new(error.kind(), error.to_string()),
+    }
+}
+
+/// The bytes of `path` after its last separator (what the walk sorts a
+/// directory's entries by; the same order as by file name).
+fn last_component(path: &Path) -> &[u8] {
+    let bytes = path.as_os_str().as_encoded_bytes();
+    match bytes
+        .iter()
+        .rposition(|byte| *byte == b'/' || (cfg!(windows) && *byte == b'\\'))
+    {
+        Some(slash) => &bytes[slash + 1..],
+        None => bytes,
     }
 }
 

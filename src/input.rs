@@ -264,10 +264,15 @@ fn looks_binary(sample: &[u8]) -> bool {
                 || byte == 0x7F
         })
         .count();
-    let invalid_bytes: usize = sample
-        .utf8_chunks()
-        .map(|chunk| chunk.invalid().len())
-        .sum();
+    // Valid UTF-8 (nearly every file) is checked by the fast validator;
+    // only a sample with an invalid byte is walked chunk by chunk.
+    let invalid_bytes: usize = match std::str::from_utf8(sample) {
+        Ok(_) => 0,
+        Err(_) => sample
+            .utf8_chunks()
+            .map(|chunk| chunk.invalid().len())
+            .sum(),
+    };
     (control_characters + invalid_bytes) * 10 > sample.len() * 3
 }
 

@@ -18,6 +18,7 @@
 //! Rules ask [`Flow::reach`]; they never walk stages themselves.
 
 use super::layers::{ancestors_or_self, is_same_or_under, normalize, Layer};
+use super::shell::base_name;
 use super::{Analysis, Base};
 use crate::source::Span;
 use crate::syntax::{Arguments, Dockerfile, Keyword, MountType, Word};
@@ -389,10 +390,6 @@ fn removed_between(analysis: &Analysis, start: usize, end: usize, path: &str) ->
 /// `directory` + `/` + `rest` (`rest` may start with `/`), normalised.
 fn join_under(directory: &str, rest: &str) -> String {
     normalize(&format!("{}/{}", directory.trim_end_matches('/'), rest))
-}
-
-fn base_name(path: &str) -> &str {
-    path.rsplit('/').next().unwrap_or(path)
 }
 
 #[cfg(test)]

@@ -1661,6 +1661,11 @@ impl<'a> RunEffects<'a> {
 /// carries a credential: a password, a variable, or a long token as the
 /// user. `ssh://git@host` (a user name alone) carries none.
 pub fn url_credentials(text: &str) -> Option<&str> {
+    // No `@`, no user info: most words, found by a byte search (setting
+    // up the search for `://` cost more than the rest).
+    if !text.contains('@') {
+        return None;
+    }
     let mut rest = text;
     while let Some(scheme_end) = rest.find("://") {
         let after = &rest[scheme_end + 3..];
