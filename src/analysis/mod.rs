@@ -12,6 +12,9 @@ pub mod triggers;
 use crate::source::Span;
 use crate::syntax::{Arguments, Dockerfile, Instruction, Keyword, Word};
 use expand::{expand_word, Expansion, Lookup, MAX_EXPANSION_LENGTH};
+// foldhash: every variable lookup hashes a name (SipHash was 1% of a
+// corpus run).
+use foldhash::fast::RandomState as FastHash;
 use std::collections::HashMap;
 use std::ops::Range;
 
@@ -136,9 +139,9 @@ pub struct Analysis {
     /// Per instruction: its stage (`None` before the first FROM).
     instruction_stage: Vec<Option<usize>>,
     pub bindings: Vec<Binding>,
-    bindings_by_name: HashMap<String, Vec<usize>>,
+    bindings_by_name: HashMap<String, Vec<usize>, FastHash>,
     /// Stage indices by `AS` name, ascending (names may repeat).
-    stages_by_name: HashMap<String, Vec<usize>>,
+    stages_by_name: HashMap<String, Vec<usize>, FastHash>,
     escape: char,
     /// Each RUN read as shell (see [`shell`]).
     shell: shell::ShellView,
@@ -218,8 +221,8 @@ impl Analysis {
             unknown_target: None,
             instruction_stage: Vec::with_capacity(dockerfile.instructions.len()),
             bindings: Vec::new(),
-            bindings_by_name: HashMap::new(),
-            stages_by_name: HashMap::new(),
+            bindings_by_name: HashMap::default(),
+            stages_by_name: HashMap::default(),
             escape: dockerfile.escape,
             shell: shell::ShellView::default(),
             layers: Vec::new(),
