@@ -69,16 +69,28 @@ pub struct NameMatcher {
 /// agrees with globset). No automaton to build: a one-file run used to
 /// spend 0.3 M instructions compiling these globs.
 fn matches_simple_patterns(patterns: &[&str], lowered: &str) -> bool {
+    // ASCII patterns compared without case and without a lower-cased copy
+    // of each (a walk asks for every file).
+    let name = lowered.as_bytes();
     patterns.iter().any(|pattern| {
-        let fits = |literal: &str, compare: fn(&str, &str) -> bool| {
-            literal.is_ascii() && compare(lowered, &literal.to_ascii_lowercase())
+        if !pattern.is_ascii() {
+            return false;
+        }
+        let (prefix, suffix) = match (pattern.strip_prefix('*'), pattern.strip_suffix('*')) {
+            (Some(suffix), _) => (None, Some(suffix)),
+            (None, Some(prefix)) => (Some(prefix), None),
+            (None, None) => return name.eq_ignore_ascii_case(pattern.as_bytes()),
         };
-        if let Some(suffix) = pattern.strip_prefix('*') {
-            fits(suffix, |name, suffix| name.ends_with(suffix))
-        } else if let Some(prefix) = pattern.strip_suffix('*') {
-            fits(prefix, |name, prefix| name.starts_with(prefix))
-        } else {
-            fits(pattern, |name, literal| name == literal)
+        let fits = |literal: &str, at: usize| {
+            name.get(at..at + literal.len())
+                .is_some_and(|part| part.eq_ignore_ascii_case(literal.as_bytes()))
+        };
+        match (prefix, suffix) {
+            (Some(prefix), _) => fits(prefix, 0),
+            (_, Some(suffix)) => {
+                name.len() >= suffix.len() && fits(suffix, name.len() - suffix.len())
+            }
+            _ => false,
         }
     })
 }
