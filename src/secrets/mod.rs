@@ -17,6 +17,7 @@
 //! Data entries carry `true_examples` and `false_examples`; the unit tests of
 //! each submodule run all of them.
 
+pub(crate) mod answers;
 pub mod commands;
 pub mod file_names;
 pub mod files;

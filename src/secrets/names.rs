@@ -19,7 +19,7 @@
 //! The verdict is about the name only: what the value is, which stage the
 //! variable reaches and how severe that is belong to the rules.
 
-use foldhash::fast::RandomState as FastHash;
+use super::answers::{self, Answers};
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
 use std::sync::{Arc, LazyLock, OnceLock};
@@ -249,22 +249,12 @@ pub struct SecretNames {
     cache_id: u64,
 }
 
-/// Ids for [`SecretNames::cache_id`], never reused (an address could be).
-static NEXT_CACHE_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-
-/// How many verdicts a thread keeps; the names of a whole corpus run (a
-/// few thousand distinct ones) fit.
-const CACHED_VERDICTS: usize = 8192;
-
-/// Verdicts by classifier id and name (hashed with foldhash: these
-/// lookups were a tenth of a million SipHash runs in a corpus run).
-type Verdicts = HashMap<u64, HashMap<Box<str>, NameVerdict, FastHash>, FastHash>;
-
 thread_local! {
     /// Verdicts by classifier and name: a run asks about the same names
     /// (`PATH`, `HOME`, `NODE_VERSION`, `GPG_KEY`) in file after file, and
     /// each question split, lower-cased and looked the name up again.
-    static VERDICTS: std::cell::RefCell<Verdicts> = std::cell::RefCell::new(Verdicts::default());
+    static VERDICTS: std::cell::RefCell<Answers<NameVerdict>> =
+        std::cell::RefCell::new(Answers::default());
 }
 
 /// A cheap test before the `convention_names` globs: only names that
@@ -364,7 +354,7 @@ impl SecretNames {
             allowed_names,
             convention_names: data.convention_names,
             convention_patterns: Arc::new(OnceLock::new()),
-            cache_id: NEXT_CACHE_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+            cache_id: answers::next_id(),
         }
     }
 
@@ -422,26 +412,13 @@ impl SecretNames {
     /// `read` applied to the (cached) verdict on `name`: a question about
     /// it clones nothing.
     fn with_verdict<T>(&self, name: &str, read: impl Fn(&NameVerdict) -> T) -> T {
-        let cached = VERDICTS.with(|cache| {
-            cache
-                .borrow()
-                .get(&self.cache_id)
-                .and_then(|verdicts| verdicts.get(name).map(&read))
-        });
-        if let Some(answer) = cached {
-            return answer;
-        }
-        let verdict = self.classify_uncached(name);
-        let answer = read(&verdict);
-        VERDICTS.with(|cache| {
-            let mut cache = cache.borrow_mut();
-            let verdicts = cache.entry(self.cache_id).or_default();
-            if verdicts.len() >= CACHED_VERDICTS {
-                verdicts.clear();
-            }
-            verdicts.insert(name.into(), verdict);
-        });
-        answer
+        answers::with_answer(
+            &VERDICTS,
+            self.cache_id,
+            name,
+            || self.classify_uncached(name),
+            read,
+        )
     }
 
     /// Whether the configuration adds secret names (then
