@@ -132,6 +132,9 @@ thread_local! {
     /// and a glob set match.
     static MATCHES: std::cell::RefCell<Answers<Vec<usize>>> =
         std::cell::RefCell::new(Answers::default());
+    /// [`CredentialFiles::match_glob`]'s answers: (entry, probe) indices.
+    static GLOB_MATCHES: std::cell::RefCell<Answers<Option<(usize, usize)>>> =
+        std::cell::RefCell::new(Answers::default());
 }
 
 /// The compiled globs of a [`CredentialFiles`].
@@ -435,6 +438,24 @@ impl CredentialFiles {
         if !glob.contains(['*', '?', '[']) {
             return None;
         }
+        // Cached per thread: each answer compiled a glob matcher (80,000
+        // instructions) and the same sources (`*.json`, `package*.json`)
+        // come back in file after file.
+        let (pattern, probe) = answers::with_answer(
+            &GLOB_MATCHES,
+            self.cache_id,
+            glob,
+            || self.match_glob_uncached(glob),
+            |found| *found,
+        )?;
+        Some(GlobMatch {
+            pattern: &self.patterns[pattern],
+            example: &self.glob_probes()[probe],
+        })
+    }
+
+    /// [`Self::match_glob`]'s answer as (entry, probe) indices.
+    fn match_glob_uncached(&self, glob: &str) -> Option<(usize, usize)> {
         let normalized = normalize_path(glob);
         let (directory, name) = match normalized.rsplit_once('/') {
             Some((directory, name)) => (directory, name),
@@ -474,7 +495,7 @@ impl CredentialFiles {
         {
             return None;
         }
-        for probe in self.glob_probes() {
+        for (position, probe) in self.glob_probes().iter().enumerate() {
             let candidate = if literal_directory && !probe.contains('/') {
                 in_directory(probe)
             } else {
@@ -483,11 +504,12 @@ impl CredentialFiles {
             if !matcher.is_match(&candidate) {
                 continue;
             }
-            if let Some(pattern) = self.match_path(&candidate) {
-                return Some(GlobMatch {
-                    pattern,
-                    example: probe,
-                });
+            let entry = self
+                .matching_indices(&candidate)
+                .into_iter()
+                .find(|index| !self.patterns[*index].kind.is_conditional());
+            if let Some(entry) = entry {
+                return Some((entry, position));
             }
         }
         None
