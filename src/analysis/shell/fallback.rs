@@ -153,6 +153,11 @@ fn tokenize_at_most(text: &str, limit: usize) -> Vec<Token> {
 /// (`sh -c '<<$(  '`); such scripts are not real shell anyway, so they go
 /// to the splitter.
 pub(crate) fn safe_for_parser(text: &str) -> bool {
+    // Only a here-document operator can make a text unsafe: with no `<<`
+    // in it, there is none (and no need to tokenize it).
+    if !text.contains("<<") {
+        return true;
+    }
     let tokens = tokenize(text);
     tokens.iter().enumerate().all(|(position, token)| {
         let Token::Operator(operator, _) = token else {
