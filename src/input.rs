@@ -247,6 +247,21 @@ pub fn decode(bytes: Vec<u8>) -> Result<SourceText, InputErrorKind> {
     }
 }
 
+/// The bytes [`looks_binary`] counts as control characters: below 0x20
+/// but for whitespace and ESC, and DEL.
+const CONTROL: [u8; 256] = {
+    let mut table = [0u8; 256];
+    let mut byte = 0;
+    while byte < 0x20 {
+        if !matches!(byte, 0x09 | 0x0A | 0x0D | 0x0B | 0x0C | 0x1B) {
+            table[byte] = 1;
+        }
+        byte += 1;
+    }
+    table[0x7F] = 1;
+    table
+};
+
 /// A NUL byte, or more than 30% of the sample being control characters
 /// (other than whitespace and ESC) or bytes of invalid UTF-8 sequences.
 /// Text in a legacy 8-bit encoding has a few invalid bytes, not a third.
@@ -257,13 +272,12 @@ fn looks_binary(sample: &[u8]) -> bool {
     if sample.contains(&0) {
         return true;
     }
-    let control_characters = sample
+    // A table lookup summed as integers (the compiler vectorises it; the
+    // filter and count it replaces took four instructions a byte).
+    let control_characters: usize = sample
         .iter()
-        .filter(|&&byte| {
-            (byte < 0x20 && !matches!(byte, b'\t' | b'\n' | b'\r' | 0x0B | 0x0C | 0x1B))
-                || byte == 0x7F
-        })
-        .count();
+        .map(|&byte| usize::from(CONTROL[usize::from(byte)]))
+        .sum();
     // Valid UTF-8 (nearly every file) is checked by the fast validator;
     // only a sample with an invalid byte is walked chunk by chunk.
     let invalid_bytes: usize = match std::str::from_utf8(sample) {
@@ -394,6 +408,22 @@ mod tests {
         ));
         assert!(decode(b"FROM a\r\n\tRUN b\x0c\n".to_vec()).is_ok());
         assert!(decode(Vec::new()).is_ok());
+    }
+
+    #[test]
+    fn the_control_table_is_the_control_characters() {
+        for byte in 0..=255u8 {
+            let control = (byte < 0x20
+                && !matches!(byte, b'\t' | b'\n' | b'\r' | 0x0B | 0x0C | 0x1B))
+                || byte == 0x7F;
+            assert_eq!(CONTROL[usize::from(byte)] == 1, control, "{byte:#04x}");
+        }
+        // 30% control characters is text, a bit more is binary.
+        let mut sample = vec![b'a'; 70];
+        sample.extend([0x01; 30]);
+        assert!(!looks_binary(&sample));
+        sample.push(0x01);
+        assert!(looks_binary(&sample));
     }
 
     #[test]
