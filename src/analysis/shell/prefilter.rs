@@ -423,11 +423,16 @@ fn glob_pieces(glob: &str) -> Vec<(String, bool)> {
 fn unquoted(parts: &[&str]) -> String {
     let mut haystack: Vec<u8> = Vec::with_capacity(parts.iter().map(|part| part.len() + 1).sum());
     for part in parts {
-        // Taking ASCII bytes out of UTF-8 leaves UTF-8.
-        haystack.extend(
-            part.bytes()
-                .filter(|byte| !matches!(byte, b'\'' | b'"' | b'\\')),
-        );
+        // Taking ASCII bytes out of UTF-8 leaves UTF-8. The text between
+        // quotes is copied whole (a byte-by-byte filter was 1.5% of a
+        // corpus run).
+        let bytes = part.as_bytes();
+        let mut start = 0;
+        for quote in memchr::memchr3_iter(b'\'', b'"', b'\\', bytes) {
+            haystack.extend_from_slice(&bytes[start..quote]);
+            start = quote + 1;
+        }
+        haystack.extend_from_slice(&bytes[start..]);
         haystack.push(b'\n');
     }
     String::from_utf8(haystack)
@@ -684,6 +689,24 @@ mod tests {
             unquoted(&["echo x > ~/.n\"et\"r'c'"]),
             "echo x > ~/.netrc\n"
         );
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn unquoted_drops_exactly_quotes_and_backslashes(
+            parts in proptest::collection::vec("[a-z'\"\\\\ é$]{0,12}", 0..4)
+        ) {
+            let parts: Vec<&str> = parts.iter().map(String::as_str).collect();
+            let expected: String = parts
+                .iter()
+                .flat_map(|part| {
+                    part.chars()
+                        .filter(|ch| !matches!(ch, '\'' | '"' | '\\'))
+                        .chain(std::iter::once('\n'))
+                })
+                .collect();
+            proptest::prop_assert_eq!(unquoted(&parts), expected);
+        }
     }
 
     #[test]
