@@ -2077,6 +2077,17 @@ impl CharOffsets {
 }
 
 /// Turns brush-parser nodes into pending commands.
+/// Whether `left` and `right` are the same text but for which blank
+/// (space or tab) stands where, with as many blanks in each.
+fn same_but_blanks(left: &str, right: &str) -> bool {
+    let is_blank = |byte: &u8| matches!(byte, b' ' | b'\t');
+    left.len() == right.len()
+        && left
+            .bytes()
+            .zip(right.bytes())
+            .all(|(a, b)| a == b || (is_blank(&a) && is_blank(&b)))
+}
+
 struct Walker<'a, 'b> {
     script: &'a Script<'b>,
     offsets: &'a CharOffsets,
@@ -2092,6 +2103,15 @@ impl Walker<'_, '_> {
         let end = self.offsets.byte(location.end.index).max(start);
         let text = self.script.text;
         if text.get(start..end) == Some(word.value.as_str()) {
+            return Some(WordSource::Range(start..end, mode));
+        }
+        // brush-parser rewrites the blanks around a tab inside `$(…)`
+        // (`$( \ta)` comes back as `$(  a)`): the script's own text is
+        // the word when only its blanks differ.
+        if text
+            .get(start..end)
+            .is_some_and(|slice| same_but_blanks(slice, &word.value))
+        {
             return Some(WordSource::Range(start..end, mode));
         }
         // Locations may include leading blanks or a line continuation; the
@@ -2408,6 +2428,32 @@ mod tests {
                     .map_or(String::new(), |name| name.text.clone())
             })
             .collect()
+    }
+
+    #[test]
+    fn substitutions_with_tabs_are_read() {
+        // brush-parser hands back `$(  cat …)` for `$( \tcat …)`: the word
+        // is still the script's text, and the substitution is read.
+        for (text, expected) in [
+            (
+                "FROM a\nRUN T=\"$( \tcat /run/secrets/t\t)\" make\n",
+                &["make", "cat"][..],
+            ),
+            (
+                "FROM a\nRUN T=\"$( \tcat /run/secrets/t\t)\" make; if x; then y; fi\n",
+                &["make", "cat", "x", "y"][..],
+            ),
+        ] {
+            for script in [script(text, 1), with_brush_parser_only(|| script(text, 1))] {
+                assert_eq!(names(&script), expected);
+                let value = &script.commands[0].assignments[0].value;
+                assert_eq!(value.span.slice(text), "\"$( \tcat /run/secrets/t\t)\"");
+                assert!(script.commands[1].in_substitution);
+            }
+        }
+        assert!(same_but_blanks("a \tb", "a\t b"));
+        assert!(!same_but_blanks("a b", "a  b"));
+        assert!(!same_but_blanks("a b", "a_b"));
     }
 
     #[test]

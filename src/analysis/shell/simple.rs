@@ -22,8 +22,7 @@
 //!   an fd (`2>`) when digits touch the operator.
 //!
 //! It gives up on: `(`, `)` (subshells, `$((…))`, functions, extglobs,
-//! process substitution), a comment or an unquoted tab inside `$(…)`
-//! (brush-parser rewrites the blanks around that tab), backticks, `$[`, `$'…'`, `$"…"`, any
+//! process substitution), a comment inside `$(…)`, backticks, `$[`, `$'…'`, `$"…"`, any
 //! other `${…}`, here-documents and here-strings, `&`, `|&`, `;;`, a `\`
 //! before a newline or at the end, an unclosed quote, a reserved word
 //! (`if`, `for`, `{`, `!`, `[[`, `function`…) or `time` where a command
@@ -134,12 +133,6 @@ fn tokenize_from(text: &str, start: usize, depth: usize) -> Option<(Vec<Token>, 
     while position < bytes.len() {
         let byte = bytes[position];
         if is_blank(byte) {
-            if byte == b'\t' && depth > 0 {
-                // brush-parser rewrites blanks around a tab inside `$(…)`
-                // (`$( \ta)` is the word `$(  a)`), so the word is no slice
-                // of the script.
-                return None;
-            }
             position += 1;
             continue;
         }
@@ -637,7 +630,6 @@ mod tests {
         for text in [
             "echo $(if a; then b; fi)",
             "echo $( (a) )",
-            "echo $(a\t b)",
             "echo $(a # c\n)",
             "echo $(a",
             "echo $()",
