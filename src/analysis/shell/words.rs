@@ -76,6 +76,11 @@ pub(crate) struct LexedReference {
 
 /// Lexes `raw` (one word, as written) in `mode`.
 pub(crate) fn lex_word(raw: &str, mode: WordMode) -> LexedWord {
+    plain_word(raw, mode).unwrap_or_else(|| lex_word_chars(raw, mode))
+}
+
+/// [`lex_word`] a character at a time.
+fn lex_word_chars(raw: &str, mode: WordMode) -> LexedWord {
     // The text is at most as long as the raw word: one allocation each.
     let mut word = LexedWord {
         text: String::with_capacity(raw.len()),
@@ -142,6 +147,30 @@ pub(crate) fn lex_word(raw: &str, mode: WordMode) -> LexedWord {
         }
     }
     word
+}
+
+/// Most words are plain ASCII with nothing for the shell to remove or
+/// expand (`apt-get`, `-y`, `/usr/local/bin`): the word is its raw text,
+/// each byte its own character. Built whole instead of a character at a
+/// time (the same value [`lex_word`]'s loop builds for it).
+fn plain_word(raw: &str, mode: WordMode) -> Option<LexedWord> {
+    if !raw.is_ascii() {
+        return None;
+    }
+    let special = |byte: &u8| matches!(byte, b'\'' | b'"' | b'\\' | b'$' | b'`');
+    let plain = match mode {
+        WordMode::Literal => true,
+        WordMode::Shell => {
+            !raw.bytes().any(|byte| special(&byte)) && !raw.contains("<(") && !raw.contains(">(")
+        }
+        WordMode::HeredocExpanding => !raw.bytes().any(|byte| matches!(byte, b'\\' | b'$' | b'`')),
+    };
+    plain.then(|| LexedWord {
+        text: raw.to_string(),
+        text_map: (0..raw.len()).collect(),
+        text_map_end: (1..=raw.len()).collect(),
+        ..LexedWord::default()
+    })
 }
 
 /// Inside `"…"` from `start` (after the quote); returns the index after the
@@ -485,6 +514,33 @@ mod tests {
             .iter()
             .map(|reference| reference.name.as_str())
             .collect()
+    }
+
+    proptest::proptest! {
+        #[test]
+        fn a_plain_word_is_lexed_as_the_loop_lexes_it(
+            raw in "[a-z/<>(.'\"\\\\$`é -]{0,10}",
+            mode in proptest::sample::select(vec![
+                WordMode::Shell,
+                WordMode::HeredocExpanding,
+                WordMode::Literal,
+            ]),
+        ) {
+            if let Some(word) = plain_word(&raw, mode) {
+                proptest::prop_assert_eq!(word, lex_word_chars(&raw, mode));
+            }
+        }
+    }
+
+    #[test]
+    fn plain_words_take_the_short_way() {
+        assert!(plain_word("apt-get", WordMode::Shell).is_some());
+        assert!(plain_word("a$b", WordMode::Shell).is_none());
+        assert!(plain_word("'a'", WordMode::Shell).is_none());
+        assert!(plain_word("'a'", WordMode::HeredocExpanding).is_some());
+        assert!(plain_word("<(a)", WordMode::Shell).is_none());
+        assert!(plain_word("a$b\\", WordMode::Literal).is_some());
+        assert!(plain_word("é", WordMode::Literal).is_none());
     }
 
     #[test]
