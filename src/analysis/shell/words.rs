@@ -157,13 +157,16 @@ fn plain_word(raw: &str, mode: WordMode) -> Option<LexedWord> {
     if !raw.is_ascii() {
         return None;
     }
-    let special = |byte: &u8| matches!(byte, b'\'' | b'"' | b'\\' | b'$' | b'`');
+    let bytes = raw.as_bytes();
     let plain = match mode {
         WordMode::Literal => true,
-        WordMode::Shell => {
-            !raw.bytes().any(|byte| special(&byte)) && !raw.contains("<(") && !raw.contains(">(")
-        }
-        WordMode::HeredocExpanding => !raw.bytes().any(|byte| matches!(byte, b'\\' | b'$' | b'`')),
+        // No quote, escape or expansion, and no `<(` / `>(` (one pass: a
+        // substring search per word cost more than the lexing it saves).
+        WordMode::Shell => bytes.iter().enumerate().all(|(at, byte)| {
+            !matches!(byte, b'\'' | b'"' | b'\\' | b'$' | b'`')
+                && !(*byte == b'(' && at > 0 && matches!(bytes[at - 1], b'<' | b'>'))
+        }),
+        WordMode::HeredocExpanding => !bytes.iter().any(|byte| matches!(byte, b'\\' | b'$' | b'`')),
     };
     plain.then(|| LexedWord {
         text: raw.to_string(),
