@@ -511,10 +511,12 @@ fn clone_io_error(error: &std::io::Error) -> std::io::Error {
 /// directory's entries by; the same order as by file name).
 fn last_component(path: &Path) -> &[u8] {
     let bytes = path.as_os_str().as_encoded_bytes();
-    match bytes
-        .iter()
-        .rposition(|byte| *byte == b'/' || (cfg!(windows) && *byte == b'\\'))
-    {
+    let separator = if cfg!(windows) {
+        memchr::memrchr2(b'/', b'\\', bytes)
+    } else {
+        memchr::memrchr(b'/', bytes)
+    };
+    match separator {
         Some(slash) => &bytes[slash + 1..],
         None => bytes,
     }
