@@ -1034,8 +1034,14 @@ fn option_values<'a, 'o>(
     options: &[&'o str],
 ) -> Vec<(&'a ShellWord, &'o str)> {
     let mut values = Vec::new();
+    // Options are written `-x` / `--name` (nearly always): a word that
+    // does not start with `-` is then none of them (most arguments).
+    let dashed = options.iter().all(|option| option.starts_with('-'));
     for (position, word) in arguments.iter().enumerate() {
         let text = word.text.as_str();
+        if dashed && !text.starts_with('-') {
+            continue;
+        }
         for option in options {
             if text == *option {
                 if let Some(value) = arguments.get(position + 1) {
