@@ -162,9 +162,10 @@ fn plain_word(raw: &str, mode: WordMode) -> Option<LexedWord> {
         WordMode::Literal => true,
         // No quote, escape or expansion, and no `<(` / `>(` (one pass: a
         // substring search per word cost more than the lexing it saves).
-        WordMode::Shell => bytes.iter().enumerate().all(|(at, byte)| {
-            !matches!(byte, b'\'' | b'"' | b'\\' | b'$' | b'`')
-                && !(*byte == b'(' && at > 0 && matches!(bytes[at - 1], b'<' | b'>'))
+        WordMode::Shell => !bytes.iter().enumerate().any(|(at, byte)| {
+            let process_substitution =
+                *byte == b'(' && at > 0 && matches!(bytes[at - 1], b'<' | b'>');
+            matches!(byte, b'\'' | b'"' | b'\\' | b'$' | b'`') || process_substitution
         }),
         WordMode::HeredocExpanding => !bytes.iter().any(|byte| matches!(byte, b'\\' | b'$' | b'`')),
     };
