@@ -7,7 +7,10 @@
 //! list keeps its id: same data, same answers) and by the text asked
 //! about. A thread keeps at most [`LIMIT`] answers per list and starts
 //! again when it has more (a corpus run asks about a few thousand distinct
-//! texts).
+//! texts), and keeps answers for at most [`LISTS`] lists: a long-lived
+//! process (the language server) builds new lists each time the
+//! configuration changes, and the answers of the old ones would otherwise
+//! stay for good.
 
 use foldhash::fast::RandomState as FastHash;
 use std::cell::RefCell;
@@ -21,6 +24,9 @@ pub(crate) type Answers<V> = HashMap<u64, HashMap<Box<str>, V, FastHash>, FastHa
 
 /// How many answers a thread keeps per list.
 const LIMIT: usize = 8192;
+
+/// How many lists a thread keeps answers for.
+const LISTS: usize = 8;
 
 static NEXT_ID: AtomicU64 = AtomicU64::new(0);
 
@@ -52,6 +58,9 @@ pub(crate) fn with_answer<V: 'static, T>(
     let answer = read(&value);
     cache.with(|cache| {
         let mut cache = cache.borrow_mut();
+        if cache.len() >= LISTS && !cache.contains_key(&id) {
+            cache.clear();
+        }
         let answers = cache.entry(id).or_default();
         if answers.len() >= LIMIT {
             answers.clear();
@@ -103,5 +112,17 @@ mod tests {
         }
         let kept = TEST_ANSWERS.with(|cache| cache.borrow()[&id].len());
         assert_eq!(kept, 1);
+    }
+
+    #[test]
+    fn answers_of_old_lists_are_dropped() {
+        let ids: Vec<u64> = (0..=LISTS).map(|_| next_id()).collect();
+        for id in &ids {
+            with_answer(&TEST_ANSWERS, *id, "x", || 1, |_| ());
+        }
+        let lists = TEST_ANSWERS.with(|cache| cache.borrow().len());
+        assert!(lists <= LISTS, "{lists} lists kept");
+        let newest = TEST_ANSWERS.with(|cache| cache.borrow().contains_key(&ids[LISTS]));
+        assert!(newest);
     }
 }
