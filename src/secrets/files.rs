@@ -411,19 +411,23 @@ impl CredentialFiles {
     /// such sources against the build context first when it is known.
     /// [`CredentialFileKind::Conditional`] entries are skipped.
     pub fn match_path(&self, path: &str) -> Option<&CredentialFilePattern> {
-        self.matching_indices(path)
-            .into_iter()
+        self.first_entry(path, false)
             .map(|index| &self.patterns[index])
-            .find(|pattern| !pattern.kind.is_conditional())
     }
 
     /// The first [`CredentialFileKind::Conditional`] entry that names `path`
     /// (`.gitconfig`), for a rule that can check the condition itself.
     pub fn match_conditional(&self, path: &str) -> Option<&CredentialFilePattern> {
+        self.first_entry(path, true)
+            .map(|index| &self.patterns[index])
+    }
+
+    /// The index of the first entry naming `path` that is (`conditional`)
+    /// or is not a [`CredentialFileKind::Conditional`] one.
+    fn first_entry(&self, path: &str, conditional: bool) -> Option<usize> {
         self.matching_indices(path)
             .into_iter()
-            .map(|index| &self.patterns[index])
-            .find(|pattern| pattern.kind.is_conditional())
+            .find(|index| self.patterns[*index].kind.is_conditional() == conditional)
     }
 
     /// For a COPY/ADD source that is a glob (`.np[m]rc`, `id_*`, `*.pem`),
@@ -504,11 +508,7 @@ impl CredentialFiles {
             if !matcher.is_match(&candidate) {
                 continue;
             }
-            let entry = self
-                .matching_indices(&candidate)
-                .into_iter()
-                .find(|index| !self.patterns[*index].kind.is_conditional());
-            if let Some(entry) = entry {
+            if let Some(entry) = self.first_entry(&candidate, false) {
                 return Some((entry, position));
             }
         }
