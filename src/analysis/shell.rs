@@ -2076,7 +2076,6 @@ impl CharOffsets {
     }
 }
 
-/// Turns brush-parser nodes into pending commands.
 /// Whether `left` and `right` are the same text but for which blank
 /// (space or tab) stands where, with as many blanks in each.
 fn same_but_blanks(left: &str, right: &str) -> bool {
@@ -2088,6 +2087,7 @@ fn same_but_blanks(left: &str, right: &str) -> bool {
             .all(|(a, b)| a == b || (is_blank(&a) && is_blank(&b)))
 }
 
+/// Turns brush-parser nodes into pending commands.
 struct Walker<'a, 'b> {
     script: &'a Script<'b>,
     offsets: &'a CharOffsets,

@@ -22,8 +22,9 @@
 //!   an fd (`2>`) when digits touch the operator.
 //!
 //! It gives up on: `(`, `)` (subshells, `$((…))`, functions, extglobs,
-//! process substitution), a comment inside `$(…)`, backticks, `$[`, `$'…'`, `$"…"`, any
-//! other `${…}`, here-documents and here-strings, `&`, `|&`, `;;`, a `\`
+//! process substitution), a comment inside `$(…)`, backticks, `$[`,
+//! `$'…'`, `$"…"`, any other `${…}`, here-documents and here-strings, `&`,
+//! `|&`, `;;`, a `\`
 //! before a newline or at the end, an unclosed quote, a reserved word
 //! (`if`, `for`, `{`, `!`, `[[`, `function`…) or `time` where a command
 //! name stands, `NAME[…]=` assignments, and anything brush-parser would
