@@ -200,6 +200,32 @@ fn indirect_cases_lint_the_same() {
             "{text}"
         );
     }
+    // Cases the narrower conditions must still read (each has a finding).
+    let read = [
+        // A glob read as a conjunction (`**/*private*.asc`): the text holds
+        // every piece, or a value it names holds one.
+        "FROM alpine\nRUN echo x > /k/private.asc\nRUN rm -rf /k\n",
+        "FROM alpine\nARG NAME=private\nRUN echo x > /k/$NAME.asc\nRUN rm -rf /k\n",
+        // Written text: a key with its value, a password word, `tee` with
+        // its output sent to /dev/null.
+        "FROM alpine\nRUN echo \"api_token = FAKEabcdefgh12345678\" > /app/config.ini\n",
+        "FROM alpine\nRUN echo 'requirepass FAKEs3cretvalue99' >> /etc/redis.conf\n",
+        "FROM alpine\nARG DB_PASS\nRUN echo \"password: $DB_PASS\" | tee /app/db.yml > /dev/null\n",
+    ];
+    for text in read {
+        assert_eq!(
+            difference(Path::new("Dockerfile"), text, &Config::default()),
+            None,
+            "{text}"
+        );
+        let report = lint_source_with(
+            "Dockerfile",
+            text,
+            &Config::default(),
+            ShellView::Prefiltered,
+        );
+        assert!(!report.findings.is_empty(), "no finding for {text}");
+    }
 }
 
 #[test]
@@ -215,6 +241,21 @@ fn plain_runs_are_left_unread_and_credential_runs_are_read() {
     assert_eq!(runs_read("FROM alpine\nARG NPM_TOKEN\nRUN make\n"), (1, 1));
     assert_eq!(
         runs_read("FROM alpine\nRUN --mount=type=ssh make\n"),
+        (1, 1)
+    );
+    // A signature download holds `.asc` but not `private` or `secret`; a
+    // RUN that writes only to /dev/null or a descriptor, and holds no key
+    // written with a value, writes no text the heuristic reads.
+    assert_eq!(
+        runs_read("FROM alpine\nRUN curl -fsSLo /p.tar.xz.asc https://example.com/p.tar.xz.asc\nRUN rm -rf /p.tar.xz.asc\n"),
+        (2, 0)
+    );
+    assert_eq!(
+        runs_read("FROM alpine\nRUN gpg --batch --recv-keys ABCDEF > /dev/null 2>&1\nRUN echo $tmpManifestPath >&2\n"),
+        (2, 0)
+    );
+    assert_eq!(
+        runs_read("FROM alpine\nRUN echo 'auth: x' > /etc/app.yml\n"),
         (1, 1)
     );
     // Once a credential file may be in a layer, every later RUN of the

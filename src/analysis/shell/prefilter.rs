@@ -13,7 +13,11 @@
 //!   configuration included), its longest literal piece, cut at `/` and at
 //!   wildcards: a file a RUN writes, copies, moves or removes is only a
 //!   credential file when its path holds it (a glob with no literal piece
-//!   outside `[…]`/`{…}` turns the prefilter off);
+//!   outside `[…]`/`{…}` turns the prefilter off); all of its pieces when
+//!   they lie in its last component (`private` and `.asc` of
+//!   `**/*private*.asc`: `.asc` alone is every downloaded signature), with
+//!   any one of them in an ARG/ENV value or a WORKDIR/USER calling for the
+//!   view as below;
 //! - `/run/secrets`, and a `--mount` of type `secret` or `ssh`;
 //! - URL user info: `://` followed later by `@`;
 //! - each entry of `rules/credential-commands.toml`: one of its programs,
@@ -21,6 +25,10 @@
 //!   `keys`), all of them;
 //! - the secret-named options (`--password`, `--token`…) and the credential
 //!   headers of `curl`/`wget`;
+//! - DLK005/DLK006's written text: a `>` that redirects to a file (not
+//!   `2>&1`, not `/dev/null`) or `tee`, with a secret-looking key written
+//!   as one (`api_token=`, `auth:`), a password word before a blank
+//!   (`requirepass x`), or a piece of a secret-looking file name;
 //! - the tools that write a credential file the RUN text does not name
 //!   ([`crate::analysis::layers::TOOL_WRITES`]: `git config`, `npm login`,
 //!   `docker login`, `aws configure`…);
@@ -91,8 +99,16 @@ pub struct Prefilter {
     /// one-file run).
     automaton: Keywords,
     literal_count: usize,
-    /// Literals that are pieces of credential-file globs.
+    /// Literals that stand for a credential-file glob: a path the glob
+    /// matches holds one of them.
     path_literal: Vec<bool>,
+    /// Those, and every piece of a glob read as a conjunction (see
+    /// [`conjunction_pieces`]): a value or directory that may be part of
+    /// such a path holds one of them.
+    part_literal: Vec<bool>,
+    /// The literal `>`: it counts only where it redirects to a file (see
+    /// [`writes_file`]).
+    redirect: usize,
     /// Where each literal must stand.
     places: Vec<Place>,
     /// Each clause is a conjunction of groups; a group holds when any of
@@ -115,12 +131,20 @@ enum Place {
     /// A whole path component (`.aws` of `**/.aws/**`): no name character
     /// (`[A-Za-z0-9._-]`) on either side.
     Component,
+    /// A piece of a key written with its value (`token` of `api_token =
+    /// x`, `"auth": …`): past the key's other characters (`[A-Za-z0-9_.-]`)
+    /// and blanks comes `=` or `:`, as the written-text heuristic's pattern
+    /// requires.
+    Key,
+    /// A word followed by a blank or a tab (`requirepass x`).
+    BeforeBlank,
 }
 
 struct Literals {
     texts: Vec<String>,
     ids: HashMap<(String, Place), usize>,
     path: Vec<bool>,
+    part: Vec<bool>,
     places: Vec<Place>,
 }
 
@@ -135,19 +159,29 @@ impl Literals {
             texts: Vec::with_capacity(capacity),
             ids: HashMap::with_capacity(capacity),
             path: Vec::with_capacity(capacity),
+            part: Vec::with_capacity(capacity),
             places: Vec::with_capacity(capacity),
         }
     }
 
     fn id(&mut self, text: &str, place: Place, path: bool) -> usize {
+        let id = self.part_id(text, place, path);
+        self.path[id] |= path;
+        id
+    }
+
+    /// [`Self::id`] of a literal that is (`part`) or is not a part of a
+    /// credential path, without making it stand for one.
+    fn part_id(&mut self, text: &str, place: Place, part: bool) -> usize {
         let lowered = text.to_ascii_lowercase();
         let id = *self.ids.entry((lowered.clone(), place)).or_insert_with(|| {
             self.texts.push(lowered);
             self.path.push(false);
+            self.part.push(false);
             self.places.push(place);
             self.texts.len() - 1
         });
-        self.path[id] |= path;
+        self.part[id] |= part;
         id
     }
 
@@ -178,6 +212,19 @@ fn stands(text: &[u8], start: usize, end: usize, place: Place) -> bool {
         Place::WordStart => !before.is_some_and(is_word_byte),
         Place::Word => !before.is_some_and(is_word_byte) && !after.is_some_and(is_word_byte),
         Place::Component => !before.is_some_and(is_name_byte) && !after.is_some_and(is_name_byte),
+        Place::Key => {
+            let rest = &text[end..];
+            let key_end = rest
+                .iter()
+                .position(|&byte| !is_name_byte(byte))
+                .unwrap_or(rest.len());
+            let blanks = rest[key_end..]
+                .iter()
+                .position(|&byte| byte != b' ' && byte != b'\t')
+                .unwrap_or(rest.len() - key_end);
+            matches!(rest.get(key_end + blanks), Some(b'=' | b':'))
+        }
+        Place::BeforeBlank => matches!(after, Some(b' ' | b'\t')),
     }
 }
 
@@ -217,12 +264,11 @@ impl Prefilter {
                 // stands for the glob, the longest whole component that is
                 // not a common word (`.aws` rather than `cache` in
                 // `**/.aws/sso/cache/*.json`), else the longest.
-                let chosen = glob_pieces(glob)
-                    .into_iter()
-                    .max_by_key(|(piece, component)| {
-                        let common = COMMON_PIECES.contains(&piece.to_ascii_lowercase().as_str());
-                        (!common, *component, piece.len())
-                    });
+                let pieces = glob_pieces(glob);
+                let chosen = pieces.iter().cloned().max_by_key(|(piece, component)| {
+                    let common = COMMON_PIECES.contains(&piece.to_ascii_lowercase().as_str());
+                    (!common, *component, piece.len())
+                });
                 match chosen {
                     Some((piece, component)) => {
                         let place = if component {
@@ -231,7 +277,16 @@ impl Prefilter {
                             Place::Anywhere
                         };
                         let id = literals.id(&piece, place, true);
-                        clauses.push(vec![vec![id]]);
+                        match conjunction_pieces(glob, &pieces) {
+                            Some(all) => clauses.push(
+                                all.iter()
+                                    .map(|piece| {
+                                        vec![literals.part_id(piece, Place::Anywhere, true)]
+                                    })
+                                    .collect(),
+                            ),
+                            None => clauses.push(vec![vec![id]]),
+                        }
                     }
                     None => always = true,
                 }
@@ -239,6 +294,7 @@ impl Prefilter {
         }
         let id = literals.id("/run/secrets", Place::Anywhere, false);
         clauses.push(vec![vec![id]]);
+        let redirect = literals.id(">", Place::Anywhere, false);
         for option in ["--auth"].iter().chain(SECRET_OPTIONS.iter()) {
             let id = literals.id(option, Place::WordStart, false);
             clauses.push(vec![vec![id]]);
@@ -290,21 +346,22 @@ impl Prefilter {
             clauses.push(clause);
         }
         // DLK005/DLK006's written-text heuristic: a RUN that writes a file
-        // (a redirect or `tee`) and holds a secret-looking key, one of the
-        // blank-separated password words, or a secret-looking file name.
+        // (a redirect or `tee`) and holds a secret-looking key (written as
+        // one: `key=`, `key:`), one of the blank-separated password words
+        // (`requirepass …`), or a secret-looking file name.
         match catalog.names.name_literals() {
-            Some(mut words) => {
-                words.extend(
-                    crate::rules::WRITTEN_PASSWORD_WORDS
-                        .iter()
-                        .map(|word| word.to_string()),
-                );
-                words.extend(crate::secrets::file_names::SecretFileNames::builtin().name_pieces());
-                let words: Vec<&str> = words.iter().map(String::as_str).collect();
+            Some(keys) => {
+                let writes = vec![redirect, literals.id("tee", Place::Anywhere, false)];
+                let keys: Vec<&str> = keys.iter().map(String::as_str).collect();
+                clauses.push(vec![writes.clone(), literals.group(&keys, Place::Key)]);
                 clauses.push(vec![
-                    literals.group(&[">", "tee"], Place::Anywhere),
-                    literals.group(&words, Place::Anywhere),
+                    writes.clone(),
+                    literals.group(&crate::rules::WRITTEN_PASSWORD_WORDS, Place::BeforeBlank),
                 ]);
+                let file_names =
+                    crate::secrets::file_names::SecretFileNames::builtin().name_pieces();
+                let file_names: Vec<&str> = file_names.iter().map(String::as_str).collect();
+                clauses.push(vec![writes, literals.group(&file_names, Place::Anywhere)]);
             }
             None => always = true,
         }
@@ -317,6 +374,8 @@ impl Prefilter {
             automaton,
             literal_count,
             path_literal: literals.path,
+            part_literal: literals.part,
+            redirect,
             places: literals.places,
             clauses,
             always,
@@ -334,6 +393,9 @@ impl Prefilter {
             }
             false
         });
+        if present[self.redirect] {
+            present[self.redirect] = writes_file(bytes);
+        }
         present
     }
 
@@ -350,16 +412,26 @@ impl Prefilter {
         }) || has_url_userinfo(text)
     }
 
-    /// Whether `text` holds a piece of a credential-file glob.
+    /// Whether `text` holds a literal that stands for a credential-file
+    /// glob (a COPY that may land such a file names it).
     fn path_hits(&self, text: &str) -> bool {
+        self.hits_any(text, &self.path_literal)
+    }
+
+    /// Whether `text` holds a piece of a credential-file glob's path (a
+    /// value or directory that a RUN's path may be built from).
+    fn part_hits(&self, text: &str) -> bool {
+        self.hits_any(text, &self.part_literal)
+    }
+
+    fn hits_any(&self, text: &str, wanted: &[bool]) -> bool {
         if self.always {
             return true;
         }
         let bytes = text.as_bytes();
         self.automaton.any_overlapping(text, |found| {
             let literal = found.pattern().as_usize();
-            self.path_literal[literal]
-                && stands(bytes, found.start(), found.end(), self.places[literal])
+            wanted[literal] && stands(bytes, found.start(), found.end(), self.places[literal])
         })
     }
 }
@@ -417,6 +489,71 @@ fn glob_pieces(glob: &str) -> Vec<(String, bool)> {
         pieces.push((current, whole));
     }
     pieces
+}
+
+/// Pieces shorter than this are not worth a conjunction: a value holding
+/// one would call for the view (`sa` of `id_[rd]sa*`).
+const MIN_CONJUNCTION_PIECE: usize = 4;
+
+/// The pieces of `glob` (as [`glob_pieces`] cuts them) when they all lie in
+/// its last component and there are several (`private` and `.asc` of
+/// `**/*private*.asc`): a path the glob matches holds every one of them in
+/// one component, so a RUN needs the view only when its text holds them
+/// all, or a value or directory its paths may be built from holds one
+/// (`part_literal`). One piece alone (`.asc`) is in every signature a
+/// Dockerfile downloads.
+fn conjunction_pieces(glob: &str, pieces: &[(String, bool)]) -> Option<Vec<String>> {
+    let (directory, _) = glob.rsplit_once('/')?;
+    if pieces.len() < 2
+        || !glob_pieces(directory).is_empty()
+        || pieces
+            .iter()
+            .any(|(piece, whole)| *whole || piece.len() < MIN_CONJUNCTION_PIECE)
+    {
+        return None;
+    }
+    Some(pieces.iter().map(|(piece, _)| piece.clone()).collect())
+}
+
+/// Whether some `>` of `text` (quotes taken out) may redirect output to a
+/// file that the written-text heuristic reads: not a duplication of a file
+/// descriptor (`2>&1`, `>&-`) and not a device (`> /dev/null`; the
+/// heuristic skips `/dev/`, `/proc/` and `/sys/`). Anything else with a
+/// `>` counts (`->`, `[[ a > b ]]`).
+fn writes_file(text: &[u8]) -> bool {
+    let ends_word = |byte: u8| byte.is_ascii_whitespace() || b";&|()<>".contains(&byte);
+    memchr::memchr_iter(b'>', text).any(|at| {
+        let mut next = at + 1;
+        if text.get(next) == Some(&b'&') {
+            let target = &text[next + 1..];
+            let length = target
+                .iter()
+                .position(|&byte| ends_word(byte))
+                .unwrap_or(target.len());
+            let word = &target[..length];
+            let duplicates =
+                !word.is_empty() && (word == b"-" || word.iter().all(u8::is_ascii_digit));
+            return !duplicates;
+        }
+        if matches!(text.get(next), Some(b'>' | b'|')) {
+            next += 1;
+        }
+        while matches!(text.get(next), Some(b' ' | b'\t')) {
+            next += 1;
+        }
+        let target = &text[next..];
+        let length = target
+            .iter()
+            .position(|&byte| ends_word(byte))
+            .unwrap_or(target.len());
+        let word = &target[..length];
+        let device = [&b"/dev/"[..], b"/proc/", b"/sys/"]
+            .iter()
+            .any(|prefix| word.starts_with(prefix))
+            && !word.windows(2).any(|pair| pair == b"..")
+            && !word.iter().any(|byte| b"$`*?[{~".contains(byte));
+        !device
+    })
 }
 
 /// `text` with quotes and backslashes taken out, as one haystack.
@@ -481,7 +618,7 @@ impl<'a> FileFilter<'a> {
             let value_hits = binding
                 .value
                 .as_ref()
-                .is_some_and(|value| prefilter.path_hits(&unquoted(&[&value.value])));
+                .is_some_and(|value| prefilter.part_hits(&unquoted(&[&value.value])));
             if value_hits {
                 if name == "HOME" {
                     every_run = true;
@@ -496,7 +633,7 @@ impl<'a> FileFilter<'a> {
             let effective = instruction.effective();
             if matches!(effective.keyword, Keyword::Workdir | Keyword::User) {
                 let text = unquoted(&[&effective.rest.text]);
-                if prefilter.path_hits(&text)
+                if prefilter.part_hits(&text)
                     || path_names
                         .as_ref()
                         .is_none_or(|names| mentions(&text, names))
@@ -681,6 +818,60 @@ mod tests {
         assert!(!stands(b"--user", 1, 3, Place::WordStart));
         assert!(!stands(b"./configure", 2, 8, Place::Word));
         assert!(stands(b"git config x", 4, 10, Place::Word));
+    }
+
+    #[test]
+    fn keys_are_pieces_of_a_name_written_with_its_value() {
+        // On the text as the prefilter reads it: quotes taken out.
+        let key = |text: &str, piece: &str| {
+            let text = unquoted(&[text]);
+            let start = text
+                .to_ascii_lowercase()
+                .find(piece)
+                .expect("the piece is in the text");
+            stands(text.as_bytes(), start, start + piece.len(), Place::Key)
+        };
+        assert!(key("echo api_token=x > f", "token"));
+        assert!(key("echo \"auth\": 1 > f", "auth"));
+        assert!(key("printf token:\t%s > f", "token"));
+        assert!(key("echo GITHUB_PAT_X = 1", "pat"));
+        assert!(!key("gpg --recv-keys ABC > f", "keys"));
+        assert!(!key("echo $tmpManifestPath > f", "pat"));
+        assert!(!key("echo token", "token"));
+        assert!(stands(b"requirepass x", 0, 11, Place::BeforeBlank));
+        assert!(!stands(b"requirepass=x", 0, 11, Place::BeforeBlank));
+    }
+
+    #[test]
+    fn only_redirects_to_files_write() {
+        assert!(writes_file(b"echo x > /etc/app.conf"));
+        assert!(writes_file(b"echo x >>f"));
+        assert!(writes_file(b"echo x >| f"));
+        assert!(writes_file(b"cmd &> log"));
+        assert!(writes_file(b"cmd >& log"));
+        assert!(writes_file(b"echo x > /dev/../etc/x"));
+        assert!(writes_file(b"echo x > /dev/$X"));
+        assert!(writes_file(b"echo a -> b"));
+        assert!(!writes_file(b"cmd 2>&1 | grep x"));
+        assert!(!writes_file(b"echo x >&2; exec 3>&-"));
+        assert!(!writes_file(b"cmd > /dev/null 2>&1"));
+        assert!(!writes_file(b"cmd >>/dev/stderr;x"));
+        assert!(!writes_file(b"no redirect at all"));
+    }
+
+    #[test]
+    fn one_component_globs_are_conjunctions() {
+        let conjunction = |glob: &str| conjunction_pieces(glob, &glob_pieces(glob));
+        assert_eq!(
+            conjunction("**/*private*.asc"),
+            Some(vec!["private".to_string(), ".asc".to_string()])
+        );
+        // One piece, a short piece, a piece in a directory: no conjunction.
+        assert_eq!(conjunction("**/*.pem"), None);
+        assert_eq!(conjunction("**/id_[rd]sa*"), None);
+        assert_eq!(conjunction("**/.aws/credentials"), None);
+        assert_eq!(conjunction("home/*/*private*.asc"), None);
+        assert_eq!(conjunction("*private*.asc"), None);
     }
 
     #[test]
