@@ -19,7 +19,7 @@
 //!   any one of them in an ARG/ENV value or a WORKDIR/USER calling for the
 //!   view as below;
 //! - `/run/secrets`, and a `--mount` of type `secret` or `ssh`;
-//! - URL user info: `://` followed later by `@`;
+//! - URL user info: `://` followed by `@` before any `/`, `?` or `#`;
 //! - each entry of `rules/credential-commands.toml`: one of its programs,
 //!   and its `words`, `requires`, `options` (or the literal pieces of its
 //!   `keys`), all of them;
@@ -436,12 +436,21 @@ impl Prefilter {
     }
 }
 
-/// `://` with an `@` somewhere after it (a superset of what
-/// [`crate::analysis::layers::url_credentials`] and DLK007's pattern
-/// accept).
+/// A `://` followed by an `@` before any `/`, `?` or `#`: a superset of
+/// what the readers of URL user info accept
+/// ([`crate::analysis::layers::url_credentials`],
+/// [`crate::secrets::commands::url_userinfo`],
+/// [`crate::secrets::names::has_url_password`], DLK007's pattern), which
+/// all take the user info from the authority, before the path, query or
+/// fragment. Every `://` is tried: a URL with none can come first.
 pub(crate) fn has_url_userinfo(text: &str) -> bool {
-    text.find("://")
-        .is_some_and(|start| text[start..].contains('@'))
+    let bytes = text.as_bytes();
+    memchr::memmem::find_iter(bytes, b"://").any(|start| {
+        let authority = &bytes[start + 3..];
+        memchr::memchr3(b'/', b'?', b'#', authority)
+            .map_or(authority, |end| &authority[..end])
+            .contains(&b'@')
+    })
 }
 
 /// The literal pieces of a credential-file glob, cut at `/` as well as at
@@ -904,5 +913,13 @@ mod tests {
     fn url_userinfo() {
         assert!(has_url_userinfo("git clone https://x:y@host/r"));
         assert!(!has_url_userinfo("npm i @scope/pkg https://host"));
+        assert!(!has_url_userinfo(
+            "curl https://host/a && git config user.email a@b"
+        ));
+        assert!(has_url_userinfo("curl https://host/a https://$U:$P@host/b"));
+        assert!(has_url_userinfo("x=https://a b:c@host"));
+        assert!(!has_url_userinfo(
+            "see https://host?to=me@x and https://h#a@b"
+        ));
     }
 }
