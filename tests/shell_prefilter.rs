@@ -262,3 +262,84 @@ fn plain_runs_are_left_unread_and_credential_runs_are_read() {
         (4, 2)
     );
 }
+
+/// Pieces of the paths the prefilter's narrower conditions judge: those of
+/// one-component globs (`**/*private*.asc`), and others.
+const PIECES: [&str; 9] = [
+    "private", "secret", ".asc", ".gpg", "my-", "x", "$NAME", "${NAME}", "key",
+];
+
+/// Redirects to files, to devices and to descriptors, and `tee`.
+const WRITES: [&str; 6] = [
+    " > ",
+    " >> ",
+    " 2>&1 > ",
+    " | tee ",
+    " > /dev/null; echo y > ",
+    " >&2 ",
+];
+
+/// Text written: keys with a value, a password word, look-alikes.
+const WRITTEN: [&str; 6] = [
+    "api_token=FAKEvalue0123456789abcdef",
+    "password FAKEvalue0123456789",
+    "'auth: FAKEvalue0123456789abcdef'",
+    "--recv-keys FAKEvalue0123",
+    "client_id=FAKE0123456789abcdef",
+    "x",
+];
+
+/// URL user info, and none.
+const USERINFO: [&str; 4] = ["", "u:FAKEpw0123@", "FAKEtoken0123456789@", "$U:$P@"];
+
+/// One line of a generated file, from a kind and three picks.
+fn fragment_line(kind: usize, a: usize, b: usize, c: usize) -> String {
+    let piece = |pick: usize| PIECES[pick % PIECES.len()];
+    match kind {
+        0 => format!("ARG NAME={}{}", piece(a), piece(b)),
+        1 => format!("WORKDIR /k/{}", piece(a)),
+        2 => format!(
+            "RUN echo {}{}/k/{}{}",
+            WRITTEN[c % WRITTEN.len()],
+            WRITES[a % WRITES.len()],
+            piece(b),
+            piece(c)
+        ),
+        3 => "RUN rm -rf /k".to_string(),
+        4 => format!(
+            "RUN echo {}{}/app/conf{}",
+            WRITTEN[a % WRITTEN.len()],
+            WRITES[b % WRITES.len()],
+            piece(c)
+        ),
+        5 => format!(
+            "RUN git clone https://{}host/r && echo a@b{}/k/{}",
+            USERINFO[a % USERINFO.len()],
+            WRITES[b % WRITES.len()],
+            piece(c)
+        ),
+        _ => format!("COPY {}{} /k/", piece(a), piece(b)),
+    }
+}
+
+proptest::proptest! {
+    #![proptest_config(proptest::test_runner::Config {
+        cases: 512,
+        failure_persistence: None,
+        ..proptest::test_runner::Config::default()
+    })]
+
+    /// Files made of such lines lint the same both ways.
+    #[test]
+    fn generated_files_lint_the_same(
+        lines in proptest::collection::vec((0..7usize, 0..9usize, 0..9usize, 0..9usize), 1..7),
+    ) {
+        let mut text = String::from("FROM alpine\n");
+        for (kind, a, b, c) in lines {
+            text.push_str(&fragment_line(kind, a, b, c));
+            text.push('\n');
+        }
+        let found = difference(Path::new("Dockerfile"), &text, &Config::default());
+        proptest::prop_assert!(found.is_none(), "{}\n{}", text, found.unwrap_or_default());
+    }
+}

@@ -292,6 +292,13 @@ impl Prefilter {
                 }
             }
         }
+        // DLK001 reports a COPY of a file whose name says it is a secret
+        // (`db-password`) and says whether a later RUN removes it: such a
+        // COPY marks its stage like a credential file's. No RUN clause: a
+        // RUN that writes such a name is the written-text clause's.
+        for piece in crate::secrets::file_names::SecretFileNames::builtin().name_pieces() {
+            literals.id(&piece, Place::Anywhere, true);
+        }
         let id = literals.id("/run/secrets", Place::Anywhere, false);
         clauses.push(vec![vec![id]]);
         let redirect = literals.id(">", Place::Anywhere, false);
@@ -742,8 +749,9 @@ impl<'a> FileFilter<'a> {
         }
     }
 
-    /// A COPY/ADD whose text holds a credential-file piece (or names an
-    /// ARG/ENV holding one), whose glob source may match a credential file
+    /// A COPY/ADD whose text holds a credential-file piece or a piece of a
+    /// secret-file-name pattern (or names an ARG/ENV holding one), whose
+    /// glob source may match a credential file
     /// (DLK001's test), or that copies from a marked stage.
     fn copy_may_hold_credential(&self, index: usize, instruction: &Instruction) -> bool {
         let mut parts = vec![instruction.rest.text.as_str()];
