@@ -19,7 +19,9 @@ mod dlk004_secret_in_env;
 mod dlk005_hardcoded_secret;
 mod dlk006_secret_in_run_without_mount;
 pub(crate) use dlk006_secret_in_run_without_mount::implicit_reader_runs;
-pub(crate) use dlk006_secret_in_run_without_mount::written_pairs::WRITTEN_PASSWORD_WORDS;
+pub(crate) use dlk006_secret_in_run_without_mount::written_pairs::{
+    is_device, WRITTEN_PASSWORD_WORDS,
+};
 mod dlk007_credentials_in_url;
 mod dlk008_secret_mount_persisted;
 mod dlk009_secret_printed_to_log;

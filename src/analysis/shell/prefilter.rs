@@ -294,11 +294,14 @@ impl Prefilter {
         }
         // DLK001 reports a COPY of a file whose name says it is a secret
         // (`db-password`) and says whether a later RUN removes it: such a
-        // COPY marks its stage like a credential file's. No RUN clause: a
-        // RUN that writes such a name is the written-text clause's.
-        for piece in crate::secrets::file_names::SecretFileNames::builtin().name_pieces() {
-            literals.id(&piece, Place::Anywhere, true);
-        }
+        // COPY marks its stage like a credential file's. No RUN clause of
+        // their own: a RUN that writes such a name is the written-text
+        // clause's, below.
+        let file_names: Vec<usize> = crate::secrets::file_names::SecretFileNames::builtin()
+            .name_pieces()
+            .iter()
+            .map(|piece| literals.id(piece, Place::Anywhere, true))
+            .collect();
         let id = literals.id("/run/secrets", Place::Anywhere, false);
         clauses.push(vec![vec![id]]);
         let redirect = literals.id(">", Place::Anywhere, false);
@@ -365,10 +368,7 @@ impl Prefilter {
                     writes.clone(),
                     literals.group(&crate::rules::WRITTEN_PASSWORD_WORDS, Place::BeforeBlank),
                 ]);
-                let file_names =
-                    crate::secrets::file_names::SecretFileNames::builtin().name_pieces();
-                let file_names: Vec<&str> = file_names.iter().map(String::as_str).collect();
-                clauses.push(vec![writes, literals.group(&file_names, Place::Anywhere)]);
+                clauses.push(vec![writes, file_names]);
             }
             None => always = true,
         }
@@ -533,20 +533,24 @@ fn conjunction_pieces(glob: &str, pieces: &[(String, bool)]) -> Option<Vec<Strin
 
 /// Whether some `>` of `text` (quotes taken out) may redirect output to a
 /// file that the written-text heuristic reads: not a duplication of a file
-/// descriptor (`2>&1`, `>&-`) and not a device (`> /dev/null`; the
-/// heuristic skips `/dev/`, `/proc/` and `/sys/`). Anything else with a
-/// `>` counts (`->`, `[[ a > b ]]`).
+/// descriptor (`2>&1`, `>&-`) and not a device (`> /dev/null`: the
+/// heuristic's [`crate::rules::is_device`], for a target that no
+/// expansion, glob or `..` can turn into another path). Anything else
+/// with a `>` counts (`->`, `[[ a > b ]]`).
 fn writes_file(text: &[u8]) -> bool {
-    let ends_word = |byte: u8| byte.is_ascii_whitespace() || b";&|()<>".contains(&byte);
+    // The word from `start`: up to a blank or an operator character.
+    let word_at = |start: usize| {
+        let rest = &text[start.min(text.len())..];
+        let length = rest
+            .iter()
+            .position(|byte| byte.is_ascii_whitespace() || b";&|()<>".contains(byte))
+            .unwrap_or(rest.len());
+        &rest[..length]
+    };
     memchr::memchr_iter(b'>', text).any(|at| {
         let mut next = at + 1;
         if text.get(next) == Some(&b'&') {
-            let target = &text[next + 1..];
-            let length = target
-                .iter()
-                .position(|&byte| ends_word(byte))
-                .unwrap_or(target.len());
-            let word = &target[..length];
+            let word = word_at(next + 1);
             let duplicates =
                 !word.is_empty() && (word == b"-" || word.iter().all(u8::is_ascii_digit));
             return !duplicates;
@@ -557,18 +561,11 @@ fn writes_file(text: &[u8]) -> bool {
         while matches!(text.get(next), Some(b' ' | b'\t')) {
             next += 1;
         }
-        let target = &text[next..];
-        let length = target
-            .iter()
-            .position(|&byte| ends_word(byte))
-            .unwrap_or(target.len());
-        let word = &target[..length];
-        let device = [&b"/dev/"[..], b"/proc/", b"/sys/"]
-            .iter()
-            .any(|prefix| word.starts_with(prefix))
-            && !word.windows(2).any(|pair| pair == b"..")
+        let word = word_at(next);
+        let fixed = !word.windows(2).any(|pair| pair == b"..")
             && !word.iter().any(|byte| b"$`*?[{~".contains(byte));
-        !device
+        // Cut at ASCII bytes, the word is UTF-8.
+        !(fixed && std::str::from_utf8(word).is_ok_and(crate::rules::is_device))
     })
 }
 

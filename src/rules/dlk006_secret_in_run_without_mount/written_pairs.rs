@@ -237,8 +237,9 @@ fn named_file_value<'a>(
     })
 }
 
-/// `/dev/null`, `/dev/stderr`, `/proc/…`: not a file of the layer.
-fn is_device(path: &str) -> bool {
+/// `/dev/null`, `/dev/stderr`, `/proc/…`: not a file of the layer (the
+/// shell prefilter skips a redirect to such a target too).
+pub(crate) fn is_device(path: &str) -> bool {
     path.starts_with("/dev/") || path.starts_with("/proc/") || path.starts_with("/sys/")
 }
 
