@@ -212,6 +212,9 @@ fn indirect_cases_lint_the_same() {
         "FROM alpine\nRUN echo \"api_token = FAKEabcdefgh12345678\" > /app/config.ini\n",
         "FROM alpine\nRUN echo 'requirepass FAKEs3cretvalue99' >> /etc/redis.conf\n",
         "FROM alpine\nARG DB_PASS\nRUN echo \"password: $DB_PASS\" | tee /app/db.yml > /dev/null\n",
+        // A COPY of a file whose name says it is a secret marks its stage:
+        // DLK001 says whether a later RUN removes it.
+        "FROM alpine\nCOPY db-password /k/\nRUN rm -rf /k\n",
     ];
     for text in read {
         lints_the_same(text);
